@@ -1,0 +1,124 @@
+use std::fmt;
+
+/// Why the hub refused a publish or a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HubError {
+    /// A topic name is empty, too long, or has a character outside the allowed set
+    /// (see [`Topic`](crate::hub::Topic)).
+    InvalidTopic {
+        /// The rejected name (lossy, truncated to 200 characters).
+        topic: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A subscription named no topic.
+    NoTopics,
+    /// A subscription named more topics than allowed.
+    TooManyTopicsInSubscription {
+        /// Topics named.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Creating the topic would exceed the hub's topic limit.
+    TooManyTopics {
+        /// The limit.
+        max: usize,
+    },
+    /// The hub has as many subscribers as it allows.
+    TooManySubscribers {
+        /// The limit.
+        max: usize,
+    },
+    /// The topic has as many subscribers as it allows.
+    TopicFull {
+        /// The topic.
+        topic: String,
+        /// The limit.
+        max: usize,
+    },
+    /// The encoded event is larger than the hub allows.
+    EventTooLarge {
+        /// The encoded size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The hub has been shut down.
+    Closed,
+    /// A background task was requested outside a tokio runtime.
+    NoRuntime,
+}
+
+impl HubError {
+    /// The HTTP status for this error: 400 for bad input, 413 for an oversize event, 503 for
+    /// a full hub or one that has shut down, 500 for a missing runtime (a server bug).
+    pub fn status(&self) -> u16 {
+        match self {
+            HubError::InvalidTopic { .. }
+            | HubError::NoTopics
+            | HubError::TooManyTopicsInSubscription { .. } => 400,
+            HubError::EventTooLarge { .. } => 413,
+            HubError::TooManyTopics { .. }
+            | HubError::TooManySubscribers { .. }
+            | HubError::TopicFull { .. }
+            | HubError::Closed => 503,
+            HubError::NoRuntime => 500,
+        }
+    }
+
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HubError::InvalidTopic { .. } => "invalid_topic",
+            HubError::NoTopics => "no_topics",
+            HubError::TooManyTopicsInSubscription { .. } => "too_many_topics_in_subscription",
+            HubError::TooManyTopics { .. } => "too_many_topics",
+            HubError::TooManySubscribers { .. } => "too_many_subscribers",
+            HubError::TopicFull { .. } => "topic_full",
+            HubError::EventTooLarge { .. } => "event_too_large",
+            HubError::Closed => "hub_closed",
+            HubError::NoRuntime => "no_runtime",
+        }
+    }
+}
+
+impl fmt::Display for HubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HubError::InvalidTopic { topic, reason } => {
+                write!(f, "invalid topic {topic:?}: {reason}")
+            }
+            HubError::NoTopics => f.write_str("a subscription needs at least one topic"),
+            HubError::TooManyTopicsInSubscription { count, max } => {
+                write!(
+                    f,
+                    "a subscription may name at most {max} topics, not {count}"
+                )
+            }
+            HubError::TooManyTopics { max } => {
+                write!(f, "the hub already has its maximum of {max} topics")
+            }
+            HubError::TooManySubscribers { max } => {
+                write!(f, "the hub already has its maximum of {max} subscribers")
+            }
+            HubError::TopicFull { topic, max } => {
+                write!(
+                    f,
+                    "topic {topic:?} already has its maximum of {max} subscribers"
+                )
+            }
+            HubError::EventTooLarge { size, max } => {
+                write!(
+                    f,
+                    "the encoded event is {size} bytes; the hub accepts at most {max}"
+                )
+            }
+            HubError::Closed => f.write_str("the hub has shut down"),
+            HubError::NoRuntime => f.write_str("this call must run inside a tokio runtime"),
+        }
+    }
+}
+
+impl std::error::Error for HubError {}

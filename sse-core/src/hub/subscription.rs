@@ -1,0 +1,169 @@
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
+
+use futures_core::Stream;
+
+use super::topic::TopicState;
+use super::{LagPolicy, Shared, lock, missed_frame, read};
+use crate::Frame;
+
+/// A live subscription to one or more topics of a [`Hub`](super::Hub): a `Stream` of
+/// encoded events, in publish order, ready for [`SseStream`](crate::SseStream).
+///
+/// It first yields a `missed` event if resuming could not be exact, then every event after
+/// the resume point (or, without one, every event published after it was created), then
+/// live events as they are published. It ends when the hub shuts down (after the final
+/// event, if one was given), or when it falls behind the history under
+/// [`LagPolicy::Close`]. Dropping it unsubscribes at once.
+#[must_use = "streams do nothing unless polled"]
+pub struct Subscription {
+    pub(super) shared: Arc<Shared>,
+    pub(super) topics: Vec<Cursor>,
+    /// A notice to send before anything else (a `missed` event).
+    pub(super) notice: Option<Frame>,
+    pub(super) done: bool,
+}
+
+/// Where one subscriber stands in one topic.
+pub(super) struct Cursor {
+    pub(super) topic: Arc<TopicState>,
+    /// This subscriber's slot in the topic's waiter list.
+    pub(super) key: usize,
+    /// The sequence number of the last event taken from this topic (or the resume point).
+    pub(super) seq: u64,
+}
+
+enum Step {
+    Frame(Frame),
+    Lagged,
+    Idle,
+}
+
+impl Subscription {
+    /// The topics subscribed to.
+    pub fn topics(&self) -> impl Iterator<Item = &str> {
+        self.topics.iter().map(|cursor| &*cursor.topic.name)
+    }
+
+    /// The next event that is fully published, in hub-wide order, or why there is none.
+    fn step(&mut self) -> Step {
+        // Every event up to `committed` is in its ring, so taking the smallest sequence
+        // number across topics, bounded by it, yields hub-wide publish order.
+        let committed = self.shared.committed.load(Ordering::Acquire);
+        let mut best: Option<(usize, u64, Frame)> = None;
+        for (index, cursor) in self.topics.iter().enumerate() {
+            let ring = read(&cursor.topic.ring);
+            if ring.evicted_through > cursor.seq {
+                return Step::Lagged;
+            }
+            if let Some(entry) = ring.entries.get(ring.position_after(cursor.seq)) {
+                let better = best.as_ref().is_none_or(|(_, seq, _)| entry.seq < *seq);
+                if entry.seq <= committed && better {
+                    best = Some((index, entry.seq, entry.frame.clone()));
+                }
+            }
+        }
+        match best {
+            Some((index, seq, frame)) => {
+                self.topics[index].seq = seq;
+                self.shared.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                Step::Frame(frame)
+            }
+            None => Step::Idle,
+        }
+    }
+
+    fn on_lag(&mut self) -> Option<Frame> {
+        self.shared.stats.lagged.fetch_add(1, Ordering::Relaxed);
+        match self.shared.config.lag_policy {
+            LagPolicy::Close => {
+                self.done = true;
+                None
+            }
+            LagPolicy::Skip => {
+                let mut lost = Vec::new();
+                for cursor in &mut self.topics {
+                    let evicted = read(&cursor.topic.ring).evicted_through;
+                    if evicted > cursor.seq {
+                        cursor.seq = evicted;
+                        lost.push(cursor.topic.name.clone());
+                    }
+                }
+                Some(missed_frame("lagged", lost.iter().map(|name| &**name)))
+            }
+        }
+    }
+
+    fn closed(&mut self) -> Option<Frame> {
+        self.done = true;
+        self.shared.final_frame.get().cloned().flatten()
+    }
+
+    fn register(&self, waker: &Waker) {
+        for cursor in &self.topics {
+            let mut waiters = lock(&cursor.topic.waiters);
+            if let Some(slot) = waiters.get_mut(cursor.key) {
+                if !slot.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                    *slot = Some(waker.clone());
+                }
+            }
+        }
+    }
+}
+
+impl Stream for Subscription {
+    type Item = Frame;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.shared.closed.load(Ordering::Acquire) {
+            return Poll::Ready(this.closed());
+        }
+        if let Some(notice) = this.notice.take() {
+            return Poll::Ready(Some(notice));
+        }
+        for attempt in 0..2 {
+            match this.step() {
+                Step::Frame(frame) => return Poll::Ready(Some(frame)),
+                Step::Lagged => return Poll::Ready(this.on_lag()),
+                Step::Idle if attempt == 0 => {
+                    // Register, then look again: an event published in between is seen
+                    // by the second look, one published after it wakes us.
+                    this.register(cx.waker());
+                    if this.shared.closed.load(Ordering::Acquire) {
+                        return Poll::Ready(this.closed());
+                    }
+                }
+                Step::Idle => {}
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        for cursor in &self.topics {
+            lock(&cursor.topic.waiters).try_remove(cursor.key);
+        }
+        self.shared
+            .stats
+            .subscribers
+            .fetch_sub(1, Ordering::Relaxed);
+        self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topics", &self.topics().collect::<Vec<_>>())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}

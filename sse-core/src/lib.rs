@@ -1,0 +1,58 @@
+//! Server-Sent Events, framework-agnostic: spec-exact encoding, a streaming decoder,
+//! keep-alive body streams, `Last-Event-ID`, and an in-memory publish/subscribe [`Hub`].
+//!
+//! The framework adapters (`sse-axum`, `sse-actix`, `sse-rocket`) are a page of glue over
+//! this crate. Use it directly to encode events, to read an event stream as a client, or to
+//! build an adapter for another framework.
+//!
+//! ```
+//! use futures_util::StreamExt;
+//! use sse_core::{Event, Hub, SseStream};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // One hub for the whole app; publish from any handler.
+//! let hub = Hub::new();
+//!
+//! // A client subscribes; the body stream adds keep-alives and ends on shutdown.
+//! let subscription = hub.subscribe(["news"], None)?;
+//! let mut body = SseStream::new(subscription);
+//!
+//! hub.publish("news", Event::new("hello").event("headline")?)?;
+//! let bytes = body.next().await.unwrap();
+//! assert!(bytes.ends_with(b"event: headline\ndata: hello\n\n"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Modules, by concern
+//!
+//! - [`event`]: the [`Event`] value, validated as it is built;
+//! - [`encode`]: the wire format and the [`Frame`] (encoded once, shared by reference count);
+//! - [`decode`]: a streaming, WHATWG-exact parser;
+//! - [`stream`]: [`SseStream`], the response body (keep-alive, retry, shutdown);
+//! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
+//! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
+//! - [`http_error`]: the status code and JSON body for every error a client can cause.
+//!
+//! # Features
+//!
+//! - `json`: [`Event::json`], event data serialized with `serde_json`.
+
+#![warn(missing_docs)]
+
+pub mod decode;
+pub mod encode;
+pub mod event;
+pub mod http_error;
+pub mod hub;
+pub mod last_event_id;
+pub mod stream;
+
+pub use decode::{Decoded, Decoder, MessageEvent};
+pub use encode::Frame;
+pub use event::{Event, EventError, Field, Text};
+pub use http_error::HttpError;
+pub use hub::{EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription};
+pub use last_event_id::{LastEventId, LastEventIdError};
+pub use stream::{IntoFrame, KeepAlive, SseStream};

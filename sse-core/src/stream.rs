@@ -1,0 +1,309 @@
+//! The response body: any `Stream` of events becomes a `Stream` of whole-event [`Bytes`].
+//!
+//! [`SseStream`] adds what every SSE response needs and every framework adapter wraps in its
+//! own body type:
+//!
+//! - **keep-alive** comments after a configurable idle time (default 15 s, `:\n\n`); the
+//!   timer restarts after every event, so a busy stream sends none;
+//! - an optional **retry prelude**: `retry: <ms>` sent in the same block as the first event
+//!   (a block holding only `retry` shows up as an empty message in some clients);
+//! - a **shutdown** future: when it completes the stream ends. Items are whole events, so
+//!   the stream always ends at an event boundary.
+//!
+//! Items may be [`Event`]s, already encoded [`Frame`]s (what a [`Hub`](crate::Hub)
+//! subscription yields), or `Result`s of either: an `Err` ends the stream cleanly, at an
+//! event boundary, and is logged with `tracing`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use futures_util::stream;
+//! use sse_core::{Event, KeepAlive, SseStream};
+//!
+//! let words = stream::iter(["hello", "world"].map(Event::new));
+//! let body = SseStream::new(words)
+//!     .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)).text("ping"))
+//!     .retry(Duration::from_secs(2));
+//! # let _ = body;
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use tokio::time::{Instant, Sleep};
+
+use crate::{Event, Frame, Text};
+
+/// A boxed error, as carried by a fallible event stream.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Something a body stream can write: an [`Event`], a [`Frame`], or a `Result` of either.
+pub trait IntoFrame {
+    /// The encoded frame, or the error that ends the stream.
+    fn into_frame(self) -> Result<Frame, BoxError>;
+}
+
+impl IntoFrame for Event {
+    fn into_frame(self) -> Result<Frame, BoxError> {
+        Ok(self.encode())
+    }
+}
+
+impl IntoFrame for Frame {
+    fn into_frame(self) -> Result<Frame, BoxError> {
+        Ok(self)
+    }
+}
+
+impl<T: IntoFrame, E: Into<BoxError>> IntoFrame for Result<T, E> {
+    fn into_frame(self) -> Result<Frame, BoxError> {
+        self.map_err(Into::into)?.into_frame()
+    }
+}
+
+/// Keep-alive settings: a comment sent after `interval` without any event.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::KeepAlive;
+/// let keep_alive = KeepAlive::new().interval(Duration::from_secs(30)).text("ping");
+/// assert_eq!(keep_alive.frame().as_bytes(), b": ping\n\n");
+/// ```
+#[derive(Debug, Clone)]
+pub struct KeepAlive {
+    interval: Duration,
+    frame: Frame,
+}
+
+impl KeepAlive {
+    /// The default idle interval, 15 seconds.
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
+    /// The shortest interval accepted; shorter ones are raised to it.
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+    /// Every 15 seconds of idleness, an empty comment (`:\n\n`).
+    pub fn new() -> Self {
+        KeepAlive {
+            interval: Self::DEFAULT_INTERVAL,
+            frame: Frame::comment(Text::from_static("")),
+        }
+    }
+
+    /// Sets the idle interval (at least [`MIN_INTERVAL`](Self::MIN_INTERVAL)).
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval.max(Self::MIN_INTERVAL);
+        self
+    }
+
+    /// Sets the comment text (line breaks become several comment lines).
+    #[must_use]
+    pub fn text(mut self, text: impl Into<Text>) -> Self {
+        self.frame = Frame::comment(text);
+        self
+    }
+
+    /// The idle interval.
+    pub fn period(&self) -> Duration {
+        self.interval
+    }
+
+    /// The comment frame sent.
+    pub fn frame(&self) -> &Frame {
+        &self.frame
+    }
+}
+
+impl Default for KeepAlive {
+    fn default() -> Self {
+        KeepAlive::new()
+    }
+}
+
+struct KeepAliveTimer {
+    config: KeepAlive,
+    last_activity: Instant,
+    /// Created on first poll, inside the runtime; re-armed lazily (an event only moves
+    /// `last_activity`, so a busy stream does not touch the timer wheel per event).
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl KeepAliveTimer {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Frame> {
+        let interval = self.config.interval;
+        if interval == Duration::MAX {
+            return Poll::Pending; // disabled: not inside a tokio runtime
+        }
+        let sleep = match &mut self.sleep {
+            Some(sleep) => sleep,
+            None => {
+                if tokio::runtime::Handle::try_current().is_err() {
+                    tracing::warn!(
+                        "SSE keep-alive disabled: the stream is not polled inside a tokio runtime"
+                    );
+                    self.config.interval = Duration::MAX;
+                    return Poll::Pending;
+                }
+                let deadline = self.last_activity.checked_add(interval);
+                self.sleep.insert(Box::pin(tokio::time::sleep_until(
+                    deadline.unwrap_or_else(far_future),
+                )))
+            }
+        };
+        loop {
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let now = Instant::now();
+            let due = self
+                .last_activity
+                .checked_add(interval)
+                .unwrap_or_else(far_future);
+            if now >= due {
+                self.last_activity = now;
+                sleep
+                    .as_mut()
+                    .reset(now.checked_add(interval).unwrap_or_else(far_future));
+                return Poll::Ready(self.config.frame.clone());
+            }
+            sleep.as_mut().reset(due);
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+pin_project_lite::pin_project! {
+    /// A body stream of whole events with keep-alive, retry prelude and shutdown.
+    /// See the [module docs](self).
+    #[must_use = "streams do nothing unless polled"]
+    pub struct SseStream<S> {
+        #[pin]
+        events: S,
+        keep_alive: Option<KeepAliveTimer>,
+        retry: Option<u64>,
+        until: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+        done: bool,
+    }
+}
+
+impl<S> SseStream<S>
+where
+    S: Stream,
+    S::Item: IntoFrame,
+{
+    /// Wraps a stream of events, with the default [`KeepAlive`].
+    pub fn new(events: S) -> Self {
+        SseStream {
+            events,
+            keep_alive: Some(KeepAliveTimer {
+                config: KeepAlive::new(),
+                last_activity: Instant::now(),
+                sleep: None,
+            }),
+            retry: None,
+            until: None,
+            done: false,
+        }
+    }
+
+    /// Sets the keep-alive interval and text.
+    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
+        self.keep_alive = Some(KeepAliveTimer {
+            config: keep_alive,
+            last_activity: Instant::now(),
+            sleep: None,
+        });
+        self
+    }
+
+    /// Sends no keep-alive comments.
+    pub fn no_keep_alive(mut self) -> Self {
+        self.keep_alive = None;
+        self
+    }
+
+    /// Tells the client to wait `delay` before reconnecting, in the first event's block.
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.retry = Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+        self
+    }
+
+    /// Ends the stream, at an event boundary, when `shutdown` completes.
+    pub fn until(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.until = Some(Box::pin(shutdown));
+        self
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.events
+    }
+}
+
+impl<S> Stream for SseStream<S>
+where
+    S: Stream,
+    S::Item: IntoFrame,
+{
+    type Item = Bytes;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        if let Some(until) = this.until {
+            if until.as_mut().poll(cx).is_ready() {
+                *this.done = true;
+                return Poll::Ready(None);
+            }
+        }
+        match this.events.poll_next(cx) {
+            Poll::Ready(Some(item)) => match item.into_frame() {
+                Ok(frame) => {
+                    if let Some(timer) = this.keep_alive {
+                        timer.last_activity = Instant::now();
+                    }
+                    let frame = match this.retry.take() {
+                        Some(ms) => frame.with_retry_prefix(ms),
+                        None => frame,
+                    };
+                    Poll::Ready(Some(frame.into_bytes()))
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "SSE event stream failed; ending the response at an event boundary");
+                    *this.done = true;
+                    Poll::Ready(None)
+                }
+            },
+            Poll::Ready(None) => {
+                *this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => match this.keep_alive {
+                Some(timer) => timer.poll(cx).map(|frame| Some(frame.into_bytes())),
+                None => Poll::Pending,
+            },
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done { (0, Some(0)) } else { (0, None) }
+    }
+}
+
+impl<S> std::fmt::Debug for SseStream<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseStream")
+            .field("keep_alive", &self.keep_alive.as_ref().map(|k| &k.config))
+            .field("retry_ms", &self.retry)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
