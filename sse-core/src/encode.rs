@@ -45,11 +45,13 @@ impl Frame {
     }
 
     /// The wire bytes.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
     /// The wire bytes, as shared [`Bytes`].
+    #[inline]
     pub fn into_bytes(self) -> Bytes {
         self.0
     }
@@ -71,6 +73,7 @@ impl Frame {
 
 impl Deref for Frame {
     type Target = [u8];
+    #[inline]
     fn deref(&self) -> &[u8] {
         &self.0
     }
@@ -83,6 +86,7 @@ impl AsRef<[u8]> for Frame {
 }
 
 impl From<Frame> for Bytes {
+    #[inline]
     fn from(frame: Frame) -> Bytes {
         frame.0
     }
@@ -122,9 +126,9 @@ pub(crate) fn encode_with_id(event: &Event, id: Option<&[u8]>) -> Frame {
     if let Some(retry) = retry {
         len += RETRY.len() + retry.len() + 1;
     }
-    len += Lines::new(event.data.as_bytes())
-        .map(|line| DATA.len() + line.len() + 1)
-        .sum::<usize>();
+    let data = event.data.as_bytes();
+    let breaks = Breaks::scan(data);
+    len += (breaks.count + 1) * (DATA.len() + 1) + data.len() - breaks.removed;
 
     let mut buf = Vec::with_capacity(len);
     for comment in &event.comments {
@@ -139,12 +143,102 @@ pub(crate) fn encode_with_id(event: &Event, id: Option<&[u8]>) -> Frame {
     if let Some(retry) = retry {
         write_field(&mut buf, RETRY, retry);
     }
-    for line in Lines::new(event.data.as_bytes()) {
-        write_field(&mut buf, DATA, line);
-    }
+    breaks.write_data(&mut buf, data);
     buf.push(b'\n');
     debug_assert_eq!(buf.len(), len, "encoded length computed up front");
     Frame(Bytes::from(buf))
+}
+
+/// The line breaks of event data, found in one pass; the first [`Breaks::INLINE`] are
+/// remembered so that writing needs no second scan.
+/// Below this length, data is scanned with a plain loop.
+const SHORT: usize = 64;
+
+struct Breaks {
+    count: usize,
+    /// Bytes the breaks occupy (1 per `\r` or `\n`, 2 per `\r\n`).
+    removed: usize,
+    at: [usize; Breaks::INLINE],
+    crlf: u32,
+}
+
+impl Breaks {
+    const INLINE: usize = 24;
+
+    fn scan(data: &[u8]) -> Breaks {
+        let mut breaks = Breaks {
+            count: 0,
+            removed: 0,
+            at: [0; Breaks::INLINE],
+            crlf: 0,
+        };
+        if data.len() < SHORT {
+            // Short data: a plain loop beats a vectorized search's set-up cost.
+            let mut at = 0;
+            while at < data.len() {
+                let byte = data[at];
+                if byte == b'\n' || byte == b'\r' {
+                    let crlf = byte == b'\r' && data.get(at + 1) == Some(&b'\n');
+                    breaks.push(at, crlf);
+                    at += 1 + usize::from(crlf);
+                } else {
+                    at += 1;
+                }
+            }
+            return breaks;
+        }
+        if memchr::memchr(b'\r', data).is_none() {
+            // The usual case: `\n` breaks only. One needle is about twice as fast as two.
+            for at in memchr::memchr_iter(b'\n', data) {
+                if let Some(slot) = breaks.at.get_mut(breaks.count) {
+                    *slot = at;
+                }
+                breaks.count += 1;
+            }
+            breaks.removed = breaks.count;
+            return breaks;
+        }
+        let mut lf_of_crlf = usize::MAX;
+        for at in memchr::memchr2_iter(b'\r', b'\n', data) {
+            if at == lf_of_crlf {
+                continue;
+            }
+            let crlf = data[at] == b'\r' && data.get(at + 1) == Some(&b'\n');
+            if crlf {
+                lf_of_crlf = at + 1;
+            }
+            breaks.push(at, crlf);
+        }
+        breaks
+    }
+
+    fn push(&mut self, at: usize, crlf: bool) {
+        if let Some(slot) = self.at.get_mut(self.count) {
+            *slot = at;
+            self.crlf |= u32::from(crlf) << self.count;
+        }
+        self.count += 1;
+        self.removed += 1 + usize::from(crlf);
+    }
+
+    fn write_data(&self, buf: &mut Vec<u8>, data: &[u8]) {
+        if self.count > Self::INLINE {
+            for line in Lines::new(data) {
+                write_field(buf, DATA, line);
+            }
+            return;
+        }
+        // Two copies a line: the line, then the break and the next line's field name.
+        buf.extend_from_slice(DATA);
+        let mut start = 0;
+        for (index, &at) in self.at[..self.count].iter().enumerate() {
+            buf.extend_from_slice(&data[start..at]);
+            buf.extend_from_slice(b"\ndata: ");
+            start = at + 1 + ((self.crlf >> index) & 1) as usize;
+        }
+        buf.extend_from_slice(&data[start..]);
+        buf.push(b'\n');
+    }
 }
 
 fn write_field(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) {

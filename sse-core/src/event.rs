@@ -50,6 +50,7 @@ pub struct Text(Bytes);
 
 impl Text {
     /// Wraps a `&'static str` without copying.
+    #[inline]
     pub const fn from_static(text: &'static str) -> Self {
         Text(Bytes::from_static(text.as_bytes()))
     }
@@ -66,22 +67,26 @@ impl Text {
     }
 
     /// The text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         // invariant: every constructor checked UTF-8, so this never falls back.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     /// The UTF-8 bytes.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
     /// Length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether the text is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -94,6 +99,7 @@ impl fmt::Debug for Text {
 }
 
 impl From<String> for Text {
+    #[inline]
     fn from(text: String) -> Self {
         Text(Bytes::from(text))
     }
@@ -257,6 +263,7 @@ impl Event {
     /// An event carrying `data` (any UTF-8 text; line breaks become separate `data:` lines).
     ///
     /// `String` and [`Text::from_static`] are taken without copying.
+    #[inline]
     pub fn new(data: impl Into<Text>) -> Self {
         Event {
             data: data.into(),
@@ -281,6 +288,7 @@ impl Event {
     /// Sets the event name (the `event:` field; `addEventListener(name, ...)` in a browser).
     ///
     /// Fails if `name` contains `\r` or `\n`. An empty name means the default, `message`.
+    #[inline]
     pub fn event(mut self, name: impl Into<Text>) -> Result<Self, EventError> {
         let name = name.into();
         check(Field::Event, &name, false)?;
@@ -293,6 +301,7 @@ impl Event {
     ///
     /// Fails if `id` contains NUL, `\r` or `\n`. An empty id is legal: it resets the client's
     /// last event id.
+    #[inline]
     pub fn id(mut self, id: impl Into<Text>) -> Result<Self, EventError> {
         let id = id.into();
         check(Field::Id, &id, true)?;
@@ -341,6 +350,7 @@ impl Event {
     }
 
     /// Encodes the event into its wire form; see [`crate::encode`] for the exact format.
+    #[inline]
     pub fn encode(&self) -> Frame {
         crate::encode::encode(self)
     }
@@ -378,13 +388,13 @@ impl From<&str> for Event {
     }
 }
 
+#[inline]
 fn check(field: Field, value: &Text, forbid_nul: bool) -> Result<(), EventError> {
+    // Names and ids are short: a plain loop beats a vectorized search's set-up cost.
     let bytes = value.as_bytes();
-    let found = if forbid_nul {
-        memchr::memchr3(b'\r', b'\n', 0, bytes)
-    } else {
-        memchr::memchr2(b'\r', b'\n', bytes)
-    };
+    let found = bytes
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n' || (forbid_nul && b == 0));
     match found {
         None => Ok(()),
         Some(index) => Err(EventError::InvalidChar {
