@@ -289,21 +289,16 @@ impl Decoder {
                 self.data.push('\n');
                 self.has_data = true;
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    self.last_event_id = String::from_utf8_lossy(value).into_owned();
-                }
+            b"id" if !value.contains(&0) => {
+                self.last_event_id = String::from_utf8_lossy(value).into_owned();
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // All digits; a value too large for u64 saturates.
-                    let ms = std::str::from_utf8(value)
-                        .ok()
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .unwrap_or(u64::MAX);
-                    self.out
-                        .push_back(Decoded::Retry(Duration::from_millis(ms)));
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // All digits; a value too large for u64 saturates.
+                let ms = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(u64::MAX);
+                self.out.push_back(Decoded::Retry(Duration::from_millis(ms)));
             }
             _ => {}
         }

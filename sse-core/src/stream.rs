@@ -235,6 +235,11 @@ where
     }
 
     /// Ends the stream, at an event boundary, when `shutdown` completes.
+    ///
+    /// For streams that do not come from a [`Hub`](crate::Hub), such as a clock: pass
+    /// [`Hub::closed()`](crate::Hub::closed) to end them with the hub. A hub subscription
+    /// needs no `until`: it ends by itself at shutdown, after the final event, which an
+    /// `until(hub.closed())` would cut off.
     pub fn until(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
         self.until = Some(Box::pin(shutdown));
         self
