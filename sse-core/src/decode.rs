@@ -298,7 +298,8 @@ impl Decoder {
                     .ok()
                     .and_then(|v| v.parse::<u64>().ok())
                     .unwrap_or(u64::MAX);
-                self.out.push_back(Decoded::Retry(Duration::from_millis(ms)));
+                self.out
+                    .push_back(Decoded::Retry(Duration::from_millis(ms)));
             }
             _ => {}
         }

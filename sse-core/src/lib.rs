@@ -33,16 +33,21 @@
 //! - [`stream`]: [`SseStream`], the response body (keep-alive, retry, shutdown);
 //! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
 //! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
-//! - [`http_error`]: the status code and JSON body for every error a client can cause.
+//! - [`http_error`]: the status code and JSON body for every error a client can cause;
+//! - `endpoints` (feature `json`): the ready-made hub endpoints (`GET` subscribe, `POST`
+//!   publish) without a framework; each adapter mounts them in its own idiom.
 //!
 //! # Features
 //!
-//! - `json`: [`Event::json`], event data serialized with `serde_json`.
+//! - `json`: `Event::json`, event data serialized with `serde_json`, and the `endpoints`
+//!   module.
 
 #![warn(missing_docs)]
 
 pub mod decode;
 pub mod encode;
+#[cfg(feature = "json")]
+pub mod endpoints;
 pub mod event;
 pub mod http_error;
 pub mod hub;
@@ -55,4 +60,4 @@ pub use event::{Event, EventError, Field, Text};
 pub use http_error::HttpError;
 pub use hub::{EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription};
 pub use last_event_id::{LastEventId, LastEventIdError};
-pub use stream::{IntoFrame, KeepAlive, SseStream};
+pub use stream::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};

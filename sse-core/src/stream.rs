@@ -37,6 +37,23 @@ use tokio::time::{Instant, Sleep};
 
 use crate::{Event, Frame, Text};
 
+/// The headers every event-stream response carries (rules 2-4 of `SSE_RULES.md`):
+///
+/// - `content-type: text/event-stream`, exactly;
+/// - `cache-control: no-cache`;
+/// - `x-accel-buffering: no`, so nginx does not buffer the stream;
+/// - `content-encoding: identity`, so compression middleware (tower-http's
+///   `CompressionLayer`, actix-web's `Compress`) leaves the response alone instead of
+///   buffering events inside a compressor.
+///
+/// No `content-length` (the body is a stream) and no `connection` (illegal in HTTP/2).
+pub const RESPONSE_HEADERS: [(&str, &str); 4] = [
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    ("x-accel-buffering", "no"),
+    ("content-encoding", "identity"),
+];
+
 /// A boxed error, as carried by a fallible event stream.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

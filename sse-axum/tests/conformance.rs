@@ -1,0 +1,126 @@
+//! The shared conformance suite, run against axum.
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use axum::Router;
+use axum::http::request::Parts;
+use axum::routing::get;
+use futures_util::stream;
+use sse_axum::{LastEventId, Sse};
+use sse_conformance::{AppConfig, Integration, RunningApp, clock, fixed_events, test_authorize};
+use sse_core::endpoints::{Access, HubEndpoints};
+use sse_core::{Event, Hub, KeepAlive};
+use tower_http::compression::CompressionLayer;
+
+struct Axum;
+
+struct Running {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl RunningApp for Running {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn shutdown(self: Box<Self>) {
+        let _ = self.stop.send(());
+        self.thread.join().expect("server thread");
+    }
+}
+
+fn app(hub: Hub, config: &AppConfig) -> Router {
+    let keep_alive = KeepAlive::new().interval(config.keep_alive);
+    let mut endpoints = HubEndpoints::new(hub.clone())
+        .keep_alive(keep_alive.clone())
+        .max_body(config.max_body)
+        .authorize(|parts: &Parts, access: Access<'_>| {
+            test_authorize(parts.headers.get("x-auth").map(|v| v.as_bytes()), access)
+        });
+    if let Some(retry) = config.retry {
+        endpoints = endpoints.retry(retry);
+    }
+    let retry = config.retry;
+    let fixed_keep_alive = keep_alive.clone();
+    let clock_hub = hub.clone();
+    Router::new()
+        .route(
+            "/fixed",
+            get(move || async move {
+                let sse = Sse::new(stream::iter(fixed_events())).keep_alive(fixed_keep_alive);
+                match retry {
+                    Some(delay) => sse.retry(delay),
+                    None => sse,
+                }
+            }),
+        )
+        .route(
+            "/failing",
+            get(|| async {
+                Sse::new(stream::iter([
+                    Ok(Event::new("ok")),
+                    Err("the source failed"),
+                ]))
+            }),
+        )
+        .route(
+            "/last-event-id",
+            get(|LastEventId(id): LastEventId| async move {
+                Sse::new(stream::iter([Event::new(
+                    id.map(|id| id.to_string()).unwrap_or_default(),
+                )]))
+            }),
+        )
+        .route(
+            "/clock",
+            get(move || async move {
+                Sse::new(clock())
+                    .keep_alive(keep_alive)
+                    .until(clock_hub.closed())
+            }),
+        )
+        .merge(sse_axum::routes(endpoints))
+        .layer(CompressionLayer::new())
+}
+
+impl Integration for Axum {
+    fn has_compression(&self) -> bool {
+        true
+    }
+
+    fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp> {
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
+                let shutdown_hub = hub.clone();
+                axum::serve(listener, app(hub, &config))
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                        shutdown_hub.shutdown(None);
+                    })
+                    .await
+                    .expect("serve");
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        Box::new(Running { addr, stop, thread })
+    }
+}
+
+sse_conformance::conformance_suite!(Axum);

@@ -1,0 +1,609 @@
+//! The checks. Each starts its own app over its own hub, drives it over HTTP, and stops it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use sse_core::{Decoded, Event, Hub, MessageEvent};
+
+use crate::client::{EventReader, PATIENCE, fetch, publish};
+use crate::{AppConfig, Integration, RunningApp, fixed_events};
+
+struct App {
+    addr: SocketAddr,
+    running: Option<Box<dyn RunningApp>>,
+}
+
+async fn start<I: Integration>(integration: &'static I, hub: Hub, config: AppConfig) -> App {
+    let running = tokio::task::spawn_blocking(move || integration.start(hub, config))
+        .await
+        .expect("app started");
+    App {
+        addr: running.addr(),
+        running: Some(running),
+    }
+}
+
+impl App {
+    async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            tokio::task::spawn_blocking(move || running.shutdown())
+                .await
+                .expect("app stopped");
+        }
+    }
+}
+
+async fn wait_for(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .map(|value| value.to_str().unwrap_or("<not ASCII>"))
+}
+
+fn assert_event_stream_headers(status: http::StatusCode, headers: &http::HeaderMap) {
+    assert_eq!(status, 200);
+    assert_eq!(header(headers, "content-type"), Some("text/event-stream"));
+    assert_eq!(header(headers, "cache-control"), Some("no-cache"));
+    assert_eq!(header(headers, "x-accel-buffering"), Some("no"));
+    assert_eq!(header(headers, "content-encoding"), Some("identity"));
+    assert_eq!(
+        header(headers, "content-length"),
+        None,
+        "a stream has no length"
+    );
+}
+
+fn data_of(item: Option<MessageEvent>) -> String {
+    item.expect("an event, not the end of the stream").data
+}
+
+/// Status, the four headers, and the head arriving while no event exists yet.
+pub async fn status_and_headers_and_head_before_first_event<I: Integration>(
+    integration: &'static I,
+) {
+    let hub = Hub::new();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    // `open` returns when the head has arrived; nothing has been published.
+    let mut reader = EventReader::open(app.addr, "/events?topic=news", &[]).await;
+    assert_event_stream_headers(reader.status, &reader.headers);
+    wait_for("the subscription", PATIENCE, || {
+        hub.stats().subscribers == 1
+    })
+    .await;
+    publish(app.addr, "news", "hello").await;
+    assert_eq!(
+        reader.next().await,
+        Some(Decoded::Retry(Duration::from_millis(1500)))
+    );
+    assert_eq!(data_of(reader.next_event().await), "hello");
+    app.stop().await;
+}
+
+/// The exact bytes of a set of events, retry prelude included.
+pub async fn exact_bytes_of_fixed_events<I: Integration>(integration: &'static I) {
+    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let answer = fetch(app.addr, "GET", "/fixed", &[], None).await;
+    assert_event_stream_headers(answer.status, &answer.headers);
+    let mut expected = b"retry: 1500\n".to_vec();
+    for event in fixed_events() {
+        expected.extend_from_slice(&event.encode());
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&answer.body),
+        String::from_utf8_lossy(&expected)
+    );
+    app.stop().await;
+}
+
+/// Keep-alive comments at the configured interval while nothing is published.
+pub async fn keep_alive_comments_while_idle<I: Integration>(integration: &'static I) {
+    let config = AppConfig::default();
+    let interval = config.keep_alive;
+    let app = start(integration, Hub::new(), config).await;
+    let mut reader = EventReader::open(app.addr, "/events?topic=quiet", &[]).await;
+    let began = Instant::now();
+    for _ in 0..3 {
+        assert_eq!(reader.next().await, Some(Decoded::Comment(String::new())));
+    }
+    // Three comments cannot come sooner than about three intervals (not spammed).
+    assert!(
+        began.elapsed() >= interval * 2,
+        "keep-alives came too fast: {:?}",
+        began.elapsed()
+    );
+    assert_eq!(reader.raw, b":\n\n:\n\n:\n\n");
+    app.stop().await;
+}
+
+/// Resume after `Last-Event-ID`: every later event exactly once, in order, then live.
+pub async fn resume_after_last_event_id_exactly_once_then_live<I: Integration>(
+    integration: &'static I,
+) {
+    let hub = Hub::new();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(publish(app.addr, "r", &format!("event {n}")).await);
+    }
+    let mut reader = EventReader::open(
+        app.addr,
+        "/events?topic=r",
+        &[("last-event-id", ids[1].as_bytes())],
+    )
+    .await;
+    for n in 2..5 {
+        let event = reader.next_event().await.expect("replayed event");
+        assert_eq!(
+            (event.data.as_str(), event.last_event_id.as_str()),
+            (format!("event {n}").as_str(), ids[n].as_str())
+        );
+    }
+    let live = publish(app.addr, "r", "live").await;
+    let event = reader.next_event().await.expect("live event");
+    assert_eq!(
+        (event.data.as_str(), event.last_event_id.as_str()),
+        ("live", live.as_str()),
+        "no duplicate, no gap"
+    );
+
+    // The query fallback for clients that cannot set headers.
+    let path = format!("/events?topic=r&lastEventId={}", ids[3]);
+    let mut reader = EventReader::open(app.addr, &path, &[]).await;
+    assert_eq!(data_of(reader.next_event().await), "event 4");
+    app.stop().await;
+}
+
+/// The extractor reads raw UTF-8 header bytes (not `to_str()`), falls back to the query,
+/// and rejects bytes that are not UTF-8 with a JSON 400.
+pub async fn last_event_id_extractor_reads_raw_utf8_and_query<I: Integration>(
+    integration: &'static I,
+) {
+    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let extracted = |answer: crate::client::Answer| {
+        let mut decoder = sse_core::Decoder::new();
+        decoder.push(&answer.body).expect("decodable");
+        decoder
+            .drain()
+            .find_map(|item| match item {
+                Decoded::Event(event) => Some(event.data),
+                _ => None,
+            })
+            .expect("one event")
+    };
+    let raw = "événement-7 ✓";
+    let answer = fetch(
+        app.addr,
+        "GET",
+        "/last-event-id",
+        &[("last-event-id", raw.as_bytes())],
+        None,
+    )
+    .await;
+    assert_eq!(extracted(answer), raw);
+    let answer = fetch(
+        app.addr,
+        "GET",
+        "/last-event-id?lastEventId=%C3%A9-1",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(extracted(answer), "é-1");
+    let answer = fetch(app.addr, "GET", "/last-event-id", &[], None).await;
+    assert_eq!(extracted(answer), "");
+    let answer = fetch(
+        app.addr,
+        "GET",
+        "/last-event-id",
+        &[("last-event-id", b"\xff\xfe")],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.json()["error"], "invalid_last_event_id");
+
+    // A non-ASCII id is not one of the hub's: the subscriber is told, not refused.
+    let mut reader = EventReader::open(
+        app.addr,
+        "/events?topic=u",
+        &[("last-event-id", raw.as_bytes())],
+    )
+    .await;
+    assert_eq!(reader.status, 200);
+    let notice = reader.next_event().await.expect("missed notice");
+    assert_eq!(notice.event_type, "missed");
+    assert_eq!(notice.data, r#"{"reason":"unknown","topics":["u"]}"#);
+    app.stop().await;
+}
+
+/// An id older than the history gets a `missed` event, then everything still kept.
+pub async fn missed_event_for_expired_id<I: Integration>(integration: &'static I) {
+    let hub = Hub::builder().history(8).build();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        ids.push(
+            hub.publish("m", Event::new(n.to_string()))
+                .expect("publish")
+                .to_string(),
+        );
+    }
+    let mut reader = EventReader::open(
+        app.addr,
+        "/events?topic=m",
+        &[("last-event-id", ids[0].as_bytes())],
+    )
+    .await;
+    let notice = reader.next_event().await.expect("missed notice");
+    assert_eq!(notice.event_type, "missed");
+    assert_eq!(notice.data, r#"{"reason":"expired","topics":["m"]}"#);
+    assert_eq!(notice.last_event_id, "", "the notice carries no id");
+    for n in 12..20 {
+        assert_eq!(data_of(reader.next_event().await), n.to_string());
+    }
+    app.stop().await;
+}
+
+/// A client that goes away is gone from the hub's stats promptly (the next keep-alive write
+/// at the latest).
+pub async fn disconnected_client_leaves_the_hub<I: Integration>(integration: &'static I) {
+    let hub = Hub::new();
+    let config = AppConfig::default();
+    let interval = config.keep_alive;
+    let app = start(integration, hub.clone(), config).await;
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        readers.push(EventReader::open(app.addr, "/events?topic=d", &[]).await);
+    }
+    wait_for("three subscribers", PATIENCE, || {
+        hub.stats().subscribers == 3
+    })
+    .await;
+    drop(readers.pop());
+    // One keep-alive interval to notice, plus slack for a loaded machine.
+    let within = (interval * 3).max(Duration::from_secs(2));
+    wait_for("the dropped subscriber to leave", within, || {
+        hub.stats().subscribers == 2
+    })
+    .await;
+    assert_eq!(hub.stats().subscribers, 2);
+    drop(readers);
+    wait_for("all subscribers to leave", within, || {
+        hub.stats().subscribers == 0
+    })
+    .await;
+    app.stop().await;
+}
+
+/// A client that stops reading: the others get everything at full speed; hub memory stays
+/// within its bound; when the stalled client reads again it gets a gap-free prefix and the
+/// end of its stream (lag policy `Close`), and on reconnecting the rest or a `missed` event.
+pub async fn stalled_client_does_not_slow_others_and_is_closed_without_silent_loss<
+    I: Integration,
+>(
+    integration: &'static I,
+) {
+    const EVENTS: usize = 3000;
+    let hub = Hub::builder().history(64).history_bytes(1 << 20).build();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let mut stalled = EventReader::open(app.addr, "/events?topic=s", &[]).await;
+    // The fast readers report progress; the publisher stays within 32 events of the slower
+    // of them (half the history), so only the stalled client can fall behind.
+    let progress: Arc<[AtomicUsize; 2]> = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let mut fast = Vec::new();
+    for index in 0..2 {
+        let mut reader = EventReader::open(app.addr, "/events?topic=s", &[]).await;
+        let progress = progress.clone();
+        fast.push(tokio::spawn(async move {
+            let mut got = Vec::with_capacity(EVENTS);
+            while got.len() < EVENTS {
+                let event = reader.next_event().await.expect("fast reader keeps up");
+                got.push(
+                    event.data[..event.data.find(' ').unwrap_or(0)]
+                        .parse::<usize>()
+                        .expect("index"),
+                );
+                progress[index].store(got.len(), Ordering::Relaxed);
+            }
+            got
+        }));
+    }
+    wait_for("three subscribers", PATIENCE, || {
+        hub.stats().subscribers == 3
+    })
+    .await;
+    let padding = "x".repeat(4096);
+    let mut max_buffered = 0;
+    for n in 0..EVENTS {
+        let slowest = || {
+            progress
+                .iter()
+                .map(|p| p.load(Ordering::Relaxed))
+                .min()
+                .unwrap_or(0)
+        };
+        wait_for("the fast readers", PATIENCE, || n < slowest() + 32).await;
+        hub.publish("s", Event::new(format!("{n} {padding}")))
+            .expect("publish");
+        max_buffered = max_buffered.max(hub.stats().buffered_bytes);
+    }
+    for reader in fast {
+        let got = tokio::time::timeout(PATIENCE, reader)
+            .await
+            .expect("fast readers finish")
+            .expect("reader");
+        assert_eq!(
+            got,
+            (0..EVENTS).collect::<Vec<_>>(),
+            "fast readers get every event in order"
+        );
+    }
+    assert!(max_buffered <= 1 << 20, "hub buffered {max_buffered} bytes");
+
+    // The stalled client reads again.
+    let mut received = Vec::new();
+    while let Some(event) = stalled.next_event().await {
+        received.push(
+            event.data[..event.data.find(' ').unwrap_or(0)]
+                .parse::<usize>()
+                .expect("index"),
+        );
+    }
+    assert_eq!(
+        received,
+        (0..received.len()).collect::<Vec<_>>(),
+        "a gap-free prefix"
+    );
+    assert!(
+        received.len() < EVENTS,
+        "12 MB cannot all fit in socket buffers; it must have lagged"
+    );
+    assert!(hub.stats().lagged >= 1);
+
+    // Reconnecting: the next event, or a `missed` notice; never a silent gap.
+    let last = stalled.last_event_id().to_owned();
+    let mut again = EventReader::open(
+        app.addr,
+        "/events?topic=s",
+        &[("last-event-id", last.as_bytes())],
+    )
+    .await;
+    let first = again
+        .next_event()
+        .await
+        .expect("an event after reconnecting");
+    let next_index = received.len();
+    assert!(
+        first.event_type == "missed" || first.data.starts_with(&format!("{next_index} ")),
+        "after reconnecting: {:?}",
+        &first.data[..first.data.len().min(60)]
+    );
+    app.stop().await;
+}
+
+/// Graceful shutdown with 1,000 open streams (hub subscriptions and a plain stream) ends
+/// every one at an event boundary, and the server stops.
+pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integration>(
+    integration: &'static I,
+) {
+    const HUB_STREAMS: usize = 980;
+    const CLOCK_STREAMS: usize = 20;
+    let hub = Hub::new();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let mut readers = Vec::new();
+    for batch in 0..(HUB_STREAMS / 49) {
+        let opened =
+            join_all((0..49).map(|_| EventReader::open(app.addr, "/events?topic=bye", &[]))).await;
+        readers.extend(opened);
+        assert_eq!(readers.len(), (batch + 1) * 49);
+    }
+    let mut clocks =
+        join_all((0..CLOCK_STREAMS).map(|_| EventReader::open(app.addr, "/clock", &[]))).await;
+    wait_for("all subscriptions", PATIENCE, || {
+        hub.stats().subscribers == HUB_STREAMS
+    })
+    .await;
+    hub.publish("bye", Event::new("before shutdown"))
+        .expect("publish");
+    for clock in &mut clocks {
+        assert_eq!(clock.next_event().await.expect("a tick").event_type, "tick");
+    }
+    let began = Instant::now();
+    let stopping = tokio::spawn(app.stop());
+    let results = join_all(
+        readers
+            .into_iter()
+            .chain(clocks)
+            .map(|mut reader| async move {
+                let mut events = Vec::new();
+                while let Some(event) = reader.next_event().await {
+                    events.push(event);
+                }
+                (events, reader.raw)
+            }),
+    )
+    .await;
+    for (index, (events, raw)) in results.iter().enumerate() {
+        assert!(
+            raw.ends_with(b"\n\n"),
+            "stream {index} ended inside an event: {:?}",
+            String::from_utf8_lossy(&raw[raw.len().saturating_sub(40)..])
+        );
+        if index < HUB_STREAMS {
+            assert_eq!(
+                events.first().map(|e| e.data.as_str()),
+                Some("before shutdown")
+            );
+        }
+    }
+    tokio::time::timeout(PATIENCE, stopping)
+        .await
+        .expect("server stopped in time")
+        .expect("stop");
+    assert!(began.elapsed() < PATIENCE);
+    assert_eq!(hub.stats().subscribers, 0);
+}
+
+/// With the framework's compression middleware in front, events still arrive at once and
+/// uncompressed.
+pub async fn compression_middleware_leaves_events_alone<I: Integration>(integration: &'static I) {
+    if !integration.has_compression() {
+        return;
+    }
+    let hub = Hub::new();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let accept: &[(&str, &[u8])] = &[("accept-encoding", b"gzip, deflate, br, zstd")];
+    let mut reader = EventReader::open(app.addr, "/events?topic=z", accept).await;
+    assert_event_stream_headers(reader.status, &reader.headers);
+    wait_for("the subscription", PATIENCE, || {
+        hub.stats().subscribers == 1
+    })
+    .await;
+    for n in 0..3 {
+        publish(app.addr, "z", &format!("uncompressed {n}")).await;
+        assert_eq!(
+            data_of(reader.next_event().await),
+            format!("uncompressed {n}")
+        );
+    }
+    let answer = fetch(app.addr, "GET", "/fixed", accept, None).await;
+    assert_eq!(
+        header(&answer.headers, "content-encoding"),
+        Some("identity")
+    );
+    assert!(answer.body.starts_with(b"retry: 1500\n"));
+    app.stop().await;
+}
+
+/// Bad requests get the documented status and a JSON body, and leave the hub working.
+pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integration>(
+    integration: &'static I,
+) {
+    let hub = Hub::builder().max_subscribers(3).build();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let post = |body: String, auth: Option<&'static [u8]>| async move {
+        let mut headers: Vec<(&str, &[u8])> = vec![("content-type", b"application/json")];
+        if let Some(auth) = auth {
+            headers.push(("x-auth", auth));
+        }
+        fetch(
+            app.addr,
+            "POST",
+            "/publish",
+            &headers,
+            Some(body.into_bytes()),
+        )
+        .await
+    };
+    let valid = || r#"{"topic":"t","data":"x"}"#.to_owned();
+    let cases: Vec<(String, Option<&'static [u8]>, u16, &str)> = vec![
+        (valid(), Some(b"none"), 401, "unauthorized"),
+        (valid(), Some(b"forbidden"), 403, "forbidden"),
+        (
+            r#"{"topic":"private","data":"x"}"#.to_owned(),
+            None,
+            403,
+            "forbidden",
+        ),
+        (
+            format!(r#"{{"topic":"t","data":"{}"}}"#, "x".repeat(2000)),
+            None,
+            413,
+            "body_too_large",
+        ),
+        (
+            r#"{"topic":"t","data":"#.to_owned(),
+            None,
+            400,
+            "invalid_json",
+        ),
+        (r#"{"data":"x"}"#.to_owned(), None, 400, "invalid_json"),
+        (
+            r#"{"topic":"t","data":"x","event":"a\nb"}"#.to_owned(),
+            None,
+            422,
+            "invalid_event",
+        ),
+        (
+            r#"{"topic":"no spaces","data":"x"}"#.to_owned(),
+            None,
+            400,
+            "invalid_topic",
+        ),
+    ];
+    for (body, auth, status, code) in cases {
+        let answer = post(body.clone(), auth).await;
+        assert_eq!(
+            answer.status.as_u16(),
+            status,
+            "{body:.60}: {:?}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert_eq!(
+            header(&answer.headers, "content-type"),
+            Some("application/json")
+        );
+        assert_eq!(answer.json()["error"], code, "{body:.60}");
+    }
+
+    let get = |path: &'static str, auth: Option<&'static [u8]>| async move {
+        let headers: Vec<(&str, &[u8])> = auth.map(|a| ("x-auth", a)).into_iter().collect();
+        fetch(app.addr, "GET", path, &headers, None).await
+    };
+    for (path, auth, status, code) in [
+        ("/events", None, 400, "no_topics"),
+        ("/events?topic=a%20b", None, 400, "invalid_topic"),
+        ("/events?topic=t", Some(&b"none"[..]), 401, "unauthorized"),
+        ("/events?topic=private", None, 403, "forbidden"),
+    ] {
+        let answer = get(path, auth).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.json()["error"].as_str()),
+            (status, Some(code)),
+            "{path}"
+        );
+    }
+
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        readers.push(EventReader::open(app.addr, "/events?topic=t", &[]).await);
+    }
+    let answer = get("/events?topic=t", None).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["error"].as_str()),
+        (503, Some("too_many_subscribers"))
+    );
+
+    // The hub is unharmed: a good publish reaches every subscriber.
+    let answer = post(valid(), None).await;
+    assert_eq!(answer.status, 200);
+    let id = answer.json()["id"].as_str().expect("id").to_owned();
+    for reader in &mut readers {
+        let event = reader.next_event().await.expect("event");
+        assert_eq!(
+            (event.data.as_str(), event.last_event_id.as_str()),
+            ("x", id.as_str())
+        );
+    }
+    assert_eq!(hub.stats().published, 1);
+    app.stop().await;
+}
+
+/// A stream that fails after one event ends cleanly at an event boundary.
+pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I) {
+    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let answer = fetch(app.addr, "GET", "/failing", &[], None).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(&answer.body[..], b"data: ok\n\n");
+    app.stop().await;
+}

@@ -1,0 +1,180 @@
+//! A small HTTP/1.1 client on hyper's connection API, and an event-stream reader on the
+//! workspace's decoder.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use sse_core::{Decoded, Decoder, MessageEvent};
+
+/// Generous bound for anything that should happen "promptly": a liveness guard so a broken
+/// adapter fails instead of hanging, not a performance assertion.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
+
+pub(crate) async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &[u8])],
+    body: Option<Vec<u8>>,
+) -> http::Response<Incoming> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    for (name, value) in headers {
+        builder = builder.header(
+            *name,
+            http::HeaderValue::from_bytes(value).expect("header value"),
+        );
+    }
+    let request = builder
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .expect("request");
+    tokio::time::timeout(PATIENCE, sender.send_request(request))
+        .await
+        .expect("response head in time")
+        .expect("response")
+}
+
+/// A whole, finite response.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Answer {
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "JSON body expected ({error}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+pub(crate) async fn fetch(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &[u8])],
+    body: Option<Vec<u8>>,
+) -> Answer {
+    let response = request(addr, method, path, headers, body).await;
+    let (parts, body) = response.into_parts();
+    let body = tokio::time::timeout(PATIENCE, body.collect())
+        .await
+        .expect("whole body in time")
+        .expect("body")
+        .to_bytes();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+pub(crate) async fn publish(addr: SocketAddr, topic: &str, data: &str) -> String {
+    let body = serde_json::json!({"topic": topic, "data": data}).to_string();
+    let answer = fetch(
+        addr,
+        "POST",
+        "/publish",
+        &[("content-type", b"application/json")],
+        Some(body.into_bytes()),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        200,
+        "publish: {:?}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    answer.json()["id"].as_str().expect("id").to_owned()
+}
+
+/// Reads an event stream as a client would.
+pub(crate) struct EventReader {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    body: Incoming,
+    decoder: Decoder,
+    /// Every byte received, to check event boundaries.
+    pub(crate) raw: Vec<u8>,
+    ended: bool,
+}
+
+impl EventReader {
+    pub(crate) async fn open(
+        addr: SocketAddr,
+        path: &str,
+        headers: &[(&str, &[u8])],
+    ) -> EventReader {
+        let response = request(addr, "GET", path, headers, None).await;
+        let (parts, body) = response.into_parts();
+        EventReader {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            decoder: Decoder::new(),
+            raw: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// The next decoded item; `None` at the end of the stream. Panics if nothing arrives in
+    /// `PATIENCE`.
+    pub(crate) async fn next(&mut self) -> Option<Decoded> {
+        tokio::time::timeout(PATIENCE, self.next_untimed())
+            .await
+            .expect("an item or the end of the stream in time")
+    }
+
+    pub(crate) async fn next_untimed(&mut self) -> Option<Decoded> {
+        loop {
+            if let Some(item) = self.decoder.next_item() {
+                return Some(item);
+            }
+            if self.ended {
+                return None;
+            }
+            match self.body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.raw.extend_from_slice(&data);
+                        self.decoder.push(&data).expect("decodable stream");
+                    }
+                }
+                Some(Err(_)) | None => {
+                    self.decoder.finish();
+                    self.ended = true;
+                }
+            }
+        }
+    }
+
+    /// The next dispatched event, skipping comments and retry fields.
+    pub(crate) async fn next_event(&mut self) -> Option<MessageEvent> {
+        loop {
+            match self.next().await? {
+                Decoded::Event(event) => return Some(event),
+                Decoded::Comment(_) | Decoded::Retry(_) => {}
+            }
+        }
+    }
+
+    pub(crate) fn last_event_id(&self) -> &str {
+        self.decoder.last_event_id()
+    }
+}

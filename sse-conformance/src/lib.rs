@@ -1,0 +1,156 @@
+//! One HTTP-level conformance suite, run by every framework adapter.
+//!
+//! An adapter's test file implements [`Integration`] (start an app serving the routes
+//! below, shut it down the framework's way) and invokes [`conformance_suite!`], which
+//! expands to one `#[test]` per check. Every check drives the app over real HTTP/1.1 on
+//! 127.0.0.1 and reads streams with the workspace's decoder, so three frameworks are held
+//! to one definition of correct.
+//!
+//! # The routes an integration's app serves
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /events`, `POST /publish` | the adapter's ready-made hub routes over the given hub, configured from [`AppConfig`], authorized with [`test_authorize`] |
+//! | `GET /fixed` | [`fixed_events`] through the adapter's responder, then the end (retry prelude from [`AppConfig::retry`]) |
+//! | `GET /failing` | one event `ok`, then an error: the stream must end cleanly |
+//! | `GET /last-event-id` | one event whose data is what the adapter's `Last-Event-ID` extractor produced (`""` for none) |
+//! | `GET /clock` | [`clock`] ended by the hub's shutdown: a stream that is not a hub subscription |
+//!
+//! and, where the framework has one, its usual compression middleware in front of all.
+
+mod checks;
+mod client;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::Stream;
+use sse_core::endpoints::{Access, Denied};
+use sse_core::{Event, Hub};
+
+pub use checks::*;
+
+/// How the app's routes are configured.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Keep-alive interval for every stream.
+    pub keep_alive: Duration,
+    /// Retry prelude for `/fixed` and the hub routes.
+    pub retry: Option<Duration>,
+    /// The publish body limit.
+    pub max_body: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            keep_alive: Duration::from_millis(200),
+            retry: Some(Duration::from_millis(1500)),
+            max_body: 1024,
+        }
+    }
+}
+
+/// A framework adapter under test.
+pub trait Integration: Sync + 'static {
+    /// Whether the app has the framework's usual compression middleware in front.
+    fn has_compression(&self) -> bool;
+
+    /// Starts the app on `127.0.0.1` (any free port), serving the routes in the crate docs
+    /// over `hub`, and returns once it accepts connections.
+    fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp>;
+}
+
+/// A running app.
+pub trait RunningApp: Send {
+    /// Where it listens.
+    fn addr(&self) -> SocketAddr;
+
+    /// Shuts the server down gracefully, wired to the hub as the adapter's docs tell users
+    /// to, and returns when the server has stopped.
+    fn shutdown(self: Box<Self>);
+}
+
+/// The authorization decision every integration's hook applies: header `x-auth: none` is
+/// 401, `x-auth: forbidden` is 403, and the topic `private` is 403 for everyone.
+pub fn test_authorize(x_auth: Option<&[u8]>, access: Access<'_>) -> Result<(), Denied> {
+    match x_auth {
+        Some(b"none") => return Err(Denied::Unauthorized),
+        Some(b"forbidden") => return Err(Denied::Forbidden),
+        _ => {}
+    }
+    if access.topics().any(|topic| topic == "private") {
+        return Err(Denied::Forbidden);
+    }
+    Ok(())
+}
+
+/// The events `/fixed` streams: multi-line, empty, JSON, named, with ids, comments and
+/// non-ASCII text.
+pub fn fixed_events() -> Vec<Event> {
+    let build = || -> Result<Vec<Event>, sse_core::EventError> {
+        Ok(vec![
+            Event::new("first line\nsecond line\r\nthird\rfourth").id("1")?,
+            Event::new(""),
+            Event::new(r#"{"user":"ada","n":[1,2,3]}"#).event("json")?,
+            Event::new("  leading spaces kept")
+                .event("with space")?
+                .comment("a comment"),
+            Event::new("naïve café ✓ 日本").id("ünïcode-2")?,
+            Event::new("trailing newline\n"),
+        ])
+    };
+    build().unwrap_or_default()
+}
+
+/// An event every 20 ms with the tick count: a stream that is not a hub subscription.
+pub fn clock() -> impl Stream<Item = Event> + Send + 'static {
+    futures_util::stream::unfold(0u64, |n| async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Some((Event::new(n.to_string()).event("tick").ok()?, n + 1))
+    })
+}
+
+/// Expands to one `#[test]` per conformance check, for `$integration` (an expression of a
+/// type implementing [`Integration`]).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($integration:expr) => {
+        $crate::conformance_suite!(@tests $integration;
+            status_and_headers_and_head_before_first_event,
+            exact_bytes_of_fixed_events,
+            keep_alive_comments_while_idle,
+            resume_after_last_event_id_exactly_once_then_live,
+            last_event_id_extractor_reads_raw_utf8_and_query,
+            missed_event_for_expired_id,
+            disconnected_client_leaves_the_hub,
+            stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
+            graceful_shutdown_ends_open_streams_at_event_boundaries,
+            compression_middleware_leaves_events_alone,
+            publish_and_subscribe_errors_have_documented_statuses,
+            failing_stream_ends_cleanly,
+        );
+    };
+    (@tests $integration:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::run(&$integration, $crate::$check);
+            }
+        )*
+    };
+}
+
+/// Runs one check against `integration` on a fresh client runtime.
+pub fn run<I: Integration, F, Fut>(integration: &'static I, check: F)
+where
+    F: FnOnce(&'static I) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    runtime.block_on(check(integration));
+}

@@ -1,0 +1,396 @@
+//! The ready-made hub endpoints, without a framework: what `GET` subscribe and `POST`
+//! publish do, written once. Each adapter (`sse-axum`, `sse-actix`, `sse-rocket`) only
+//! turns its request into these calls and the result into its response.
+//!
+//! - **Subscribe**: `GET ...?topic=a&topic=b`, resuming after `Last-Event-ID` (header, or
+//!   `lastEventId` in the query). Answers a keep-alive event stream of the subscription.
+//! - **Publish**: `POST` with a JSON body `{"topic": "...", "data": ..., "event"?: "...",
+//!   "retry"?: ms}`; `data` is sent as is when it is a JSON string, and as JSON text
+//!   otherwise. Answers `{"id": "<event id>"}`.
+//! - **Authorization**: the adapter calls the application's hook with its request and the
+//!   [`Access`] asked for; [`Denied`] becomes 401 or 403.
+//!
+//! Every error is an [`EndpointError`] with a status and a JSON body
+//! (`{"error": code, "message": text}`):
+//!
+//! | what | status | code |
+//! |---|---|---|
+//! | malformed JSON, missing or unknown field | 400 | `invalid_json` |
+//! | bad topic name, no topic, too many topics | 400 | `invalid_topic`, `no_topics`, ... |
+//! | bad `Last-Event-ID` (not UTF-8, too long) | 400 | `invalid_last_event_id` |
+//! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
+//! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
+//! | bad event name (CR or LF) | 422 | `invalid_event` |
+//! | hub over its topic or subscriber limits, or shut down | 503 | `too_many_subscribers`, `hub_closed`, ... |
+//!
+//! Topics are created on first use, so there is no "unknown topic": any valid name can be
+//! subscribed to before anything is published on it.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::http_error::{HttpError, json_error};
+use crate::{
+    Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
+    Subscription,
+};
+
+/// What a request asks to do, given to the authorization hook.
+#[derive(Debug, Clone, Copy)]
+pub enum Access<'a> {
+    /// Subscribe to these topics.
+    Subscribe(&'a [String]),
+    /// Publish to this topic.
+    Publish(&'a str),
+}
+
+impl Access<'_> {
+    /// The topics concerned.
+    pub fn topics(&self) -> impl Iterator<Item = &str> {
+        let (many, one) = match self {
+            Access::Subscribe(topics) => (*topics, None),
+            Access::Publish(topic) => (&[][..], Some(*topic)),
+        };
+        many.iter().map(String::as_str).chain(one)
+    }
+}
+
+/// The authorization hook's refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// 401: the request is not authenticated.
+    Unauthorized,
+    /// 403: authenticated, but not allowed.
+    Forbidden,
+}
+
+/// Why an endpoint refused a request.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// The authorization hook said no.
+    Denied(Denied),
+    /// The request body is larger than the limit.
+    BodyTooLarge {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// The publish body is not the expected JSON.
+    InvalidJson(String),
+    /// The event name is not valid.
+    InvalidEvent(EventError),
+    /// The `Last-Event-ID` cannot be used.
+    LastEventId(LastEventIdError),
+    /// The hub refused.
+    Hub(HubError),
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndpointError::Denied(Denied::Unauthorized) => f.write_str("authentication required"),
+            EndpointError::Denied(Denied::Forbidden) => f.write_str("not allowed for these topics"),
+            EndpointError::BodyTooLarge { max } => {
+                write!(f, "the request body is larger than {max} bytes")
+            }
+            EndpointError::InvalidJson(error) => write!(f, "invalid publish request: {error}"),
+            EndpointError::InvalidEvent(error) => error.fmt(f),
+            EndpointError::LastEventId(error) => error.fmt(f),
+            EndpointError::Hub(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for EndpointError {}
+
+impl HttpError for EndpointError {
+    fn status(&self) -> u16 {
+        match self {
+            EndpointError::Denied(Denied::Unauthorized) => 401,
+            EndpointError::Denied(Denied::Forbidden) => 403,
+            EndpointError::BodyTooLarge { .. } => 413,
+            EndpointError::InvalidJson(_) => 400,
+            EndpointError::InvalidEvent(_) => 422,
+            EndpointError::LastEventId(error) => error.status(),
+            EndpointError::Hub(error) => HttpError::status(error),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            EndpointError::Denied(Denied::Unauthorized) => "unauthorized",
+            EndpointError::Denied(Denied::Forbidden) => "forbidden",
+            EndpointError::BodyTooLarge { .. } => "body_too_large",
+            EndpointError::InvalidJson(_) => "invalid_json",
+            EndpointError::InvalidEvent(error) => error.code(),
+            EndpointError::LastEventId(error) => error.code(),
+            EndpointError::Hub(error) => HttpError::code(error),
+        }
+    }
+}
+
+impl From<HubError> for EndpointError {
+    fn from(error: HubError) -> Self {
+        EndpointError::Hub(error)
+    }
+}
+
+impl From<LastEventIdError> for EndpointError {
+    fn from(error: LastEventIdError) -> Self {
+        EndpointError::LastEventId(error)
+    }
+}
+
+impl From<Denied> for EndpointError {
+    fn from(denied: Denied) -> Self {
+        EndpointError::Denied(denied)
+    }
+}
+
+/// A successful publish: the id the hub gave the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// The event's id.
+    pub id: EventId,
+}
+
+impl Published {
+    /// The response body: `{"id":"<id>"}`.
+    pub fn json_body(&self) -> String {
+        format!("{{\"id\":\"{}\"}}", self.id)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    topic: String,
+    data: serde_json::Value,
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    retry: Option<u64>,
+}
+
+/// The hub endpoints' settings, and their logic. `A` is the authorization hook, whose form
+/// each adapter defines (it is called with that framework's request); `()` allows all.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::{Hub, KeepAlive};
+/// use sse_core::endpoints::HubEndpoints;
+///
+/// let endpoints = HubEndpoints::new(Hub::new())
+///     .max_body(16 * 1024)
+///     .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+///     .retry(Duration::from_secs(3));
+/// # drop(endpoints);
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct HubEndpoints<A = ()> {
+    hub: Hub,
+    max_body: usize,
+    keep_alive: Option<KeepAlive>,
+    retry: Option<Duration>,
+    authorize: A,
+}
+
+impl HubEndpoints<()> {
+    /// Endpoints over `hub`: a 64 KiB body limit, the default keep-alive, no retry prelude,
+    /// and every request allowed.
+    pub fn new(hub: Hub) -> Self {
+        HubEndpoints {
+            hub,
+            max_body: 64 * 1024,
+            keep_alive: Some(KeepAlive::new()),
+            retry: None,
+            authorize: (),
+        }
+    }
+}
+
+impl<A> HubEndpoints<A> {
+    /// Sets the authorization hook (its form depends on the adapter).
+    pub fn authorize<B>(self, authorize: B) -> HubEndpoints<B> {
+        HubEndpoints {
+            hub: self.hub,
+            max_body: self.max_body,
+            keep_alive: self.keep_alive,
+            retry: self.retry,
+            authorize,
+        }
+    }
+
+    /// The largest publish body accepted, in bytes (default 64 KiB).
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Keep-alive for subscriptions.
+    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
+        self.keep_alive = Some(keep_alive);
+        self
+    }
+
+    /// The reconnection delay sent with each subscription's first event.
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.retry = Some(delay);
+        self
+    }
+
+    /// The hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The authorization hook.
+    pub fn authorizer(&self) -> &A {
+        &self.authorize
+    }
+
+    /// The body limit, for adapters that read the body.
+    pub fn body_limit(&self) -> usize {
+        self.max_body
+    }
+
+    /// Subscribes for a `GET`: topics from the raw query string's `topic` parameters, the
+    /// resume point from the raw `Last-Event-ID` header bytes or the `lastEventId` parameter.
+    /// `authorize` is the adapter's call of the hook with its request.
+    pub fn subscribe(
+        &self,
+        query: Option<&str>,
+        last_event_id_header: Option<&[u8]>,
+        authorize: impl FnOnce(Access<'_>) -> Result<(), Denied>,
+    ) -> Result<SseStream<Subscription>, EndpointError> {
+        let topics: Vec<String> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .filter(|(name, _)| name == "topic")
+            .map(|(_, value)| value.into_owned())
+            .collect();
+        let last_event_id = LastEventId::from_request_parts(last_event_id_header, query)?;
+        authorize(Access::Subscribe(&topics))?;
+        let subscription = self.hub.subscribe(&topics, last_event_id.as_ref())?;
+        let mut stream = SseStream::new(subscription);
+        stream = match &self.keep_alive {
+            Some(keep_alive) => stream.keep_alive(keep_alive.clone()),
+            None => stream.no_keep_alive(),
+        };
+        if let Some(retry) = self.retry {
+            stream = stream.retry(retry);
+        }
+        Ok(stream)
+    }
+
+    /// Publishes for a `POST` with a JSON body (already read, up to
+    /// [`body_limit`](Self::body_limit) bytes; pass `truncated` if there was more).
+    pub fn publish(
+        &self,
+        body: &[u8],
+        truncated: bool,
+        authorize: impl FnOnce(Access<'_>) -> Result<(), Denied>,
+    ) -> Result<Published, EndpointError> {
+        if truncated || body.len() > self.max_body {
+            return Err(EndpointError::BodyTooLarge { max: self.max_body });
+        }
+        let request: PublishBody = serde_json::from_slice(body)
+            .map_err(|error| EndpointError::InvalidJson(error.to_string()))?;
+        crate::hub::Topic::validate(&request.topic)?;
+        authorize(Access::Publish(&request.topic))?;
+        let data = match request.data {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        };
+        let mut event = Event::new(data);
+        if let Some(name) = request.event {
+            event = event.event(name).map_err(EndpointError::InvalidEvent)?;
+        }
+        if let Some(ms) = request.retry {
+            event = event.retry(Duration::from_millis(ms));
+        }
+        let id = self.hub.publish(&request.topic, event)?;
+        Ok(Published { id })
+    }
+}
+
+/// The JSON body for an error: `{"error": code, "message": text}`.
+pub fn error_body(error: &dyn HttpError) -> String {
+    json_error(error.code(), &error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allow(_: Access<'_>) -> Result<(), Denied> {
+        Ok(())
+    }
+
+    #[test]
+    fn publish_statuses() {
+        let endpoints = HubEndpoints::new(Hub::new()).max_body(100);
+        let status = |body: &str| {
+            endpoints
+                .publish(body.as_bytes(), false, allow)
+                .map(|_| 200)
+                .unwrap_or_else(|e| e.status())
+        };
+        assert_eq!(status(r#"{"topic":"t","data":"x"}"#), 200);
+        assert_eq!(
+            status(r#"{"topic":"t","data":{"n":1},"event":"e","retry":10}"#),
+            200
+        );
+        assert_eq!(status(r#"{"topic":"t""#), 400);
+        assert_eq!(status(r#"{"topic":"t","data":"x","extra":1}"#), 400);
+        assert_eq!(status(r#"{"topic":"a b","data":"x"}"#), 400);
+        assert_eq!(status(r#"{"topic":"t","data":"x","event":"a\nb"}"#), 422);
+        assert_eq!(
+            status(&format!(r#"{{"topic":"t","data":"{}"}}"#, "x".repeat(100))),
+            413
+        );
+        let denied = endpoints.publish(br#"{"topic":"t","data":"x"}"#, false, |_| {
+            Err(Denied::Forbidden)
+        });
+        assert_eq!(denied.unwrap_err().status(), 403);
+    }
+
+    #[test]
+    fn json_data_that_is_not_a_string_is_sent_as_json_text() {
+        let hub = Hub::new();
+        let endpoints = HubEndpoints::new(hub.clone());
+        let mut subscription = hub.subscribe(["t"], None).unwrap();
+        endpoints
+            .publish(br#"{"topic":"t","data":{"n":[1,2]}}"#, false, allow)
+            .unwrap();
+        use futures_util::StreamExt;
+        let frame = futures_util::FutureExt::now_or_never(subscription.next())
+            .flatten()
+            .unwrap();
+        assert!(frame.ends_with(b"data: {\"n\":[1,2]}\n\n"));
+    }
+
+    #[test]
+    fn subscribe_reads_topics_and_last_event_id_from_the_query() {
+        let endpoints = HubEndpoints::new(Hub::new());
+        let mut seen = Vec::new();
+        let stream = endpoints
+            .subscribe(Some("topic=a&topic=b%2Fc&lastEventId=x"), None, |access| {
+                seen = access.topics().map(str::to_owned).collect();
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, ["a", "b/c"]);
+        assert_eq!(stream.get_ref().topics().collect::<Vec<_>>(), ["a", "b/c"]);
+        let error = endpoints
+            .subscribe(Some("x=1"), None, |_| Ok(()))
+            .unwrap_err();
+        assert_eq!((error.status(), error.code()), (400, "no_topics"));
+        let error = endpoints
+            .subscribe(Some("topic=a"), Some(b"\xff"), |_| Ok(()))
+            .unwrap_err();
+        assert_eq!(error.status(), 400);
+        assert!(error_body(&error).contains("invalid_last_event_id"));
+    }
+}
