@@ -1,0 +1,114 @@
+//! The shared conformance suite, run against actix-web.
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::Compress;
+use actix_web::{App, HttpRequest, HttpServer, web};
+use futures_util::stream;
+use sse_actix::{LastEventId, Sse};
+use sse_conformance::{AppConfig, Integration, RunningApp, clock, fixed_events, test_authorize};
+use sse_core::endpoints::{Access, HubEndpoints};
+use sse_core::{Event, Hub, KeepAlive};
+
+struct Actix;
+
+struct Running {
+    addr: SocketAddr,
+    hub: Hub,
+    handle: ServerHandle,
+    thread: JoinHandle<()>,
+}
+
+impl RunningApp for Running {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn shutdown(self: Box<Self>) {
+        // As the crate docs say: end the streams, then stop gracefully.
+        self.hub.shutdown(None);
+        drop(self.handle.stop(true));
+        self.thread.join().expect("server thread");
+    }
+}
+
+fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig) {
+    let keep_alive = KeepAlive::new().interval(app_config.keep_alive);
+    let mut endpoints = HubEndpoints::new(hub.clone())
+        .keep_alive(keep_alive.clone())
+        .max_body(app_config.max_body)
+        .authorize(|request: &HttpRequest, access: Access<'_>| {
+            test_authorize(request.headers().get("x-auth").map(|v| v.as_bytes()), access)
+        });
+    if let Some(retry) = app_config.retry {
+        endpoints = endpoints.retry(retry);
+    }
+    let (retry, fixed_keep_alive, clock_keep_alive, clock_hub) =
+        (app_config.retry, keep_alive.clone(), keep_alive, hub.clone());
+    config
+        .route(
+            "/fixed",
+            web::get().to(move || {
+                let sse = Sse::new(stream::iter(fixed_events())).keep_alive(fixed_keep_alive.clone());
+                async move {
+                    match retry {
+                        Some(delay) => sse.retry(delay),
+                        None => sse,
+                    }
+                }
+            }),
+        )
+        .route(
+            "/failing",
+            web::get().to(|| async { Sse::new(stream::iter([Ok(Event::new("ok")), Err("the source failed")])) }),
+        )
+        .route(
+            "/last-event-id",
+            web::get().to(|LastEventId(id): LastEventId| async move {
+                Sse::new(stream::iter([Event::new(id.map(|id| id.to_string()).unwrap_or_default())]))
+            }),
+        )
+        .route(
+            "/clock",
+            web::get().to(move || {
+                let sse = Sse::new(clock()).keep_alive(clock_keep_alive.clone()).until(clock_hub.closed());
+                async move { sse }
+            }),
+        )
+        .service(sse_actix::routes(endpoints));
+}
+
+impl Integration for Actix {
+    fn has_compression(&self) -> bool {
+        true
+    }
+
+    fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let app_hub = hub.clone();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(move || {
+                    App::new().wrap(Compress::default()).configure(|c| configure(c, &app_hub, &config))
+                })
+                .workers(2)
+                .backlog(2048)
+                .disable_signals()
+                .shutdown_timeout(5)
+                .bind(("127.0.0.1", 0))
+                .expect("bind");
+                let addr = server.addrs()[0];
+                let server = server.run();
+                ready_tx.send((addr, server.handle())).expect("send address");
+                server.await.expect("server");
+            });
+        });
+        let (addr, handle) = ready_rx.recv().expect("server address");
+        Box::new(Running { addr, hub, handle, thread })
+    }
+}
+
+sse_conformance::conformance_suite!(Actix);
