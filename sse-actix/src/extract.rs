@@ -22,6 +22,10 @@ impl FromRequest for LastEventId {
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let header = request.headers().get(HEADER).map(|value| value.as_bytes());
         let query = Some(request.query_string()).filter(|query| !query.is_empty());
-        ready(sse_core::LastEventId::from_request_parts(header, query).map(LastEventId).map_err(Error::from))
+        ready(
+            sse_core::LastEventId::from_request_parts(header, query)
+                .map(LastEventId)
+                .map_err(Error::from),
+        )
     }
 }

@@ -46,7 +46,9 @@ async fn subscribe<A: Authorize>(
 ) -> Result<Sse<Subscription>, Error> {
     let header = request.headers().get(HEADER).map(|value| value.as_bytes());
     let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    let stream = endpoints.subscribe(query, header, |access| endpoints.authorizer().authorize(&request, access))?;
+    let stream = endpoints.subscribe(query, header, |access| {
+        endpoints.authorizer().authorize(&request, access)
+    })?;
     Ok(Sse::from(stream))
 }
 
@@ -66,6 +68,10 @@ async fn publish<A: Authorize>(
         }
         body.extend_from_slice(&chunk);
     }
-    let published = endpoints.publish(&body, truncated, |access| endpoints.authorizer().authorize(&request, access))?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(published.json_body()))
+    let published = endpoints.publish(&body, truncated, |access| {
+        endpoints.authorizer().authorize(&request, access)
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(published.json_body()))
 }

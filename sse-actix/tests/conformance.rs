@@ -41,18 +41,26 @@ fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig)
         .keep_alive(keep_alive.clone())
         .max_body(app_config.max_body)
         .authorize(|request: &HttpRequest, access: Access<'_>| {
-            test_authorize(request.headers().get("x-auth").map(|v| v.as_bytes()), access)
+            test_authorize(
+                request.headers().get("x-auth").map(|v| v.as_bytes()),
+                access,
+            )
         });
     if let Some(retry) = app_config.retry {
         endpoints = endpoints.retry(retry);
     }
-    let (retry, fixed_keep_alive, clock_keep_alive, clock_hub) =
-        (app_config.retry, keep_alive.clone(), keep_alive, hub.clone());
+    let (retry, fixed_keep_alive, clock_keep_alive, clock_hub) = (
+        app_config.retry,
+        keep_alive.clone(),
+        keep_alive,
+        hub.clone(),
+    );
     config
         .route(
             "/fixed",
             web::get().to(move || {
-                let sse = Sse::new(stream::iter(fixed_events())).keep_alive(fixed_keep_alive.clone());
+                let sse =
+                    Sse::new(stream::iter(fixed_events())).keep_alive(fixed_keep_alive.clone());
                 async move {
                     match retry {
                         Some(delay) => sse.retry(delay),
@@ -63,18 +71,27 @@ fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig)
         )
         .route(
             "/failing",
-            web::get().to(|| async { Sse::new(stream::iter([Ok(Event::new("ok")), Err("the source failed")])) }),
+            web::get().to(|| async {
+                Sse::new(stream::iter([
+                    Ok(Event::new("ok")),
+                    Err("the source failed"),
+                ]))
+            }),
         )
         .route(
             "/last-event-id",
             web::get().to(|LastEventId(id): LastEventId| async move {
-                Sse::new(stream::iter([Event::new(id.map(|id| id.to_string()).unwrap_or_default())]))
+                Sse::new(stream::iter([Event::new(
+                    id.map(|id| id.to_string()).unwrap_or_default(),
+                )]))
             }),
         )
         .route(
             "/clock",
             web::get().to(move || {
-                let sse = Sse::new(clock()).keep_alive(clock_keep_alive.clone()).until(clock_hub.closed());
+                let sse = Sse::new(clock())
+                    .keep_alive(clock_keep_alive.clone())
+                    .until(clock_hub.closed());
                 async move { sse }
             }),
         )
@@ -92,7 +109,9 @@ impl Integration for Actix {
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let server = HttpServer::new(move || {
-                    App::new().wrap(Compress::default()).configure(|c| configure(c, &app_hub, &config))
+                    App::new()
+                        .wrap(Compress::default())
+                        .configure(|c| configure(c, &app_hub, &config))
                 })
                 .workers(2)
                 .backlog(2048)
@@ -102,12 +121,19 @@ impl Integration for Actix {
                 .expect("bind");
                 let addr = server.addrs()[0];
                 let server = server.run();
-                ready_tx.send((addr, server.handle())).expect("send address");
+                ready_tx
+                    .send((addr, server.handle()))
+                    .expect("send address");
                 server.await.expect("server");
             });
         });
         let (addr, handle) = ready_rx.recv().expect("server address");
-        Box::new(Running { addr, hub, handle, thread })
+        Box::new(Running {
+            addr,
+            hub,
+            handle,
+            thread,
+        })
     }
 }
 

@@ -56,6 +56,13 @@ pub trait Integration: Sync + 'static {
     /// Whether the app has the framework's usual compression middleware in front.
     fn has_compression(&self) -> bool;
 
+    /// Whether the framework hands header values that are not UTF-8 to the adapter.
+    /// Rocket drops them before any guard runs, so for it such a `Last-Event-ID` reads as
+    /// absent instead of being answered with 400.
+    fn keeps_non_utf8_headers(&self) -> bool {
+        true
+    }
+
     /// Starts the app on `127.0.0.1` (any free port), serving the routes in the crate docs
     /// over `hub`, and returns once it accepts connections.
     fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp>;

@@ -1,0 +1,141 @@
+//! The shared conformance suite, run against rocket.
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use futures_util::{Stream, stream};
+use rocket::fairing::AdHoc;
+use rocket::{Request, State, get, routes};
+use sse_conformance::{AppConfig, Integration, RunningApp, clock, fixed_events, test_authorize};
+use sse_core::endpoints::{Access, HubEndpoints};
+use sse_core::{Event, Hub, KeepAlive};
+use sse_rocket::{Error, LastEventId, Sse};
+
+struct Rocket;
+
+struct AppState {
+    hub: Hub,
+    keep_alive: KeepAlive,
+    config: AppConfig,
+}
+
+#[get("/fixed")]
+fn fixed(state: &State<AppState>) -> Sse<impl Stream<Item = Event> + use<>> {
+    let sse = Sse::new(stream::iter(fixed_events())).keep_alive(state.keep_alive.clone());
+    match state.config.retry {
+        Some(delay) => sse.retry(delay),
+        None => sse,
+    }
+}
+
+#[get("/failing")]
+fn failing() -> Sse<impl Stream<Item = Result<Event, &'static str>>> {
+    Sse::new(stream::iter([
+        Ok(Event::new("ok")),
+        Err("the source failed"),
+    ]))
+}
+
+#[get("/last-event-id")]
+fn last_event_id(id: Result<LastEventId, Error>) -> Result<Sse<impl Stream<Item = Event>>, Error> {
+    let LastEventId(id) = id?;
+    Ok(Sse::new(stream::iter([Event::new(
+        id.map(|id| id.to_string()).unwrap_or_default(),
+    )])))
+}
+
+#[get("/clock")]
+fn ticks(state: &State<AppState>) -> Sse<impl Stream<Item = Event> + use<>> {
+    Sse::new(clock())
+        .keep_alive(state.keep_alive.clone())
+        .until(state.hub.closed())
+}
+
+struct Running {
+    addr: SocketAddr,
+    shutdown: rocket::Shutdown,
+    thread: JoinHandle<()>,
+}
+
+impl RunningApp for Running {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn shutdown(self: Box<Self>) {
+        // Rocket's own shutdown: every `Sse` ends with it.
+        self.shutdown.notify();
+        self.thread.join().expect("server thread");
+    }
+}
+
+impl Integration for Rocket {
+    fn has_compression(&self) -> bool {
+        false // rocket has no compression middleware of its own
+    }
+
+    fn keeps_non_utf8_headers(&self) -> bool {
+        false
+    }
+
+    fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let keep_alive = KeepAlive::new().interval(config.keep_alive);
+            let mut endpoints = HubEndpoints::new(hub.clone())
+                .keep_alive(keep_alive.clone())
+                .max_body(config.max_body)
+                .authorize(|request: &Request<'_>, access: Access<'_>| {
+                    test_authorize(
+                        request.headers().get_one("x-auth").map(str::as_bytes),
+                        access,
+                    )
+                });
+            if let Some(retry) = config.retry {
+                endpoints = endpoints.retry(retry);
+            }
+            let rocket_config = rocket::Config {
+                address: [127, 0, 0, 1].into(),
+                port: 0,
+                workers: 2,
+                log_level: rocket::config::LogLevel::Off,
+                shutdown: rocket::config::Shutdown {
+                    ctrlc: false,
+                    grace: 2,
+                    mercy: 2,
+                    ..Default::default()
+                },
+                ..rocket::Config::debug_default()
+            };
+            let rocket = rocket::custom(rocket_config)
+                .manage(AppState {
+                    hub,
+                    keep_alive,
+                    config,
+                })
+                .mount("/", routes![fixed, failing, last_event_id, ticks])
+                .mount("/", sse_rocket::routes(endpoints))
+                .attach(AdHoc::on_liftoff("report address", move |rocket| {
+                    Box::pin(async move {
+                        let addr = SocketAddr::from(([127, 0, 0, 1], rocket.config().port));
+                        let _ = ready_tx.send((addr, rocket.shutdown()));
+                    })
+                }));
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let _ = runtime.block_on(rocket.launch());
+        });
+        let (addr, shutdown) = ready_rx.recv().expect("server address");
+        Box::new(Running {
+            addr,
+            shutdown,
+            thread,
+        })
+    }
+}
+
+sse_conformance::conformance_suite!(Rocket);
