@@ -1,5 +1,5 @@
 //! A small HTTP/1.1 client on hyper's connection API, and an event-stream reader on the
-//! workspace's decoder.
+//! workspace's decoder. Used by the suite and by the demo apps' route tests.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,9 +13,10 @@ use sse_core::{Decoded, Decoder, MessageEvent};
 
 /// Generous bound for anything that should happen "promptly": a liveness guard so a broken
 /// adapter fails instead of hanging, not a performance assertion.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
+pub const PATIENCE: Duration = Duration::from_secs(10);
 
-pub(crate) async fn request(
+/// Sends one request on a fresh connection and returns once the response head arrives.
+pub async fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -47,14 +48,18 @@ pub(crate) async fn request(
 }
 
 /// A whole, finite response.
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
+pub struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
 }
 
 impl Answer {
-    pub(crate) fn json(&self) -> serde_json::Value {
+    /// The body as JSON (panics if it is not).
+    pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|error| {
             panic!(
                 "JSON body expected ({error}): {:?}",
@@ -64,7 +69,8 @@ impl Answer {
     }
 }
 
-pub(crate) async fn fetch(
+/// Sends one request and reads the whole response.
+pub async fn fetch(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -85,7 +91,8 @@ pub(crate) async fn fetch(
     }
 }
 
-pub(crate) async fn publish(addr: SocketAddr, topic: &str, data: &str) -> String {
+/// `POST /publish` of `data` to `topic`; returns the event id.
+pub async fn publish(addr: SocketAddr, topic: &str, data: &str) -> String {
     let body = serde_json::json!({"topic": topic, "data": data}).to_string();
     let answer = fetch(
         addr,
@@ -105,22 +112,21 @@ pub(crate) async fn publish(addr: SocketAddr, topic: &str, data: &str) -> String
 }
 
 /// Reads an event stream as a client would.
-pub(crate) struct EventReader {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
+pub struct EventReader {
+    /// The response status.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
     body: Incoming,
     decoder: Decoder,
     /// Every byte received, to check event boundaries.
-    pub(crate) raw: Vec<u8>,
+    pub raw: Vec<u8>,
     ended: bool,
 }
 
 impl EventReader {
-    pub(crate) async fn open(
-        addr: SocketAddr,
-        path: &str,
-        headers: &[(&str, &[u8])],
-    ) -> EventReader {
+    /// Opens `GET path` and returns once the head has arrived.
+    pub async fn open(addr: SocketAddr, path: &str, headers: &[(&str, &[u8])]) -> EventReader {
         let response = request(addr, "GET", path, headers, None).await;
         let (parts, body) = response.into_parts();
         EventReader {
@@ -135,13 +141,14 @@ impl EventReader {
 
     /// The next decoded item; `None` at the end of the stream. Panics if nothing arrives in
     /// `PATIENCE`.
-    pub(crate) async fn next(&mut self) -> Option<Decoded> {
+    pub async fn next(&mut self) -> Option<Decoded> {
         tokio::time::timeout(PATIENCE, self.next_untimed())
             .await
             .expect("an item or the end of the stream in time")
     }
 
-    pub(crate) async fn next_untimed(&mut self) -> Option<Decoded> {
+    /// The next decoded item, however long it takes.
+    pub async fn next_untimed(&mut self) -> Option<Decoded> {
         loop {
             if let Some(item) = self.decoder.next_item() {
                 return Some(item);
@@ -165,7 +172,7 @@ impl EventReader {
     }
 
     /// The next dispatched event, skipping comments and retry fields.
-    pub(crate) async fn next_event(&mut self) -> Option<MessageEvent> {
+    pub async fn next_event(&mut self) -> Option<MessageEvent> {
         loop {
             match self.next().await? {
                 Decoded::Event(event) => return Some(event),
@@ -174,7 +181,8 @@ impl EventReader {
         }
     }
 
-    pub(crate) fn last_event_id(&self) -> &str {
+    /// The last event id in force, as a browser would send it.
+    pub fn last_event_id(&self) -> &str {
         self.decoder.last_event_id()
     }
 }

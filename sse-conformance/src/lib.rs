@@ -19,7 +19,7 @@
 //! and, where the framework has one, its usual compression middleware in front of all.
 
 mod checks;
-mod client;
+pub mod client;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -214,8 +214,8 @@ impl fmt::Display for EventError {
         match self {
             EventError::InvalidChar { field, ch, index } => write!(
                 f,
-                "invalid character {ch:?} (U+{:04X}) in the {field} field at byte {index}: \
-                 an event {field} must not contain {}",
+                "invalid character {ch:?} (U+{:04X}) at byte {index} of the `{field}` field: \
+                 it must not contain {}",
                 u32::from(*ch),
                 if *field == Field::Id {
                     "NUL, CR or LF"
@@ -420,7 +420,10 @@ mod tests {
         }
         let error = Event::new("x").event("ab\r").unwrap_err();
         assert!(error.to_string().contains("'\\r'"), "{error}");
-        assert!(error.to_string().contains("byte 2"), "{error}");
+        assert!(
+            error.to_string().contains("byte 2 of the `event` field"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -527,3 +527,23 @@ async fn concurrent_publishers_and_multi_topic_subscribers_see_one_order() {
     let per_topic: HashMap<u64, ()> = orders[0].iter().map(|s| (*s, ())).collect();
     assert_eq!(per_topic.len(), 2000);
 }
+
+#[test]
+fn disconnect_all_ends_current_subscriptions_and_they_resume_without_loss() {
+    let hub = Hub::new();
+    let mut old = hub.subscribe(["t"], None).unwrap();
+    let first = hub.publish("t", Event::new("1")).unwrap();
+    assert!(poll_once(&mut old).unwrap().is_some());
+    hub.disconnect_all();
+    hub.publish("t", Event::new("2")).unwrap();
+    assert_eq!(
+        poll_once(&mut old),
+        Some(None),
+        "ended at an event boundary"
+    );
+    assert!(!hub.is_closed());
+    let last = LastEventId::parse(&first.to_string()).unwrap();
+    let mut resumed = hub.subscribe(["t"], last.as_ref()).unwrap();
+    let frame = poll_once(&mut resumed).unwrap().unwrap();
+    assert_eq!(decode(&mut Decoder::new(), &frame).data, "2");
+}

@@ -197,6 +197,7 @@ impl HubBuilder {
                 }),
                 committed: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
+                generation: AtomicU64::new(0),
                 final_frame: OnceLock::new(),
                 shutdown,
                 stats: Counters::default(),
@@ -266,6 +267,8 @@ struct Shared {
     /// The highest sequence number whose event is in its ring.
     committed: AtomicU64,
     closed: AtomicBool,
+    /// Bumped by [`Hub::disconnect_all`]; subscriptions of an older generation end.
+    generation: AtomicU64,
     final_frame: OnceLock<Option<Frame>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     stats: Counters,
@@ -426,6 +429,7 @@ impl Hub {
         shared.stats.subscribers.fetch_add(1, Ordering::Relaxed);
         drop(state);
         Ok(Subscription {
+            generation: shared.generation.load(Ordering::Acquire),
             shared: shared.clone(),
             topics: cursors,
             notice,
@@ -454,6 +458,20 @@ impl Hub {
             topic.wake_all();
         }
         shared.shutdown.send_replace(true);
+    }
+
+    /// Ends every current subscription at an event boundary, but stays open: clients
+    /// reconnect and resume with `Last-Event-ID`, missing nothing still in the history.
+    /// Use it to make clients re-authenticate, or to move them to another instance.
+    pub fn disconnect_all(&self) {
+        let shared = &*self.shared;
+        let state = lock(&shared.state);
+        shared.generation.fetch_add(1, Ordering::AcqRel);
+        let topics: Vec<Arc<TopicState>> = state.topics.values().cloned().collect();
+        drop(state);
+        for topic in topics {
+            topic.wake_all();
+        }
     }
 
     /// Whether [`shutdown`](Self::shutdown) has been called.

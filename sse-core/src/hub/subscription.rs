@@ -24,6 +24,8 @@ pub struct Subscription {
     /// A notice to send before anything else (a `missed` event).
     pub(super) notice: Option<Frame>,
     pub(super) done: bool,
+    /// The hub's disconnect generation when this subscription began.
+    pub(super) generation: u64,
 }
 
 /// Where one subscriber stands in one topic.
@@ -96,6 +98,10 @@ impl Subscription {
         }
     }
 
+    fn disconnected(&self) -> bool {
+        self.shared.generation.load(Ordering::Acquire) != self.generation
+    }
+
     fn closed(&mut self) -> Option<Frame> {
         self.done = true;
         self.shared.final_frame.get().cloned().flatten()
@@ -124,6 +130,10 @@ impl Stream for Subscription {
         if this.shared.closed.load(Ordering::Acquire) {
             return Poll::Ready(this.closed());
         }
+        if this.disconnected() {
+            this.done = true;
+            return Poll::Ready(None);
+        }
         if let Some(notice) = this.notice.take() {
             return Poll::Ready(Some(notice));
         }
@@ -137,6 +147,10 @@ impl Stream for Subscription {
                     this.register(cx.waker());
                     if this.shared.closed.load(Ordering::Acquire) {
                         return Poll::Ready(this.closed());
+                    }
+                    if this.disconnected() {
+                        this.done = true;
+                        return Poll::Ready(None);
                     }
                 }
                 Step::Idle => {}

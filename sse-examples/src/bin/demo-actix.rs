@@ -1,0 +1,108 @@
+//! The demo on actix-web. `cargo run -p sse-examples --bin demo-actix`, then open
+//! <http://127.0.0.1:3001>.
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use futures_util::stream;
+use sse_actix::{Error, LastEventId, Sse};
+use sse_core::{Hub, Subscription};
+use sse_examples::{PAGE, RETRY, announce, endpoints, listen_addr, scenarios, start_hub};
+
+fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscription>, Error> {
+    Ok(Sse::new(hub.subscribe([name], last.0.as_ref())?).retry(RETRY))
+}
+
+async fn clock(hub: web::Data<Hub>, last: LastEventId) -> Result<Sse<Subscription>, Error> {
+    topic(&hub, "clock", last)
+}
+
+async fn metrics(hub: web::Data<Hub>, last: LastEventId) -> Result<Sse<Subscription>, Error> {
+    topic(&hub, "metrics", last)
+}
+
+async fn words(
+    request: HttpRequest,
+    hub: web::Data<Hub>,
+    LastEventId(last): LastEventId,
+) -> HttpResponse {
+    match scenarios::words(last.as_ref()) {
+        Some(words) => Sse::new(words)
+            .retry(RETRY)
+            .until(hub.closed())
+            .respond_to(&request),
+        None => HttpResponse::NoContent().finish(),
+    }
+}
+
+async fn tokens(
+    request: HttpRequest,
+    hub: web::Data<Hub>,
+    LastEventId(last): LastEventId,
+) -> Result<HttpResponse, Error> {
+    Ok(
+        match scenarios::tokens(request.query_string(), last.as_ref())? {
+            Some(tokens) => Sse::new(tokens)
+                .retry(RETRY)
+                .until(hub.closed())
+                .respond_to(&request),
+            None => HttpResponse::NoContent().finish(),
+        },
+    )
+}
+
+async fn echo(request: HttpRequest) -> Result<HttpResponse, Error> {
+    let event = scenarios::echo(request.query_string())?;
+    Ok(Sse::new(stream::iter([event])).respond_to(&request))
+}
+
+async fn chat(hub: web::Data<Hub>, body: web::Bytes) -> Result<HttpResponse, Error> {
+    let published = scenarios::chat(&hub, &body)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(published.json_body()))
+}
+
+async fn disconnect(hub: web::Data<Hub>) -> HttpResponse {
+    hub.disconnect_all();
+    HttpResponse::NoContent().finish()
+}
+
+use actix_web::Responder as _;
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = listen_addr(3001)?;
+    let hub = start_hub()?;
+    let app_hub = hub.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(app_hub.clone()))
+            .route(
+                "/",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(PAGE)
+                }),
+            )
+            .route("/clock", web::get().to(clock))
+            .route("/metrics", web::get().to(metrics))
+            .route("/words", web::get().to(words))
+            .route("/tokens", web::get().to(tokens))
+            .route("/echo", web::get().to(echo))
+            .route("/chat", web::post().to(chat))
+            .route("/disconnect", web::post().to(disconnect))
+            .service(sse_actix::routes(endpoints(&app_hub)))
+    })
+    .disable_signals()
+    .bind(addr)?;
+    announce("actix", server.addrs()[0]);
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        hub.shutdown(None); // ends every event stream, so the server can finish
+        handle.stop(true).await;
+    });
+    server.await?;
+    Ok(())
+}

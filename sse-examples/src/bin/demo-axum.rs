@@ -1,0 +1,92 @@
+//! The demo on axum. `cargo run -p sse-examples --bin demo-axum`, then open
+//! <http://127.0.0.1:3000>.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::stream;
+use sse_axum::{Error, LastEventId, Sse};
+use sse_core::{Hub, Subscription};
+use sse_examples::{PAGE, RETRY, announce, endpoints, listen_addr, scenarios, start_hub};
+
+/// `/clock` and `/metrics`: a hub topic fed by a periodic publisher.
+async fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscription>, Error> {
+    Ok(Sse::new(hub.subscribe([name], last.0.as_ref())?).retry(RETRY))
+}
+
+async fn words(State(hub): State<Hub>, LastEventId(last): LastEventId) -> Response {
+    match scenarios::words(last.as_ref()) {
+        Some(words) => Sse::new(words)
+            .retry(RETRY)
+            .until(hub.closed())
+            .into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn tokens(
+    State(hub): State<Hub>,
+    LastEventId(last): LastEventId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Error> {
+    Ok(
+        match scenarios::tokens(query.as_deref().unwrap_or(""), last.as_ref())? {
+            Some(tokens) => Sse::new(tokens)
+                .retry(RETRY)
+                .until(hub.closed())
+                .into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}
+
+async fn echo(RawQuery(query): RawQuery) -> Result<Response, Error> {
+    let event = scenarios::echo(query.as_deref().unwrap_or(""))?;
+    Ok(Sse::new(stream::iter([event])).into_response())
+}
+
+async fn chat(State(hub): State<Hub>, body: Bytes) -> Result<Response, Error> {
+    let published = scenarios::chat(&hub, &body)?;
+    Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())
+}
+
+async fn disconnect(State(hub): State<Hub>) -> StatusCode {
+    hub.disconnect_all();
+    StatusCode::NO_CONTENT
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = listen_addr(3000)?;
+    let hub = start_hub()?;
+    let app = Router::new()
+        .route("/", get(|| async { Html(PAGE) }))
+        .route(
+            "/clock",
+            get(|State(hub): State<Hub>, last| async move { topic(&hub, "clock", last).await }),
+        )
+        .route(
+            "/metrics",
+            get(|State(hub): State<Hub>, last| async move { topic(&hub, "metrics", last).await }),
+        )
+        .route("/words", get(words))
+        .route("/tokens", get(tokens))
+        .route("/echo", get(echo))
+        .route("/chat", post(chat))
+        .route("/disconnect", post(disconnect))
+        .merge(sse_axum::routes(endpoints(&hub)))
+        .with_state(hub.clone());
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    announce("axum", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            hub.shutdown(None); // ends every event stream, so the server can finish
+        })
+        .await?;
+    Ok(())
+}
