@@ -1,0 +1,134 @@
+// The browser test: Debian's headless Chromium, driven by playwright-core, against each demo
+// server binary given on the command line. For each server it checks that the page receives
+// the clock, the words (and stops at the end), the token stream, messages published with
+// POST /publish and the chat; then the server drops every stream (POST /disconnect), more is
+// published while the browser is away, and the browser must resume with Last-Event-ID and
+// end up with every message exactly once, in order.
+//
+//   node tests/browser/run.mjs target/debug/demo-axum [target/debug/demo-actix ...]
+//   SCREENSHOT=docs/demo.png node tests/browser/run.mjs target/debug/demo-axum
+//
+// Prints "browser: N passed, M failed" and exits non-zero on any failure.
+
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const WORDS = "Server-sent events push text from server to browser".split(" ");
+const TEXT = "Streaming an answer, token by token — naïvely fast ✓";
+const PATIENCE = { timeout: 20_000 };
+
+function startServer(binary) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, ["--addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+    const lines = createInterface({ input: child.stdout });
+    lines.once("line", (line) => {
+      const url = line.slice(line.indexOf("http://")).trim();
+      lines.on("line", () => {}); // keep draining
+      resolve({ child, url });
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`${binary} exited with ${code}`)));
+  });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  check(response.ok, `POST ${url}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+async function testServer(browser, binary) {
+  const { child, url } = await startServer(binary);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  try {
+    await page.goto(url);
+    const demo = (expression) => page.evaluate(`window.demo.${expression}`);
+
+    // The multiplexed stream opens; the clock and metrics tick.
+    await page.waitForFunction(() => window.demo.state === "open" && window.demo.clockTicks >= 2 && window.demo.metrics >= 1, null, PATIENCE);
+
+    // A finite stream: start it now, it takes a word a second.
+    await page.click("#words-start");
+
+    // The token stream.
+    await page.fill("#tokens-text", TEXT);
+    await page.click("#tokens-start");
+    await page.waitForFunction(() => window.demo.tokensDone, null, PATIENCE);
+    check((await demo("tokens")) === TEXT, `tokens: ${JSON.stringify(await demo("tokens"))}`);
+
+    // On-demand publishing from a handler.
+    for (let n = 1; n <= 5; n++) await post(`${url}/publish`, { topic: "news", event: "news", data: `before-${n}` });
+    await page.waitForFunction(() => window.demo.news.length >= 5, null, PATIENCE);
+
+    // The server drops every hub stream; more is published while the browser is away.
+    await post(`${url}/disconnect`);
+    for (let n = 1; n <= 5; n++) await post(`${url}/publish`, { topic: "news", event: "news", data: `after-${n}` });
+    await page.waitForFunction(() => window.demo.reconnects >= 1 && window.demo.news.length >= 10, null, PATIENCE);
+    const news = (await demo("news")).map((message) => message.data);
+    const expected = [1, 2, 3, 4, 5].map((n) => `before-${n}`).concat([1, 2, 3, 4, 5].map((n) => `after-${n}`));
+    check(JSON.stringify(news) === JSON.stringify(expected), `news after resuming: ${JSON.stringify(news)}`);
+    const ids = (await demo("news")).map((message) => message.id);
+    check(new Set(ids).size === ids.length, `repeated ids: ${ids}`);
+    check((await demo("missed")).length === 0, "nothing should be missed");
+
+    // Chat through the page's own form.
+    await page.fill("#chat-text", "hello from chromium");
+    await page.click("#chat-send");
+    await page.waitForFunction(() => window.demo.chat.some((m) => m.text === "hello from chromium"), null, PATIENCE);
+
+    // The words arrived, and the end stuck (204 on reconnect).
+    await page.waitForFunction(() => window.demo.wordsDone, null, PATIENCE);
+    check(JSON.stringify(await demo("words")) === JSON.stringify(WORDS), `words: ${JSON.stringify(await demo("words"))}`);
+    check(errors.length === 0, `page errors: ${errors}`);
+
+    if (process.env.SCREENSHOT) {
+      await page.waitForTimeout(3_000); // a few more metric samples for the chart
+      await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+    }
+  } finally {
+    await page.close();
+    child.kill();
+  }
+}
+
+const binaries = process.argv.slice(2);
+if (binaries.length === 0) {
+  console.error("usage: node tests/browser/run.mjs <demo binary>...");
+  process.exit(2);
+}
+// playwright launches with a fresh temporary profile (user data dir) every time.
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+let passed = 0;
+let failed = 0;
+for (const binary of binaries) {
+  const started = Date.now();
+  try {
+    await testServer(browser, binary);
+    passed++;
+    console.log(`ok   ${binary} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    failed++;
+    console.log(`FAIL ${binary}: ${error.message}`);
+  }
+}
+await browser.close();
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
