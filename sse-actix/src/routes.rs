@@ -3,44 +3,22 @@
 use actix_web::{HttpRequest, HttpResponse, Scope, web};
 use futures_util::StreamExt;
 use sse_core::Subscription;
-use sse_core::endpoints::{Access, Denied, HubEndpoints};
+use sse_core::endpoints::{Authorize, HubEndpoints};
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
-/// The authorization hook: called with the request and the topics it asks for.
-/// `()` allows everything; any `Fn(&HttpRequest, Access) -> Result<(), Denied>` closure works.
-pub trait Authorize: Clone + Send + Sync + 'static {
-    /// Allows or denies `access` for `request`.
-    fn authorize(&self, request: &HttpRequest, access: Access<'_>) -> Result<(), Denied>;
-}
-
-impl Authorize for () {
-    fn authorize(&self, _: &HttpRequest, _: Access<'_>) -> Result<(), Denied> {
-        Ok(())
-    }
-}
-
-impl<F> Authorize for F
-where
-    F: Fn(&HttpRequest, Access<'_>) -> Result<(), Denied> + Clone + Send + Sync + 'static,
-{
-    fn authorize(&self, request: &HttpRequest, access: Access<'_>) -> Result<(), Denied> {
-        self(request, access)
-    }
-}
-
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
 /// [`sse_core::endpoints`]. Register it with `App::service`, inside a scope for a prefix.
-pub fn routes<A: Authorize>(endpoints: HubEndpoints<A>) -> Scope {
+pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> Scope {
     web::scope("")
         .app_data(web::Data::new(endpoints))
         .route("/events", web::get().to(subscribe::<A>))
         .route("/publish", web::post().to(publish::<A>))
 }
 
-async fn subscribe<A: Authorize>(
+async fn subscribe<A: Authorize<HttpRequest>>(
     request: HttpRequest,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<Sse<Subscription>, Error> {
@@ -52,7 +30,7 @@ async fn subscribe<A: Authorize>(
     Ok(Sse::from(stream))
 }
 
-async fn publish<A: Authorize>(
+async fn publish<A: Authorize<HttpRequest>>(
     request: HttpRequest,
     mut payload: web::Payload,
     endpoints: web::Data<HubEndpoints<A>>,

@@ -55,5 +55,6 @@ mod routes;
 
 pub use extract::LastEventId;
 pub use response::{Error, Sse};
-pub use routes::{Authorize, routes};
+pub use routes::routes;
 pub use sse_core;
+pub use sse_core::endpoints::{Access, Authorize, Denied, HubEndpoints};

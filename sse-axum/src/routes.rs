@@ -9,37 +9,15 @@ use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use sse_core::Subscription;
-use sse_core::endpoints::{Access, Denied, HubEndpoints};
+use sse_core::endpoints::{Authorize, HubEndpoints};
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
-/// The authorization hook: called with the request and the topics it asks for.
-/// `()` allows everything; any `Fn(&Parts, Access) -> Result<(), Denied>` closure works.
-pub trait Authorize: Clone + Send + Sync + 'static {
-    /// Allows or denies `access` for `request`.
-    fn authorize(&self, request: &Parts, access: Access<'_>) -> Result<(), Denied>;
-}
-
-impl Authorize for () {
-    fn authorize(&self, _: &Parts, _: Access<'_>) -> Result<(), Denied> {
-        Ok(())
-    }
-}
-
-impl<F> Authorize for F
-where
-    F: Fn(&Parts, Access<'_>) -> Result<(), Denied> + Clone + Send + Sync + 'static,
-{
-    fn authorize(&self, request: &Parts, access: Access<'_>) -> Result<(), Denied> {
-        self(request, access)
-    }
-}
-
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
 /// [`sse_core::endpoints`]. Merge or nest it into your app's router.
-pub fn routes<A: Authorize, S: Clone + Send + Sync + 'static>(
+pub fn routes<A: Authorize<Parts>, S: Clone + Send + Sync + 'static>(
     endpoints: HubEndpoints<A>,
 ) -> Router<S> {
     Router::new()
@@ -48,7 +26,7 @@ pub fn routes<A: Authorize, S: Clone + Send + Sync + 'static>(
         .with_state(Arc::new(endpoints))
 }
 
-async fn subscribe<A: Authorize>(
+async fn subscribe<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     parts: Parts,
 ) -> Result<Sse<Subscription>, Error> {
@@ -59,7 +37,7 @@ async fn subscribe<A: Authorize>(
     Ok(Sse::from(stream))
 }
 
-async fn publish<A: Authorize>(
+async fn publish<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     request: Request,
 ) -> Result<impl IntoResponse, Error> {

@@ -57,6 +57,40 @@ impl Access<'_> {
     }
 }
 
+/// The authorization hook, called with the framework's request `R` and the [`Access`]
+/// asked for. `()` allows everything; any `Fn(&R, Access) -> Result<(), Denied>` is a hook.
+///
+/// ```
+/// use sse_core::endpoints::{Access, Authorize, Denied};
+///
+/// struct Request { user: Option<String> }
+/// let hook = |request: &Request, access: Access<'_>| match &request.user {
+///     None => Err(Denied::Unauthorized),
+///     Some(_) if access.topics().any(|topic| topic.starts_with("admin")) => Err(Denied::Forbidden),
+///     Some(_) => Ok(()),
+/// };
+/// assert_eq!(hook.authorize(&Request { user: None }, Access::Publish("news")), Err(Denied::Unauthorized));
+/// ```
+pub trait Authorize<R: ?Sized>: Send + Sync + 'static {
+    /// Allows or denies `access` for `request`.
+    fn authorize(&self, request: &R, access: Access<'_>) -> Result<(), Denied>;
+}
+
+impl<R: ?Sized> Authorize<R> for () {
+    fn authorize(&self, _: &R, _: Access<'_>) -> Result<(), Denied> {
+        Ok(())
+    }
+}
+
+impl<R: ?Sized, F> Authorize<R> for F
+where
+    F: Fn(&R, Access<'_>) -> Result<(), Denied> + Send + Sync + 'static,
+{
+    fn authorize(&self, request: &R, access: Access<'_>) -> Result<(), Denied> {
+        self(request, access)
+    }
+}
+
 /// The authorization hook's refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
@@ -174,8 +208,8 @@ struct PublishBody {
     retry: Option<u64>,
 }
 
-/// The hub endpoints' settings, and their logic. `A` is the authorization hook, whose form
-/// each adapter defines (it is called with that framework's request); `()` allows all.
+/// The hub endpoints' settings, and their logic. `A` is the [`Authorize`] hook, called with
+/// the framework's request; `()` allows all.
 ///
 /// ```
 /// use std::time::Duration;

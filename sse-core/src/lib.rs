@@ -34,6 +34,7 @@
 //! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
 //! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
 //! - [`http_error`]: the status code and JSON body for every error a client can cause;
+//! - [`adapter`]: the types every framework adapter defines the same way ([`adapter_types!`]);
 //! - `endpoints` (feature `json`): the ready-made hub endpoints (`GET` subscribe, `POST`
 //!   publish) without a framework; each adapter mounts them in its own idiom.
 //!
@@ -44,6 +45,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod decode;
 pub mod encode;
 #[cfg(feature = "json")]

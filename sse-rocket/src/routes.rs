@@ -7,37 +7,15 @@ use rocket::data::{Data, ToByteUnit};
 use rocket::http::Method;
 use rocket::response::content::RawJson;
 use rocket::route::{Handler, Outcome, Route};
-use sse_core::endpoints::{Access, Denied, HubEndpoints};
+use sse_core::endpoints::{Authorize, HubEndpoints};
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
-/// The authorization hook: called with the request and the topics it asks for.
-/// `()` allows everything; any `Fn(&Request, Access) -> Result<(), Denied>` closure works.
-pub trait Authorize: Send + Sync + 'static {
-    /// Allows or denies `access` for `request`.
-    fn authorize(&self, request: &Request<'_>, access: Access<'_>) -> Result<(), Denied>;
-}
-
-impl Authorize for () {
-    fn authorize(&self, _: &Request<'_>, _: Access<'_>) -> Result<(), Denied> {
-        Ok(())
-    }
-}
-
-impl<F> Authorize for F
-where
-    F: Fn(&Request<'_>, Access<'_>) -> Result<(), Denied> + Send + Sync + 'static,
-{
-    fn authorize(&self, request: &Request<'_>, access: Access<'_>) -> Result<(), Denied> {
-        self(request, access)
-    }
-}
-
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
 /// [`sse_core::endpoints`]. Mount them: `rocket.mount("/", routes(endpoints))`.
-pub fn routes<A: Authorize>(endpoints: HubEndpoints<A>) -> Vec<Route> {
+pub fn routes<A: for<'a> Authorize<Request<'a>>>(endpoints: HubEndpoints<A>) -> Vec<Route> {
     let endpoints = Arc::new(endpoints);
     vec![
         Route::new(Method::Get, "/events", Subscribe(endpoints.clone())),
@@ -54,7 +32,7 @@ impl<A> Clone for Subscribe<A> {
 }
 
 #[rocket::async_trait]
-impl<A: Authorize> Handler for Subscribe<A> {
+impl<A: for<'a> Authorize<Request<'a>>> Handler for Subscribe<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
         let endpoints = &self.0;
         let header = request.headers().get_one(HEADER).map(str::as_bytes);
@@ -78,7 +56,7 @@ impl<A> Clone for Publish<A> {
 }
 
 #[rocket::async_trait]
-impl<A: Authorize> Handler for Publish<A> {
+impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let endpoints = &self.0;
         let (body, truncated) = match data.open(endpoints.body_limit().bytes()).into_bytes().await {
