@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The end-to-end comparison behind BENCHMARKS.md, in one command:
+#   bash scripts/compare.sh            # the standard scenarios (about 15 minutes)
+#   QUICK=1 bash scripts/compare.sh    # a short subset (about 4 minutes)
+# Each server runs pinned to core 0 (taskset), the load tool on core 1; connections are
+# ramped up in batches of 100 (and every server listens with a backlog >= 1024) so bursts of
+# connects do not wait for SYN retries. Results: target/compare/*.json, the tables in
+# target/compare/tables.md, and the chart docs/benchmarks.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=target/compare
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json
+
+if ! dpkg -s nginx libnginx-mod-nchan >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null
+fi
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
+cargo build --release -q -p sse-examples -p sse-load -p sse-bench --bins
+ulimit -n 20000
+
+NCHAN_DIR=$(mktemp -d)
+mkdir -p "$NCHAN_DIR/body"
+PORT=3900
+sed -e "s|@PORT@|$PORT|" -e "s|@DIR@|$NCHAN_DIR|" bench/nchan/nginx.conf > "$NCHAN_DIR/nginx.conf"
+
+start() { # name -> sets PID, KIND
+  case "$1" in
+    axum|actix|rocket) taskset -c 0 "target/release/demo-$1" --addr "127.0.0.1:$PORT" > /dev/null 2>&1 & KIND=hub ;;
+    nchan) taskset -c 0 nginx -c "$NCHAN_DIR/nginx.conf" -p "$NCHAN_DIR" 2>/dev/null & KIND=nchan ;;
+    axum-broadcast) taskset -c 0 target/release/axum-broadcast "127.0.0.1:$PORT" > /dev/null 2>&1 & KIND=broadcast ;;
+  esac
+  PID=$!
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+  if [ "$1" = nchan ]; then PID=$(pgrep -f "nginx: worker process" | head -1); fi
+}
+
+stop() { kill "$1" 2>/dev/null || true; [ -f "$NCHAN_DIR/nginx.pid" ] && kill "$(cat "$NCHAN_DIR/nginx.pid")" 2>/dev/null; rm -f "$NCHAN_DIR/nginx.pid"; sleep 1; }
+
+load() { # server scenario args...
+  local server=$1 scenario=$2; shift 2
+  echo "== $server: $scenario"
+  taskset -c 1 target/release/sse-load --server "127.0.0.1:$PORT" --kind "$KIND" --quiet --sources 8 \
+    --label "$server" --pid "$PID" --json "$OUT/$server--$scenario.json" "$@" | sed 's/^/   /'
+}
+
+if [ -n "${QUICK:-}" ]; then
+  SCENARIOS=("idle-1000|--connections 1000 --rate 0 --duration 2"
+             "fanout-2000x20|--connections 2000 --rate 20 --duration 6"
+             "fanout-2000x200|--connections 2000 --rate 200 --duration 6"
+             "slow-2000x200|--connections 2000 --rate 200 --duration 6 --slow 20")
+else
+  SCENARIOS=("idle-1000|--connections 1000 --rate 0 --duration 3"
+             "idle-5000|--connections 5000 --rate 0 --duration 3"
+             "idle-15000|--connections 15000 --rate 0 --duration 3"
+             "fanout-2000x20|--connections 2000 --rate 20 --duration 8"
+             "fanout-2000x200|--connections 2000 --rate 200 --duration 8"
+             "fanout-2000x200-1k|--connections 2000 --rate 200 --duration 8 --payload 1024"
+             "fanout-2000x400|--connections 2000 --rate 400 --duration 8"
+             "fanout-5000x20|--connections 5000 --rate 20 --duration 8"
+             "fanout-10000x20|--connections 10000 --rate 20 --duration 8"
+             "slow-2000x200|--connections 2000 --rate 200 --duration 8 --slow 20"
+             "reconnect-2000x100|--connections 2000 --rate 100 --duration 8 --reconnect 0.25")
+fi
+
+for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do
+  for entry in "${SCENARIOS[@]}"; do
+    start "$server"
+    # shellcheck disable=SC2086
+    load "$server" "${entry%%|*}" ${entry#*|} || echo "   (failed)"
+    stop "$PID"
+  done
+done
+rm -rf "$NCHAN_DIR"
+python3 scripts/compare_table.py "$OUT" > "$OUT/tables.md"
+target/release/sse-chart "$OUT" docs/benchmarks.png
+echo "tables: $OUT/tables.md, chart: docs/benchmarks.png"

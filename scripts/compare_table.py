@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Markdown tables (with ratios to each peer) from the load tool's JSON reports.
+
+Usage: python3 scripts/compare_table.py target/compare > target/compare/tables.md
+"""
+import json
+import pathlib
+import sys
+
+SERVERS = ["axum", "actix", "rocket", "nchan", "axum-broadcast"]
+directory = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/compare")
+reports = {}
+for path in directory.glob("*.json"):
+    server, _, scenario = path.stem.partition("--")
+    reports[(server, scenario)] = json.loads(path.read_text())
+scenarios = sorted({scenario for _, scenario in reports}, key=lambda s: (s.split("-")[0], len(s), s))
+
+
+def get(server, scenario, *keys):
+    value = reports.get((server, scenario))
+    for key in keys:
+        if value is None:
+            return None
+        value = value.get(key)
+    return value
+
+
+def cell(value, fmt):
+    return "–" if value is None else fmt.format(value)
+
+
+idle = [s for s in scenarios if s.startswith("idle")]
+if idle:
+    print("### Idle connections: server memory per connection (KiB)\n")
+    print("| connections | " + " | ".join(SERVERS) + " |")
+    print("|---" * (len(SERVERS) + 1) + "|")
+    for scenario in idle:
+        row = [cell(get(s, scenario, "server", "rss_per_connection_kib"), "{:.1}") for s in SERVERS]
+        print(f"| {scenario.split('-')[1]} | " + " | ".join(row) + " |")
+    print()
+
+fanout = [s for s in scenarios if s.startswith(("fanout", "slow", "reconnect"))]
+for scenario in fanout:
+    print(f"### {scenario}\n")
+    print("| server | achieved ev/s | delivered | gaps / dups | deliveries/s | bytes/event | p50 ms | p99 ms | p99.9 ms | CPU s per M deliveries | peak RSS MiB | slow clients: silent gaps / missed notices / complete |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for s in SERVERS:
+        r = reports.get((s, scenario))
+        if r is None:
+            continue
+        slow = r["slow"]
+        slow_cell = "–" if slow["count"] == 0 else f"{slow['silent_gaps']} / {slow['missed_notices']} / {slow['complete']} of {slow['count']} ({slow.get('behind_at_end', 0)} behind at end)"
+        print(
+            f"| {s} | {r['achieved_rate']:.0f} | {r['delivered_ratio']*100:.2f}% | {r['gaps']} / {r['duplicates']} | "
+            f"{r['deliveries_per_second']:,.0f} | {r['bytes_per_event']:.0f} | {r['latency']['p50_ms']:.1f} | "
+            f"{r['latency']['p99_ms']:.1f} | {r['latency']['p999_ms']:.1f} | "
+            f"{r['server']['cpu_seconds_per_million_deliveries']:.2f} | {r['server']['rss_peak_kib']/1024:.1f} | {slow_cell} |"
+        )
+    ours = reports.get(("axum", scenario))
+    if ours:
+        ratios = []
+        for peer in ("nchan", "axum-broadcast"):
+            r = reports.get((peer, scenario))
+            if r and r["latency"]["p99_ms"] and r["deliveries_per_second"]:
+                ratios.append(
+                    f"vs {peer}: deliveries/s x{ours['deliveries_per_second']/r['deliveries_per_second']:.2f}, "
+                    f"p99 x{r['latency']['p99_ms']/max(ours['latency']['p99_ms'], 0.001):.2f} lower, "
+                    f"CPU per delivery x{r['server']['cpu_seconds_per_million_deliveries']/max(ours['server']['cpu_seconds_per_million_deliveries'], 0.001):.2f} lower"
+                )
+        if ratios:
+            print("\nRatios (demo-axum): " + "; ".join(ratios) + ".")
+    print()

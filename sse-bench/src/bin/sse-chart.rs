@@ -1,0 +1,167 @@
+//! Draws docs/benchmarks.png from the load tool's JSON reports (scripts/compare.sh).
+//!
+//! `sse-chart target/compare docs/benchmarks.png`
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+const SERVERS: [&str; 5] = ["axum", "actix", "rocket", "nchan", "axum-broadcast"];
+const COLORS: [RGBColor; 5] = [
+    RGBColor(56, 189, 248),
+    RGBColor(34, 197, 94),
+    RGBColor(245, 158, 11),
+    RGBColor(239, 68, 68),
+    RGBColor(148, 163, 184),
+];
+
+type Reports = BTreeMap<(String, String), serde_json::Value>;
+
+fn load(dir: &Path) -> Result<Reports, Box<dyn std::error::Error>> {
+    let mut reports = BTreeMap::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if path.extension().is_some_and(|e| e == "json")
+            && let Some((server, scenario)) = name.split_once("--")
+        {
+            let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+            reports.insert((server.to_owned(), scenario.to_owned()), json);
+        }
+    }
+    Ok(reports)
+}
+
+fn value(reports: &Reports, server: &str, scenario: &str, pointer: &str) -> Option<f64> {
+    reports
+        .get(&(server.to_owned(), scenario.to_owned()))?
+        .pointer(pointer)?
+        .as_f64()
+}
+
+/// One grouped bar chart: a group per scenario, a bar per server.
+fn bars(
+    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    reports: &Reports,
+    title: &str,
+    scenarios: &[(&str, &str)],
+    pointer: &str,
+    scale: f64,
+    y_label: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let max = scenarios
+        .iter()
+        .flat_map(|(s, _)| {
+            SERVERS
+                .iter()
+                .filter_map(move |server| value(reports, server, s, pointer))
+        })
+        .fold(0.0f64, f64::max)
+        * scale
+        * 1.15;
+    let groups = scenarios.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(36)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..groups, 0.0..max.max(1.0))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(scenarios.len() * 2 + 1)
+        .x_label_formatter(&|x| {
+            let index = x.floor() as usize;
+            if (x - index as f64 - 0.5).abs() < 0.01 {
+                scenarios
+                    .get(index)
+                    .map_or(String::new(), |(_, label)| (*label).to_owned())
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(y_label)
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    let width = 0.8 / SERVERS.len() as f64;
+    for (s, server) in SERVERS.iter().enumerate() {
+        let color = COLORS[s];
+        let rects: Vec<_> = scenarios
+            .iter()
+            .enumerate()
+            .filter_map(|(g, (scenario, _))| {
+                let y = value(reports, server, scenario, pointer)? * scale;
+                let x0 = g as f64 + 0.1 + s as f64 * width;
+                Some(Rectangle::new(
+                    [(x0, 0.0), (x0 + width * 0.9, y)],
+                    color.filled(),
+                ))
+            })
+            .collect();
+        chart
+            .draw_series(rects)?
+            .label(*server)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().unwrap_or_else(|| "target/compare".into());
+    let out = args.next().unwrap_or_else(|| "docs/benchmarks.png".into());
+    let font = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+        .map_err(|e| format!("DejaVuSans.ttf (Debian: fonts-dejavu-core): {e}"))?;
+    register_font(
+        "sans-serif",
+        FontStyle::Normal,
+        Box::leak(font.into_boxed_slice()),
+    )
+    .map_err(|_| "the font could not be loaded")?;
+    let reports = load(Path::new(&dir))?;
+    let root = BitMapBackend::new(&out, (1500, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(750);
+    bars(
+        &left,
+        &reports,
+        "Deliveries per second (server on one core)",
+        &[
+            ("fanout-2000x200", "2,000 x 200/s"),
+            ("fanout-2000x400", "2,000 x 400/s"),
+            ("fanout-10000x20", "10,000 x 20/s"),
+        ],
+        "/deliveries_per_second",
+        1e-3,
+        "thousand deliveries / s",
+    )?;
+    bars(
+        &right,
+        &reports,
+        "p99 publish-to-receive latency",
+        &[
+            ("fanout-2000x20", "2,000 x 20/s"),
+            ("fanout-2000x200", "2,000 x 200/s"),
+            ("fanout-5000x20", "5,000 x 20/s"),
+        ],
+        "/latency/p99_ms",
+        1.0,
+        "milliseconds",
+    )?;
+    root.present()?;
+    println!("wrote {out}");
+    Ok(())
+}

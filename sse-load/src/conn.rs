@@ -1,0 +1,280 @@
+//! Connections: the subscribers (each reads its stream with the workspace's decoder) and
+//! the publisher (one keep-alive connection posting at a fixed rate).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::Request;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use sse_core::{Decoded, Decoder};
+use tokio::sync::{Mutex, watch};
+
+use crate::Kind;
+
+/// Counters every subscriber adds to, and the latency histogram (microseconds).
+pub struct Shared {
+    pub origin: Instant,
+    pub histogram: Mutex<hdrhistogram::Histogram<u64>>,
+    pub connected: AtomicUsize,
+    pub connect_errors: AtomicUsize,
+    pub delivered: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Events published so far, by all publishers.
+    pub last_published: AtomicU64,
+}
+
+/// What one subscriber saw, over all its sessions.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    pub received: u64,
+    pub gaps: u64,
+    pub duplicates: u64,
+    pub reorders: u64,
+    pub missed_notices: u64,
+    pub sessions: u64,
+    /// The last sequence number seen from each publisher.
+    pub last_seq: Vec<u64>,
+    pub ended_by_server: bool,
+}
+
+/// Opens a connection from `source` and sends `request`; returns the response.
+async fn send(
+    source: IpAddr,
+    server: SocketAddr,
+    request: Request<Full<Bytes>>,
+) -> Result<http::Response<Incoming>, String> {
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    socket
+        .bind(SocketAddr::new(source, 0))
+        .map_err(|e| format!("bind {source}: {e}"))?;
+    let stream = socket
+        .connect(server)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn subscribe_request(
+    kind: Kind,
+    server: SocketAddr,
+    topic: &str,
+    last_event_id: &str,
+) -> Request<Full<Bytes>> {
+    let mut builder = Request::get(kind.subscribe_path(topic))
+        .header("host", server.to_string())
+        .header("accept", "text/event-stream");
+    if !last_event_id.is_empty() {
+        builder = builder.header("last-event-id", last_event_id);
+    }
+    builder
+        .body(Full::new(Bytes::new()))
+        .expect("valid request")
+}
+
+/// Parses `"<publisher>:<seq> <sent_ns> <padding>"`.
+fn parse(data: &str) -> Option<(usize, u64, u64)> {
+    let mut parts = data.splitn(3, ' ');
+    let (publisher, seq) = parts.next()?.split_once(':')?;
+    Some((
+        publisher.parse().ok()?,
+        seq.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    ))
+}
+
+/// One subscriber. `stalled` subscribers read the head, then nothing until `resume` turns
+/// true. A `true` on `reconnect` drops the connection once and resumes with
+/// `Last-Event-ID`. Ends when `stop` turns true.
+#[allow(clippy::too_many_arguments)]
+pub async fn subscriber(
+    shared: Arc<Shared>,
+    kind: Kind,
+    server: SocketAddr,
+    source: IpAddr,
+    topic: String,
+    stalled: bool,
+    mut resume: watch::Receiver<bool>,
+    mut reconnect: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+) -> Outcome {
+    let mut outcome = Outcome {
+        last_seq: vec![0; crate::MAX_PUBLISHERS],
+        ..Outcome::default()
+    };
+    let mut decoder = Decoder::new();
+    let mut latencies: Vec<u64> = Vec::with_capacity(256);
+    let mut first_connect = true;
+    let mut reconnected = false;
+    'sessions: while !*stop.borrow() {
+        let request = subscribe_request(kind, server, &topic, decoder.last_event_id());
+        let response = match send(source, server, request).await {
+            Ok(response) if response.status() == 200 => response,
+            _ => {
+                shared.connect_errors.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        outcome.sessions += 1;
+        if first_connect {
+            shared.connected.fetch_add(1, Ordering::Relaxed);
+            first_connect = false;
+        }
+        let mut body = response.into_body();
+        if stalled && !*resume.borrow() {
+            let _ = resume.wait_for(|resumed| *resumed).await;
+        }
+        loop {
+            let frame = tokio::select! {
+                frame = body.frame() => frame,
+                _ = stop.wait_for(|stop| *stop) => break 'sessions,
+                _ = reconnect.wait_for(|now| *now), if !reconnected && !stalled => {
+                    reconnected = true;
+                    continue 'sessions; // drop this connection, resume with Last-Event-ID
+                }
+            };
+            let data = match frame {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(_) => continue,
+                },
+                _ => {
+                    outcome.ended_by_server = true;
+                    if kind == Kind::Hub || kind == Kind::Nchan {
+                        continue 'sessions; // the client reconnects, as a browser would
+                    }
+                    break 'sessions;
+                }
+            };
+            shared.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+            if decoder.push(&data).is_err() {
+                break 'sessions;
+            }
+            let now_ns = shared.origin.elapsed().as_nanos() as u64;
+            while let Some(item) = decoder.next_item() {
+                let Decoded::Event(event) = item else {
+                    continue;
+                };
+                if event.event_type == "missed" {
+                    outcome.missed_notices += 1;
+                    continue;
+                }
+                let Some((publisher, seq, sent_ns)) = parse(&event.data) else {
+                    continue;
+                };
+                let Some(last) = outcome.last_seq.get_mut(publisher) else {
+                    continue;
+                };
+                if seq <= *last {
+                    if seq == *last {
+                        outcome.duplicates += 1
+                    } else {
+                        outcome.reorders += 1
+                    }
+                    continue;
+                }
+                // A first event after the start is a gap too (every client connects first).
+                outcome.gaps += seq - *last - 1;
+                *last = seq;
+                outcome.received += 1;
+                shared.delivered.fetch_add(1, Ordering::Relaxed);
+                if !stalled {
+                    latencies.push(now_ns.saturating_sub(sent_ns) / 1000);
+                }
+            }
+            if latencies.len() >= 128 {
+                flush(&shared, &mut latencies).await;
+            }
+        }
+    }
+    flush(&shared, &mut latencies).await;
+    outcome
+}
+
+async fn flush(shared: &Shared, latencies: &mut Vec<u64>) {
+    if latencies.is_empty() {
+        return;
+    }
+    let mut histogram = shared.histogram.lock().await;
+    for &micros in latencies.iter() {
+        let _ = histogram.record(micros.max(1));
+    }
+    latencies.clear();
+}
+
+/// The publisher: `rate` events a second of `payload` bytes for `duration`, on one
+/// keep-alive connection. Returns (published, errors).
+#[allow(clippy::too_many_arguments)]
+pub async fn publisher(
+    shared: Arc<Shared>,
+    id: usize,
+    kind: Kind,
+    server: SocketAddr,
+    topic: String,
+    rate: f64,
+    payload: usize,
+    duration: Duration,
+) -> (u64, u64) {
+    let mut sender: Option<SendRequest<Full<Bytes>>> = None;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.001)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let began = Instant::now();
+    let (mut published, mut errors) = (0u64, 0u64);
+    while began.elapsed() < duration {
+        ticker.tick().await;
+        if sender.as_ref().is_none_or(|s| s.is_closed()) {
+            sender = connect_publisher(server).await.ok();
+        }
+        let Some(connection) = sender.as_mut() else {
+            errors += 1;
+            continue;
+        };
+        let seq = published + 1;
+        let sent_ns = shared.origin.elapsed().as_nanos() as u64;
+        let mut data = format!("{id}:{seq} {sent_ns} ");
+        while data.len() < payload {
+            data.push('x');
+        }
+        let request = kind.publish_request(server, &topic, data);
+        match connection.send_request(request).await {
+            Ok(response) if response.status().is_success() => {
+                let _ = response.into_body().collect().await;
+                published = seq;
+                shared.last_published.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {
+                errors += 1;
+                sender = None;
+            }
+        }
+    }
+    (published, errors)
+}
+
+async fn connect_publisher(server: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    socket
+        .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0))
+        .map_err(|e| e.to_string())?;
+    let stream = socket.connect(server).await.map_err(|e| e.to_string())?;
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
