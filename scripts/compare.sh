@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=target/compare
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json
+for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do rm -f "$OUT/$server--"*.json; done
 
 if ! dpkg -s nginx libnginx-mod-nchan >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null

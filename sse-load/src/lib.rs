@@ -182,6 +182,8 @@ pub struct Report {
     delivered: u64,
     delivered_ratio: f64,
     gaps: u64,
+    /// `missed` notices received: gaps the server announced (reconnects after a lag).
+    missed_notices: u64,
     duplicates: u64,
     reorders: u64,
     deliveries_per_second: f64,
@@ -365,6 +367,7 @@ pub async fn run(args: Args) -> Result<Report, Box<dyn std::error::Error>> {
             delivered as f64 / expected_active as f64
         },
         gaps: active.iter().map(|o| o.gaps).sum(),
+        missed_notices: active.iter().map(|o| o.missed_notices).sum(),
         duplicates: active.iter().map(|o| o.duplicates).sum(),
         reorders: active.iter().map(|o| o.reorders).sum(),
         deliveries_per_second: delivered as f64 / publish_seconds,
@@ -442,11 +445,12 @@ pub fn print_summary(report: &Report) {
         report.duration_s
     );
     println!(
-        "  delivered {}/{} ({:.4}), gaps {}, duplicates {}, reorders {}, {:.0} deliveries/s, {:.0} bytes/event",
+        "  delivered {}/{} ({:.4}), gaps {} (announced by {} missed notices), duplicates {}, reorders {}, {:.0} deliveries/s, {:.0} bytes/event",
         report.delivered,
         report.expected,
         report.delivered_ratio,
         report.gaps,
+        report.missed_notices,
         report.duplicates,
         report.reorders,
         report.deliveries_per_second,

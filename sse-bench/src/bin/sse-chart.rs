@@ -53,9 +53,10 @@ fn bars(
     scenarios: &[(&str, &str)],
     pointer: &str,
     scale: f64,
+    cap: f64,
     y_label: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let max = scenarios
+    let highest = scenarios
         .iter()
         .flat_map(|(s, _)| {
             SERVERS
@@ -63,8 +64,8 @@ fn bars(
                 .filter_map(move |server| value(reports, server, s, pointer))
         })
         .fold(0.0f64, f64::max)
-        * scale
-        * 1.15;
+        * scale;
+    let max = highest.min(cap) * 1.15;
     let groups = scenarios.len() as f64;
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 22))
@@ -92,20 +93,26 @@ fn bars(
     let width = 0.8 / SERVERS.len() as f64;
     for (s, server) in SERVERS.iter().enumerate() {
         let color = COLORS[s];
-        let rects: Vec<_> = scenarios
+        let bars: Vec<(f64, f64)> = scenarios
             .iter()
             .enumerate()
             .filter_map(|(g, (scenario, _))| {
                 let y = value(reports, server, scenario, pointer)? * scale;
-                let x0 = g as f64 + 0.1 + s as f64 * width;
-                Some(Rectangle::new(
-                    [(x0, 0.0), (x0 + width * 0.9, y)],
-                    color.filled(),
-                ))
+                Some((g as f64 + 0.1 + s as f64 * width, y))
             })
             .collect();
+        // Bars above the cap are clipped and labelled with their value.
+        chart.draw_series(bars.iter().filter(|(_, y)| *y > cap).map(|&(x0, y)| {
+            Text::new(
+                format!("{y:.0}"),
+                (x0, cap * 1.04),
+                ("sans-serif", 13).into_font(),
+            )
+        }))?;
         chart
-            .draw_series(rects)?
+            .draw_series(bars.iter().map(|&(x0, y)| {
+                Rectangle::new([(x0, 0.0), (x0 + width * 0.9, y.min(cap))], color.filled())
+            }))?
             .label(*server)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
     }
@@ -146,6 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
         "/deliveries_per_second",
         1e-3,
+        f64::INFINITY,
         "thousand deliveries / s",
     )?;
     bars(
@@ -159,7 +167,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
         "/latency/p99_ms",
         1.0,
-        "milliseconds",
+        600.0,
+        "milliseconds (clipped at 600, value shown)",
     )?;
     root.present()?;
     println!("wrote {out}");
