@@ -45,17 +45,31 @@ fn value(reports: &Reports, server: &str, scenario: &str, pointer: &str) -> Opti
         .as_f64()
 }
 
-/// One grouped bar chart: a group per scenario, a bar per server.
+/// What one panel shows: a group of bars per scenario, a bar per server.
+struct Panel<'a> {
+    title: &'a str,
+    scenarios: &'a [(&'a str, &'a str)],
+    /// JSON pointer of the value in a report.
+    pointer: &'a str,
+    scale: f64,
+    /// Values above this are clipped and labelled.
+    cap: f64,
+    y_label: &'a str,
+}
+
 fn bars(
     area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
     reports: &Reports,
-    title: &str,
-    scenarios: &[(&str, &str)],
-    pointer: &str,
-    scale: f64,
-    cap: f64,
-    y_label: &str,
+    panel: &Panel<'_>,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let Panel {
+        title,
+        scenarios,
+        pointer,
+        scale,
+        cap,
+        y_label,
+    } = *panel;
     let highest = scenarios
         .iter()
         .flat_map(|(s, _)| {
@@ -145,30 +159,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     bars(
         &left,
         &reports,
-        "Deliveries per second (server on one core)",
-        &[
-            ("fanout-2000x200", "2,000 x 200/s"),
-            ("fanout-2000x400", "2,000 x 400/s"),
-            ("fanout-10000x20", "10,000 x 20/s"),
-        ],
-        "/deliveries_per_second",
-        1e-3,
-        f64::INFINITY,
-        "thousand deliveries / s",
+        &Panel {
+            title: "Deliveries per second (server on one core)",
+            scenarios: &[
+                ("fanout-2000x200", "2,000 x 200/s"),
+                ("fanout-2000x400", "2,000 x 400/s"),
+                ("fanout-10000x20", "10,000 x 20/s"),
+            ],
+            pointer: "/deliveries_per_second",
+            scale: 1e-3,
+            cap: f64::INFINITY,
+            y_label: "thousand deliveries / s",
+        },
     )?;
     bars(
         &right,
         &reports,
-        "p99 publish-to-receive latency",
-        &[
-            ("fanout-2000x20", "2,000 x 20/s"),
-            ("fanout-2000x200", "2,000 x 200/s"),
-            ("fanout-5000x20", "5,000 x 20/s"),
-        ],
-        "/latency/p99_ms",
-        1.0,
-        600.0,
-        "milliseconds (clipped at 600, value shown)",
+        &Panel {
+            title: "p99 publish-to-receive latency",
+            scenarios: &[
+                ("fanout-2000x20", "2,000 x 20/s"),
+                ("fanout-2000x200", "2,000 x 200/s"),
+                ("fanout-5000x20", "5,000 x 20/s"),
+            ],
+            pointer: "/latency/p99_ms",
+            scale: 1.0,
+            cap: 600.0,
+            y_label: "milliseconds (clipped at 600, value shown)",
+        },
     )?;
     root.present()?;
     println!("wrote {out}");
