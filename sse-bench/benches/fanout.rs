@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::StreamExt;
-use sse_core::{Event, Hub, Text};
+use sse_core::{Event, Hub, Subscription, Text};
 use std::hint::black_box;
 
 const DATA: &str = r#"{"symbol":"ACME","price":1042.17,"change":-0.42,"ts":1763712000123}"#;
@@ -22,6 +22,31 @@ const DATA: &str = r#"{"symbol":"ACME","price":1042.17,"change":-0.42,"ts":17637
 struct Message {
     id: u64,
     data: &'static str,
+}
+
+/// Publishes one event and polls every subscription once to receive it; with `reregister`,
+/// polls again so each subscription registers its waker, as a server's body stream does.
+fn publish_and_receive(
+    hub: &Hub,
+    subscriptions: &mut [Subscription],
+    cx: &mut Context<'_>,
+    reregister: bool,
+) {
+    let event = Event::new(Text::from_static(DATA))
+        .event(Text::from_static("price"))
+        .expect("name");
+    hub.publish("prices", event).expect("publish");
+    for subscription in subscriptions {
+        match subscription.poll_next_unpin(cx) {
+            Poll::Ready(Some(frame)) => {
+                black_box(frame);
+            }
+            _ => panic!("every subscriber receives the event"),
+        }
+        if reregister {
+            assert!(subscription.poll_next_unpin(cx).is_pending());
+        }
+    }
 }
 
 fn bench_fanout(c: &mut Criterion) {
@@ -44,42 +69,13 @@ fn bench_fanout(c: &mut Criterion) {
             .map(|_| hub.subscribe(["prices"], None).expect("subscribe"))
             .collect();
         group.bench_function(BenchmarkId::new("sse-core hub", n), |b| {
-            b.iter(|| {
-                let event = Event::new(Text::from_static(DATA))
-                    .event(Text::from_static("price"))
-                    .expect("name");
-                hub.publish("prices", event).expect("publish");
-                for subscription in &mut subscriptions {
-                    match subscription.poll_next_unpin(&mut cx) {
-                        Poll::Ready(Some(frame)) => {
-                            black_box(frame);
-                        }
-                        _ => panic!("every subscriber receives the event"),
-                    }
-                }
-            })
+            b.iter(|| publish_and_receive(&hub, &mut subscriptions, &mut cx, false))
         });
         // The full cycle a server runs: after receiving, each subscriber polls again, finds
         // nothing, and registers its waker; the next publish wakes every one of them.
         group.bench_function(
             BenchmarkId::new("sse-core hub, with waker re-registration", n),
-            |b| {
-                b.iter(|| {
-                    let event = Event::new(Text::from_static(DATA))
-                        .event(Text::from_static("price"))
-                        .expect("name");
-                    hub.publish("prices", event).expect("publish");
-                    for subscription in &mut subscriptions {
-                        match subscription.poll_next_unpin(&mut cx) {
-                            Poll::Ready(Some(frame)) => {
-                                black_box(frame);
-                            }
-                            _ => panic!("every subscriber receives the event"),
-                        }
-                        assert!(subscription.poll_next_unpin(&mut cx).is_pending());
-                    }
-                })
-            },
+            |b| b.iter(|| publish_and_receive(&hub, &mut subscriptions, &mut cx, true)),
         );
         drop(subscriptions);
 

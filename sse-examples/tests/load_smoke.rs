@@ -2,30 +2,15 @@
 //! connection, in order, and the report is complete. The full comparison is
 //! `scripts/compare.sh` (see BENCHMARKS.md).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
 
 use clap::Parser;
 
 #[test]
 fn load_tool_smoke_run_against_demo_axum() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_demo-axum"))
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("demo-axum starts");
-    let mut stdout = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("announcement");
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-
-    let pid = server.id().to_string();
+    let server = common::Server::start(env!("CARGO_BIN_EXE_demo-axum"));
+    let addr = server.addr.to_string();
+    let pid = server.pid().to_string();
     let args = sse_load::Args::parse_from([
         "sse-load",
         "--server",
@@ -54,8 +39,7 @@ fn load_tool_smoke_run_against_demo_axum() {
         .build()
         .expect("runtime");
     let report = runtime.block_on(sse_load::run(args)).expect("load run");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     sse_load::print_summary(&report);
 
     let report = serde_json::to_value(&report).expect("JSON report");

@@ -1,46 +1,10 @@
 //! Every demo route, over HTTP, on each of the three demo servers (the real binaries).
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use common::Server;
 use sse_conformance::client::{EventReader, fetch, publish};
 use sse_core::{Decoded, Decoder, MessageEvent};
-
-/// A demo binary running on a free port, killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start(binary: &str) -> Server {
-        let mut child = Command::new(binary)
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("demo binary starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("announcement");
-        // Keep reading whatever else it prints, so it never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let addr = line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .and_then(|addr| addr.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        Server { child, addr }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn events(body: &[u8]) -> Vec<MessageEvent> {
     let mut decoder = Decoder::new();
