@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::http_error::{HttpError, json_error};
+use crate::http_error::HttpError;
 use crate::{
     Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
     Subscription,
@@ -349,11 +349,6 @@ impl<A> HubEndpoints<A> {
     }
 }
 
-/// The JSON body for an error: `{"error": code, "message": text}`.
-pub fn error_body(error: &dyn HttpError) -> String {
-    json_error(error.code(), &error.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,6 +420,6 @@ mod tests {
             .subscribe(Some("topic=a"), Some(b"\xff"), |_| Ok(()))
             .unwrap_err();
         assert_eq!(error.status(), 400);
-        assert!(error_body(&error).contains("invalid_last_event_id"));
+        assert!(error.json_body().contains("invalid_last_event_id"));
     }
 }

@@ -73,16 +73,14 @@ fn subscribe_request(
     server: SocketAddr,
     topic: &str,
     last_event_id: &str,
-) -> Request<Full<Bytes>> {
+) -> http::Result<Request<Full<Bytes>>> {
     let mut builder = Request::get(kind.subscribe_path(topic))
         .header("host", server.to_string())
         .header("accept", "text/event-stream");
     if !last_event_id.is_empty() {
         builder = builder.header("last-event-id", last_event_id);
     }
-    builder
-        .body(Full::new(Bytes::new()))
-        .expect("valid request")
+    builder.body(Full::new(Bytes::new()))
 }
 
 /// Parses `"<publisher>:<seq> <sent_ns> <padding>"`.
@@ -120,7 +118,14 @@ pub async fn subscriber(
     let mut first_connect = true;
     let mut reconnected = false;
     'sessions: while !*stop.borrow() {
-        let request = subscribe_request(kind, server, &topic, decoder.last_event_id());
+        // A server may use ids that cannot travel back in a header (control characters):
+        // resume without one, as a browser would have to.
+        let request = subscribe_request(kind, server, &topic, decoder.last_event_id())
+            .or_else(|_| subscribe_request(kind, server, &topic, ""));
+        let Ok(request) = request else {
+            shared.connect_errors.fetch_add(1, Ordering::Relaxed);
+            break;
+        };
         let response = match send(source, server, request).await {
             Ok(response) if response.status() == 200 => response,
             _ => {
@@ -249,7 +254,10 @@ pub async fn publisher(
         while data.len() < payload {
             data.push('x');
         }
-        let request = kind.publish_request(server, &topic, data);
+        let Ok(request) = kind.publish_request(server, &topic, data) else {
+            errors += 1;
+            continue;
+        };
         match connection.send_request(request).await {
             Ok(response) if response.status().is_success() => {
                 let _ = response.into_body().collect().await;

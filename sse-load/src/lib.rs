@@ -60,7 +60,7 @@ impl Kind {
         server: SocketAddr,
         topic: &str,
         data: String,
-    ) -> http::Request<Full<Bytes>> {
+    ) -> http::Result<http::Request<Full<Bytes>>> {
         let (path, body, content_type) = match self {
             Kind::Hub | Kind::Broadcast => (
                 "/publish".to_owned(),
@@ -73,7 +73,6 @@ impl Kind {
             .header("host", server.to_string())
             .header("content-type", content_type)
             .body(Full::new(Bytes::from(body)))
-            .expect("valid request")
     }
 }
 
@@ -196,6 +195,8 @@ pub struct Report {
 
 /// Runs one load test and returns its report.
 pub async fn run(args: Args) -> Result<Report, Box<dyn std::error::Error>> {
+    // The topic goes into request paths and JSON: hold it to the hub's topic rules.
+    sse_core::hub::Topic::validate(&args.topic)?;
     let shared = Arc::new(Shared {
         origin: Instant::now(),
         histogram: Mutex::new(hdrhistogram::Histogram::new_with_bounds(1, 120_000_000, 3)?),
