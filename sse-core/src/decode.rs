@@ -119,6 +119,16 @@ impl std::error::Error for DecodeError {}
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// Text as the standard decodes it: UTF-8, with invalid sequences replaced by U+FFFD.
+/// (`String::from_utf8_lossy` alone walks valid text byte by byte; `from_utf8` checks it
+/// a word at a time.)
+fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// A streaming `text/event-stream` parser. See the [module docs](self).
 #[derive(Debug, Default)]
 pub struct Decoder {
@@ -225,8 +235,14 @@ impl Decoder {
             }
         }
         while let Some(at) = memchr::memchr2(b'\r', b'\n', chunk) {
-            self.extend_line(&chunk[..at])?;
-            self.end_line()?;
+            if self.line.is_empty() {
+                // A whole line inside this chunk: no need to copy it first.
+                self.check_line(at)?;
+                self.process_line(&chunk[..at])?;
+            } else {
+                self.extend_line(&chunk[..at])?;
+                self.end_line()?;
+            }
             let mut next = at + 1;
             if chunk[at] == b'\r' {
                 match chunk.get(next) {
@@ -240,12 +256,17 @@ impl Decoder {
         self.extend_line(chunk)
     }
 
-    fn extend_line(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
-        if self.line.len() + bytes.len() > self.limits.max_line {
+    fn check_line(&self, len: usize) -> Result<(), DecodeError> {
+        if len > self.limits.max_line {
             return Err(DecodeError::LineTooLong {
                 max: self.limits.max_line,
             });
         }
+        Ok(())
+    }
+
+    fn extend_line(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+        self.check_line(self.line.len() + bytes.len())?;
         self.line.extend_from_slice(bytes);
         Ok(())
     }
@@ -265,9 +286,8 @@ impl Decoder {
             return Ok(());
         }
         if let Some(comment) = line.strip_prefix(b":") {
-            self.out.push_back(Decoded::Comment(
-                String::from_utf8_lossy(comment).into_owned(),
-            ));
+            self.out
+                .push_back(Decoded::Comment(utf8_lossy(comment).into_owned()));
             return Ok(());
         }
         let (name, value) = match memchr::memchr(b':', line) {
@@ -278,19 +298,26 @@ impl Decoder {
             None => (line, &b""[..]),
         };
         match name {
-            b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(&utf8_lossy(value));
+            }
             b"data" => {
                 if self.data.len() + value.len() + 1 > self.limits.max_event {
                     return Err(DecodeError::EventTooLarge {
                         max: self.limits.max_event,
                     });
                 }
-                self.data.push_str(&String::from_utf8_lossy(value));
+                if !self.has_data {
+                    self.data.reserve(value.len() + 1);
+                }
+                self.data.push_str(&utf8_lossy(value));
                 self.data.push('\n');
                 self.has_data = true;
             }
             b"id" if !value.contains(&0) => {
-                self.last_event_id = String::from_utf8_lossy(value).into_owned();
+                self.last_event_id.clear();
+                self.last_event_id.push_str(&utf8_lossy(value));
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 // All digits; a value too large for u64 saturates.

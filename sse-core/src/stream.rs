@@ -8,7 +8,9 @@
 //! - an optional **retry prelude**: `retry: <ms>` sent in the same block as the first event
 //!   (a block holding only `retry` shows up as an empty message in some clients);
 //! - a **shutdown** future: when it completes the stream ends. Items are whole events, so
-//!   the stream always ends at an event boundary.
+//!   the stream always ends at an event boundary;
+//! - **batching**: events that are ready together (a subscriber that fell behind, a finite
+//!   stream) leave as one item of up to 16 KiB, so the server writes them in one call.
 //!
 //! Items may be [`Event`]s, already encoded [`Frame`]s (what a [`Hub`](crate::Hub)
 //! subscription yields), or `Result`s of either: an `Err` ends the stream cleanly, at an
@@ -31,7 +33,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
@@ -191,6 +193,15 @@ impl KeepAliveTimer {
     }
 }
 
+/// Events ready together are written as one chunk of up to about this many bytes.
+const BATCH_BYTES: usize = 16 * 1024;
+
+/// Logs why an event stream ended early; returns `true`, the stream's new `done`.
+fn end_with_error(error: &BoxError) -> bool {
+    tracing::warn!(%error, "SSE event stream failed; ending the response at an event boundary");
+    true
+}
+
 fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
@@ -286,33 +297,64 @@ where
                 return Poll::Ready(None);
             }
         }
-        match this.events.poll_next(cx) {
-            Poll::Ready(Some(item)) => match item.into_frame() {
-                Ok(frame) => {
-                    if let Some(timer) = this.keep_alive {
-                        timer.last_activity = Instant::now();
-                    }
-                    let frame = match this.retry.take() {
-                        Some(ms) => frame.with_retry_prefix(ms),
-                        None => frame,
-                    };
-                    Poll::Ready(Some(frame.into_bytes()))
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "SSE event stream failed; ending the response at an event boundary");
-                    *this.done = true;
-                    Poll::Ready(None)
-                }
-            },
+        let mut events = this.events;
+        let first = match events.as_mut().poll_next(cx) {
+            Poll::Ready(Some(item)) => item.into_frame(),
             Poll::Ready(None) => {
                 *this.done = true;
-                Poll::Ready(None)
+                return Poll::Ready(None);
             }
-            Poll::Pending => match this.keep_alive {
-                Some(timer) => timer.poll(cx).map(|frame| Some(frame.into_bytes())),
-                None => Poll::Pending,
-            },
+            Poll::Pending => {
+                return match this.keep_alive {
+                    Some(timer) => timer.poll(cx).map(|frame| Some(frame.into_bytes())),
+                    None => Poll::Pending,
+                };
+            }
+        };
+        let first = match first {
+            Ok(frame) => frame,
+            Err(error) => {
+                *this.done = end_with_error(&error);
+                return Poll::Ready(None);
+            }
+        };
+        if let Some(timer) = this.keep_alive {
+            timer.last_activity = Instant::now();
         }
+        let first = match this.retry.take() {
+            Some(ms) => first.with_retry_prefix(ms),
+            None => first,
+        };
+        // Whatever else is ready goes out in the same chunk: one write for a subscriber
+        // that has fallen behind, instead of one per event.
+        let mut batch: Option<BytesMut> = None;
+        while batch.as_ref().map_or(first.len(), BytesMut::len) < BATCH_BYTES {
+            let next = match events.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) => item.into_frame(),
+                Poll::Ready(None) => {
+                    *this.done = true;
+                    break;
+                }
+                Poll::Pending => break,
+            };
+            match next {
+                Ok(next) => batch
+                    .get_or_insert_with(|| {
+                        let mut batch = BytesMut::with_capacity(BATCH_BYTES.min(first.len() * 8));
+                        batch.extend_from_slice(&first);
+                        batch
+                    })
+                    .extend_from_slice(&next),
+                Err(error) => {
+                    *this.done = end_with_error(&error);
+                    break;
+                }
+            }
+        }
+        Poll::Ready(Some(match batch {
+            Some(batch) => batch.freeze(),
+            None => first.into_bytes(),
+        }))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

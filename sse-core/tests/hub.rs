@@ -547,3 +547,92 @@ fn disconnect_all_ends_current_subscriptions_and_they_resume_without_loss() {
     let frame = poll_once(&mut resumed).unwrap().unwrap();
     assert_eq!(decode(&mut Decoder::new(), &frame).data, "2");
 }
+
+/// A waker that counts its wakes.
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl futures_util::task::ArcWake for CountingWaker {
+    fn wake_by_ref(this: &std::sync::Arc<Self>) {
+        this.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (std::sync::Arc<CountingWaker>, std::task::Waker) {
+    let counter = std::sync::Arc::new(CountingWaker(0.into()));
+    (counter.clone(), futures_util::task::waker(counter))
+}
+
+fn data(frame: &sse_core::Frame) -> String {
+    decode(&mut Decoder::new(), frame).data
+}
+
+#[tokio::test(start_paused = true)]
+async fn coalesced_wakes_come_at_most_once_per_window() {
+    let window = Duration::from_millis(10);
+    let hub = Hub::builder().coalesce(window).build();
+    let mut subscription = hub.subscribe(["t"], None).unwrap();
+    let (wakes, waker) = counting_waker();
+    let wakes = move || wakes.0.load(std::sync::atomic::Ordering::SeqCst);
+    let mut cx = Context::from_waker(&waker);
+    let mut poll = |subscription: &mut Subscription| match subscription.poll_next_unpin(&mut cx) {
+        Poll::Ready(Some(frame)) => Some(data(&frame)),
+        Poll::Ready(None) => panic!("ended"),
+        Poll::Pending => None,
+    };
+
+    assert_eq!(poll(&mut subscription), None);
+    hub.publish("t", Event::new("1")).unwrap();
+    assert_eq!(
+        wakes(),
+        1,
+        "the first event after a quiet window wakes at once"
+    );
+    assert_eq!(poll(&mut subscription).as_deref(), Some("1"));
+    assert_eq!(poll(&mut subscription), None);
+
+    hub.publish("t", Event::new("2")).unwrap();
+    hub.publish("t", Event::new("3")).unwrap();
+    assert_eq!(wakes(), 1, "events inside the window wait for it to end");
+    tokio::time::sleep(window).await;
+    tokio::task::yield_now().await;
+    assert_eq!(wakes(), 2, "then one wake carries both");
+    assert_eq!(poll(&mut subscription).as_deref(), Some("2"));
+    assert_eq!(poll(&mut subscription).as_deref(), Some("3"));
+    assert_eq!(poll(&mut subscription), None);
+
+    tokio::time::sleep(window * 2).await;
+    hub.publish("t", Event::new("4")).unwrap();
+    assert_eq!(wakes(), 3, "after a quiet window, at once again");
+    assert_eq!(poll(&mut subscription).as_deref(), Some("4"));
+}
+
+#[test]
+fn a_coalesced_wake_is_not_lost_when_its_runtime_stops() {
+    let hub = Hub::builder().coalesce(Duration::from_secs(3600)).build();
+    let mut subscription = hub.subscribe(["t"], None).unwrap();
+    let (wakes, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(subscription.poll_next_unpin(&mut cx).is_pending());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        hub.publish("t", Event::new("1")).unwrap(); // wakes at once
+        assert!(subscription.poll_next_unpin(&mut cx).is_ready());
+        assert!(subscription.poll_next_unpin(&mut cx).is_pending());
+        hub.publish("t", Event::new("2")).unwrap(); // deferred for an hour
+    });
+    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    drop(runtime);
+    assert_eq!(
+        wakes.0.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the deferred wake happens when its task is dropped"
+    );
+    // and the topic is not stuck: outside any runtime, publishing wakes at once
+    assert!(subscription.poll_next_unpin(&mut cx).is_ready());
+    assert!(subscription.poll_next_unpin(&mut cx).is_pending());
+    hub.publish("t", Event::new("3")).unwrap();
+    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 3);
+}

@@ -74,13 +74,7 @@ async fn retry_prelude_travels_with_the_first_event_only() {
         .retry(Duration::from_millis(2500))
         .collect()
         .await;
-    assert_eq!(
-        frames,
-        vec![
-            Bytes::from_static(b"retry: 2500\ndata: a\n\n"),
-            Bytes::from_static(b"data: b\n\n")
-        ]
-    );
+    assert_eq!(frames.concat(), b"retry: 2500\ndata: a\n\ndata: b\n\n");
 }
 
 #[tokio::test(start_paused = true)]
@@ -135,17 +129,31 @@ async fn an_error_ends_the_stream_cleanly() {
 }
 
 #[tokio::test]
-async fn every_item_is_one_whole_event() {
-    let events = stream::iter((0..100).map(|n| {
+async fn items_are_whole_events_and_ready_events_share_one() {
+    let events = stream::iter((0..1000).map(|n| {
         Event::new(format!("line {n}\nsecond line"))
             .id(n.to_string())
             .unwrap()
     }));
     let frames: Vec<Bytes> = SseStream::new(events).collect().await;
     let mut decoder = sse_core::Decoder::new();
+    let mut ids = Vec::new();
     for frame in &frames {
         assert!(frame.ends_with(b"\n\n"));
+        assert!(frame.len() <= 16 * 1024 + 64, "batches stay near 16 KiB");
         decoder.push(frame).unwrap();
-        assert_eq!(decoder.drain().count(), 1, "exactly one event per frame");
+        let before = ids.len();
+        ids.extend(decoder.drain().filter_map(|item| match item {
+            sse_core::Decoded::Event(event) => Some(event.last_event_id),
+            _ => None,
+        }));
+        assert!(ids.len() > before, "every item holds at least one event");
     }
+    let expected: Vec<String> = (0..1000).map(|n| n.to_string()).collect();
+    assert_eq!(ids, expected);
+    assert!(
+        frames.len() > 1 && frames.len() < 10,
+        "1,000 ready events (about 32 KiB) leave in a few batches, not {}",
+        frames.len()
+    );
 }

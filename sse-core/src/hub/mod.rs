@@ -63,6 +63,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{
     Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+use std::time::Duration;
 
 pub use error::HubError;
 pub use id::EventId;
@@ -99,6 +100,7 @@ struct HubConfig {
     max_subscribers_per_topic: usize,
     max_topics_per_subscription: usize,
     lag_policy: LagPolicy,
+    coalesce: Duration,
 }
 
 impl Default for HubConfig {
@@ -112,6 +114,7 @@ impl Default for HubConfig {
             max_subscribers_per_topic: 100_000,
             max_topics_per_subscription: 16,
             lag_policy: LagPolicy::Close,
+            coalesce: Duration::ZERO,
         }
     }
 }
@@ -174,6 +177,25 @@ impl HubBuilder {
     /// The most topics one subscription may name (default 16).
     pub fn max_topics_per_subscription(mut self, topics: usize) -> Self {
         self.config.max_topics_per_subscription = topics.max(1);
+        self
+    }
+
+    /// Wakes a topic's subscribers at most once per `window` (default: zero, a wake per
+    /// publish).
+    ///
+    /// The first event after a quiet `window` still wakes subscribers at once; events that
+    /// follow it more closely wait for the window to end, and then travel together, in one
+    /// write per subscriber. Under a high publish rate this trades at most `window` of
+    /// latency for far fewer system calls: with 2,000 subscribers at 400 events per second,
+    /// a 10 ms window turns four writes per subscriber into one. Outside a tokio runtime,
+    /// or with a zero window, every publish wakes subscribers at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let hub = sse_core::Hub::builder().coalesce(Duration::from_millis(10)).build();
+    /// ```
+    pub fn coalesce(mut self, window: Duration) -> Self {
+        self.config.coalesce = window;
         self
     }
 
@@ -337,7 +359,7 @@ impl Hub {
         shared.committed.store(id.sequence(), Ordering::Release);
         drop(state);
         shared.stats.published.fetch_add(1, Ordering::Relaxed);
-        target.wake_all();
+        target.notify(shared.config.coalesce);
         Ok(id)
     }
 
@@ -422,8 +444,16 @@ impl Hub {
                 let key = lock(&topic.waiters).insert(None);
                 // A topic whose history begins after `start` has evicted nothing the
                 // subscriber needs (checked above), so begin at whichever is later.
-                let seq = start.max(read(&topic.ring).evicted_through);
-                Cursor { topic, key, seq }
+                let ring = read(&topic.ring);
+                let seq = start.max(ring.evicted_through);
+                let next = ring.absolute(ring.position_after(seq, 0));
+                drop(ring);
+                Cursor {
+                    topic,
+                    key,
+                    seq,
+                    next,
+                }
             })
             .collect();
         shared.stats.subscribers.fetch_add(1, Ordering::Relaxed);

@@ -35,6 +35,8 @@ pub(super) struct Cursor {
     pub(super) key: usize,
     /// The sequence number of the last event taken from this topic (or the resume point).
     pub(super) seq: u64,
+    /// Where the next event probably is in the ring (an absolute index; a hint only).
+    pub(super) next: u64,
 }
 
 enum Step {
@@ -54,22 +56,25 @@ impl Subscription {
         // Every event up to `committed` is in its ring, so taking the smallest sequence
         // number across topics, bounded by it, yields hub-wide publish order.
         let committed = self.shared.committed.load(Ordering::Acquire);
-        let mut best: Option<(usize, u64, Frame)> = None;
+        let mut best: Option<(usize, u64, u64, Frame)> = None;
         for (index, cursor) in self.topics.iter().enumerate() {
             let ring = read(&cursor.topic.ring);
             if ring.evicted_through > cursor.seq {
                 return Step::Lagged;
             }
-            if let Some(entry) = ring.entries.get(ring.position_after(cursor.seq)) {
-                let better = best.as_ref().is_none_or(|(_, seq, _)| entry.seq < *seq);
+            let position = ring.position_after(cursor.seq, cursor.next);
+            if let Some(entry) = ring.entries.get(position) {
+                let better = best.as_ref().is_none_or(|(_, seq, _, _)| entry.seq < *seq);
                 if entry.seq <= committed && better {
-                    best = Some((index, entry.seq, entry.frame.clone()));
+                    let next = ring.absolute(position) + 1;
+                    best = Some((index, entry.seq, next, entry.frame.clone()));
                 }
             }
         }
         match best {
-            Some((index, seq, frame)) => {
+            Some((index, seq, next, frame)) => {
                 self.topics[index].seq = seq;
+                self.topics[index].next = next;
                 self.shared.stats.delivered.fetch_add(1, Ordering::Relaxed);
                 Step::Frame(frame)
             }

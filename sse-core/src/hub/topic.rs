@@ -1,8 +1,10 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::Waker;
+use std::time::Duration;
 
 use slab::Slab;
+use tokio::time::Instant;
 
 use super::{HubError, lock, read, write};
 use crate::Frame;
@@ -50,12 +52,35 @@ pub(crate) struct Ring {
     pub(crate) bytes: usize,
     /// The highest sequence number pushed out of the ring (0 when none).
     pub(crate) evicted_through: u64,
+    /// How many entries were ever pushed: `pushed - entries.len()` is the absolute index
+    /// of `entries[0]`.
+    pub(crate) pushed: u64,
 }
 
 impl Ring {
-    /// Index of the first entry after `cursor`.
-    pub(crate) fn position_after(&self, cursor: u64) -> usize {
+    /// Index of the first entry after `cursor`. `hint` is where the subscriber expects it,
+    /// as an absolute index ([`absolute`](Self::absolute)); a right guess, the usual case,
+    /// skips the binary search.
+    pub(crate) fn position_after(&self, cursor: u64, hint: u64) -> usize {
+        let front = self.pushed - self.entries.len() as u64;
+        if let Some(index) = hint
+            .checked_sub(front)
+            .and_then(|index| usize::try_from(index).ok())
+        {
+            let after_cursor = |i: usize| self.entries.get(i).is_none_or(|e| e.seq > cursor);
+            let before = index
+                .checked_sub(1)
+                .is_none_or(|prev| self.entries.get(prev).is_some_and(|e| e.seq <= cursor));
+            if index <= self.entries.len() && before && after_cursor(index) {
+                return index;
+            }
+        }
         self.entries.partition_point(|entry| entry.seq <= cursor)
+    }
+
+    /// The absolute index of `entries[index]`.
+    pub(crate) fn absolute(&self, index: usize) -> u64 {
+        self.pushed - self.entries.len() as u64 + index as u64
     }
 }
 
@@ -64,6 +89,14 @@ pub(crate) struct TopicState {
     pub(crate) ring: RwLock<Ring>,
     /// One slot per subscriber: the waker to call when an event arrives.
     pub(crate) waiters: Mutex<Slab<Option<Waker>>>,
+    /// When the subscribers were last woken, and whether a deferred wake is on its way
+    /// (only used with [`HubBuilder::coalesce`](super::HubBuilder::coalesce)).
+    pacing: Mutex<Pacing>,
+}
+
+struct Pacing {
+    last_wake: Option<Instant>,
+    scheduled: bool,
 }
 
 impl TopicState {
@@ -74,8 +107,13 @@ impl TopicState {
                 entries: VecDeque::new(),
                 bytes: 0,
                 evicted_through: 0,
+                pushed: 0,
             }),
             waiters: Mutex::new(Slab::new()),
+            pacing: Mutex::new(Pacing {
+                last_wake: None,
+                scheduled: false,
+            }),
         }
     }
 
@@ -84,11 +122,46 @@ impl TopicState {
         let mut ring = write(&self.ring);
         ring.bytes += frame.len();
         ring.entries.push_back(Entry { seq, frame });
+        ring.pushed += 1;
         while ring.entries.len() > 1 && (ring.entries.len() > max_events || ring.bytes > max_bytes)
         {
             if let Some(old) = ring.entries.pop_front() {
                 ring.bytes -= old.frame.len();
                 ring.evicted_through = old.seq;
+            }
+        }
+    }
+
+    /// Wakes the subscribers after a publish: at once, or, with a coalescing `window`, at
+    /// most once per window (a wake already scheduled will see this event too).
+    pub(crate) fn notify(self: &Arc<Self>, window: Duration) {
+        if window.is_zero() {
+            return self.wake_all();
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.wake_all();
+        };
+        let now = Instant::now();
+        let mut pacing = lock(&self.pacing);
+        if pacing.scheduled {
+            return;
+        }
+        match pacing.last_wake.and_then(|last| last.checked_add(window)) {
+            Some(due) if due > now => {
+                pacing.scheduled = true;
+                drop(pacing);
+                // The wake happens when the task ends or is dropped (its runtime shutting
+                // down), so a topic is never left with a wake that does not come.
+                let wake = DeferredWake(Arc::clone(self));
+                runtime.spawn(async move {
+                    tokio::time::sleep_until(due).await;
+                    drop(wake);
+                });
+            }
+            _ => {
+                pacing.last_wake = Some(now);
+                drop(pacing);
+                self.wake_all();
             }
         }
     }
@@ -114,6 +187,18 @@ impl TopicState {
     pub(crate) fn buffered(&self) -> (usize, usize) {
         let ring = read(&self.ring);
         (ring.entries.len(), ring.bytes)
+    }
+}
+
+struct DeferredWake(Arc<TopicState>);
+
+impl Drop for DeferredWake {
+    fn drop(&mut self) {
+        let mut pacing = lock(&self.0.pacing);
+        pacing.scheduled = false;
+        pacing.last_wake = Some(Instant::now());
+        drop(pacing);
+        self.0.wake_all();
     }
 }
 
