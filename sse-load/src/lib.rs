@@ -16,6 +16,7 @@
 
 mod conn;
 mod procfs;
+mod reader;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

@@ -1,0 +1,159 @@
+//! A minimal HTTP/1.1 client for one event stream: it writes the request and hands the
+//! body's bytes (de-chunked) to the caller.
+//!
+//! The load tool shares a core with nothing but its own thousands of readers, so it reads
+//! with one buffer per connection and `httparse`, not a full HTTP client: a hyper client
+//! connection per subscriber cost more CPU than the servers it measured.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How the response body is delimited.
+enum Framing {
+    /// `transfer-encoding: chunked`: bytes left in the current chunk, and whether the CRLF
+    /// that ends it is still to come.
+    Chunked { left: usize, crlf: bool },
+    /// Until the connection closes.
+    Close,
+}
+
+/// An open event stream.
+pub struct EventReader {
+    stream: TcpStream,
+    buffer: BytesMut,
+    framing: Framing,
+    ended: bool,
+}
+
+/// Opens a connection from `source`, sends `GET path` with `headers`, and reads the
+/// response head. Returns the status and, for a 200, the reader.
+pub async fn open(
+    source: IpAddr,
+    server: SocketAddr,
+    path: &str,
+    headers: &[(&str, &[u8])],
+) -> Result<(u16, EventReader), String> {
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    socket
+        .bind(SocketAddr::new(source, 0))
+        .map_err(|e| format!("bind {source}: {e}"))?;
+    let mut stream = socket
+        .connect(server)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let mut request = format!("GET {path} HTTP/1.1\r\nhost: {server}\r\n").into_bytes();
+    for (name, value) in headers {
+        request.extend_from_slice(name.as_bytes());
+        request.extend_from_slice(b": ");
+        request.extend_from_slice(value);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"\r\n");
+    stream
+        .write_all(&request)
+        .await
+        .map_err(|e| format!("write: {e}"))?;
+
+    let mut buffer = BytesMut::with_capacity(4096);
+    loop {
+        if stream
+            .read_buf(&mut buffer)
+            .await
+            .map_err(|e| format!("read: {e}"))?
+            == 0
+        {
+            return Err("closed before the response head".into());
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut response = httparse::Response::new(&mut headers);
+        let parsed = response.parse(&buffer).map_err(|e| e.to_string())?;
+        if let httparse::Status::Complete(length) = parsed {
+            let status = response.code.unwrap_or(0);
+            let chunked = response.headers.iter().any(|header| {
+                header.name.eq_ignore_ascii_case("transfer-encoding")
+                    && header.value.eq_ignore_ascii_case(b"chunked")
+            });
+            buffer.advance(length);
+            let framing = if chunked {
+                Framing::Chunked {
+                    left: 0,
+                    crlf: false,
+                }
+            } else {
+                Framing::Close
+            };
+            let reader = EventReader {
+                stream,
+                buffer,
+                framing,
+                ended: false,
+            };
+            return Ok((status, reader));
+        }
+    }
+}
+
+impl EventReader {
+    /// Waits for more of the body and passes every body byte that arrived to `sink`, in
+    /// order and possibly in several pieces. `Ok(false)` once the body has ended.
+    pub async fn read(&mut self, mut sink: impl FnMut(&[u8])) -> io::Result<bool> {
+        if self.ended {
+            return Ok(false);
+        }
+        if self.buffer.is_empty() {
+            self.buffer.reserve(4096);
+        }
+        let read = self.stream.read_buf(&mut self.buffer).await?;
+        let body_ended = self.drain(&mut sink)?;
+        if body_ended || read == 0 {
+            self.ended = true;
+        }
+        Ok(!self.ended)
+    }
+
+    /// Hands the buffered body bytes to `sink`; `true` at the last chunk.
+    fn drain(&mut self, sink: &mut impl FnMut(&[u8])) -> io::Result<bool> {
+        let Framing::Chunked { left, crlf } = &mut self.framing else {
+            sink(&self.buffer);
+            self.buffer.clear();
+            return Ok(false);
+        };
+        loop {
+            if *left > 0 {
+                let n = (*left).min(self.buffer.len());
+                if n == 0 {
+                    return Ok(false);
+                }
+                sink(&self.buffer[..n]);
+                self.buffer.advance(n);
+                *left -= n;
+                *crlf = *left == 0;
+                continue;
+            }
+            if *crlf {
+                if self.buffer.len() < 2 {
+                    return Ok(false);
+                }
+                self.buffer.advance(2);
+                *crlf = false;
+            }
+            match httparse::parse_chunk_size(&self.buffer) {
+                Ok(httparse::Status::Complete((length, 0))) => {
+                    self.buffer.advance(length);
+                    return Ok(true);
+                }
+                Ok(httparse::Status::Complete((length, size))) => {
+                    self.buffer.advance(length);
+                    *left = usize::try_from(size).map_err(io::Error::other)?;
+                }
+                Ok(httparse::Status::Partial) => return Ok(false),
+                Err(_) => return Err(io::Error::other("invalid chunk size")),
+            }
+        }
+    }
+}
