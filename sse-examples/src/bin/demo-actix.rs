@@ -5,7 +5,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};
 use sse_core::{Hub, Subscription};
-use sse_examples::{PAGE, RETRY, announce, endpoints, listen_addr, scenarios, start_hub};
+use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
 
 fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscription>, Error> {
     Ok(Sse::new(hub.subscribe([name], last.0.as_ref())?).retry(RETRY))
@@ -70,8 +70,8 @@ use actix_web::Responder as _;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = listen_addr(3001)?;
-    let hub = start_hub()?;
+    let Options { addr, coalesce } = Options::from_args(3001)?;
+    let hub = start_hub(coalesce)?;
     let app_hub = hub.clone();
     let server = HttpServer::new(move || {
         App::new()

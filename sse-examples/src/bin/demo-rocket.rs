@@ -7,7 +7,7 @@ use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
 use rocket::{Request, State, get, post, routes};
 use sse_core::{Event, Hub, Subscription};
-use sse_examples::{PAGE, RETRY, announce, endpoints, listen_addr, scenarios, start_hub};
+use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
 use sse_rocket::{Error, LastEventId, Sse};
 
 /// An event stream, or 204 once the client has seen all of a finite stream.
@@ -102,8 +102,8 @@ impl<'r> rocket::request::FromRequest<'r> for RawQuery {
 
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = listen_addr(3002)?;
-    let hub = start_hub()?;
+    let Options { addr, coalesce } = Options::from_args(3002)?;
+    let hub = start_hub(coalesce)?;
     let config = rocket::Config {
         address: addr.ip(),
         port: addr.port(),
