@@ -59,6 +59,8 @@ else
              "fanout-2000x400|--connections 2000 --rate 400 --duration 8"
              "fanout-5000x20|--connections 5000 --rate 20 --duration 8"
              "fanout-10000x20|--connections 10000 --rate 20 --duration 8"
+             "fanout-10000x20-1k|--connections 10000 --rate 20 --duration 8 --payload 1024"
+             "fanout-10000x200|--connections 10000 --rate 200 --duration 8"
              "slow-2000x200|--connections 2000 --rate 200 --duration 8 --slow 20"
              "reconnect-2000x100|--connections 2000 --rate 100 --duration 8 --reconnect 0.25")
 fi
@@ -69,6 +71,27 @@ for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do
     # shellcheck disable=SC2086
     load "$server" "${entry%%|*}" ${entry#*|} || echo "   (failed)"
     stop "$PID"
+  done
+done
+# The highest rate each server sustains to 2,000 subscribers: rising rates until one fails
+# (p99 >= 100 ms, anything lost, or under 95% of the rate published).
+SUSTAIN_RATES=${SUSTAIN_RATES:-50 100 200 300 400 500 600 800 1000}
+[ -n "${QUICK:-}" ] && SUSTAIN_RATES="200 400"
+mkdir -p "$OUT/sustain"
+for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do
+  rm -f "$OUT/sustain/$server--"*.json
+  for rate in $SUSTAIN_RATES; do
+    start "$server"
+    echo "== $server: sustain 2000 x $rate"
+    taskset -c 1 target/release/sse-load --server "127.0.0.1:$PORT" --kind "$KIND" --quiet --sources 8 \
+      --label "$server" --pid "$PID" --json "$OUT/sustain/$server--$rate.json" \
+      --connections 2000 --rate "$rate" --duration 6 | sed 's/^/   /' || echo "   (failed)"
+    stop "$PID"
+    python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1])); rate = float(sys.argv[2])
+ok = r["latency"]["p99_ms"] < 100 and r["gaps"] == 0 and r["delivered"] == r["expected"] and r["achieved_rate"] >= 0.95 * rate
+sys.exit(0 if ok else 1)' "$OUT/sustain/$server--$rate.json" "$rate" || break
   done
 done
 rm -rf "$NCHAN_DIR"

@@ -10,6 +10,10 @@ import sys
 SERVERS = ["axum", "actix", "rocket", "nchan", "axum-broadcast"]
 directory = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/compare")
 reports = {}
+sustain = {}
+for path in (directory / "sustain").glob("*.json"):
+    server, _, rate = path.stem.partition("--")
+    sustain.setdefault(server, []).append((int(rate), json.loads(path.read_text())))
 for path in directory.glob("*.json"):
     server, _, scenario = path.stem.partition("--")
     reports[(server, scenario)] = json.loads(path.read_text())
@@ -28,6 +32,43 @@ def get(server, scenario, *keys):
 def cell(value, fmt):
     return "–" if value is None else fmt.format(value)
 
+
+def sustained(report, rate):
+    """Why a rate was not sustained, or None."""
+    reasons = []
+    if report["latency"]["p99_ms"] >= 100:
+        reasons.append(f"p99 {report['latency']['p99_ms']:.0f} ms")
+    if report["gaps"] or report["delivered"] != report["expected"]:
+        reasons.append(f"{report['expected'] - report['delivered'] + report['gaps']:,} lost or late")
+    if report["achieved_rate"] < 0.95 * rate:
+        reasons.append(f"published only {report['achieved_rate']:.0f}/s")
+    return ", ".join(reasons) or None
+
+
+if sustain:
+    print("### Highest event rate sustained to 2,000 subscribers (p99 < 100 ms, nothing lost)\n")
+    print("| server | sustained ev/s | deliveries/s there | p99 ms there | CPU s per M deliveries there | next rate tried: why it failed |")
+    print("|---|---|---|---|---|---|")
+    best = {}
+    for s in SERVERS:
+        runs = sorted(sustain.get(s, []), key=lambda run: run[0])
+        if not runs:
+            continue
+        passed = [(rate, r) for rate, r in runs if sustained(r, rate) is None]
+        failed = [(rate, r) for rate, r in runs if sustained(r, rate) is not None]
+        top = passed[-1] if passed else None
+        best[s] = top
+        fail = f"{failed[0][0]}/s: {sustained(failed[0][1], failed[0][0])}" if failed else "none failed"
+        if top:
+            rate, r = top
+            print(f"| {s} | {rate} | {r['deliveries_per_second']:,.0f} | {r['latency']['p99_ms']:.1f} | {r['server']['cpu_seconds_per_million_deliveries']:.2f} | {fail} |")
+        else:
+            print(f"| {s} | below {runs[0][0]} | – | – | – | {fail} |")
+    ours = best.get("axum")
+    if ours:
+        ratios = [f"{ours[0] / theirs[0]:.1f}x {peer}" for peer, theirs in best.items() if peer != "axum" and theirs]
+        print("\nSustained rate, demo-axum vs each: " + ", ".join(ratios) + ".")
+    print()
 
 idle = [s for s in scenarios if s.startswith("idle")]
 if idle:

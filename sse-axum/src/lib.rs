@@ -40,7 +40,9 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! // Graceful shutdown: end every event stream at an event boundary, or the server would
 //! // wait for them forever. Streams not from the hub end with `.until(hub.closed())`.
-//! axum::serve(listener, app)
+//! // `into_make_service`: with a bare `Router`, `axum::serve` rebuilds the router for every
+//! // connection (5.9 KiB that stays for as long as an event stream is open).
+//! axum::serve(listener, app.into_make_service())
 //!     .with_graceful_shutdown(async move {
 //!         let _ = tokio::signal::ctrl_c().await;
 //!         hub.shutdown(None);
@@ -48,6 +50,14 @@
 //!     .await
 //! # }
 //! ```
+//!
+//! **Many idle streams?** Serve with `app.into_make_service()` as above. For the last few
+//! KiB per connection, serve HTTP/1.1 through `hyper::server::conn::http1` directly (the
+//! demo's `demo-axum` shows how): `axum::serve` also detects HTTP/2, which grows hyper's read
+//! buffer to 16 KiB. Browsers speak HTTP/2 only over TLS, which a TLS proxy in front ends.
+//!
+//! **Many events a second?** [`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce)
+//! makes each subscriber write what arrived within a window in one go.
 
 mod extract;
 mod response;

