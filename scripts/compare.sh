@@ -2,6 +2,7 @@
 # The end-to-end comparison behind BENCHMARKS.md, in one command:
 #   bash scripts/compare.sh            # the standard scenarios (about 15 minutes)
 #   QUICK=1 bash scripts/compare.sh    # a short subset (about 4 minutes)
+#   ONLY=fanout-5000 SUSTAIN=0 SERVERS="axum nchan" bash scripts/compare.sh   # a part
 # Each server runs pinned to core 0 (taskset), the load tool on core 1; connections are
 # ramped up in batches of 100 (and every server listens with a backlog >= 1024) so bursts of
 # connects do not wait for SYN retries. Results: target/compare/*.json, the tables in
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=target/compare
 mkdir -p "$OUT"
-for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do rm -f "$OUT/$server--"*.json; done
+for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do rm -f "$OUT/$server--${ONLY:-}"*.json; done
 
 if ! dpkg -s nginx libnginx-mod-nchan >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null
@@ -62,11 +63,13 @@ else
              "fanout-10000x20-1k|--connections 10000 --rate 20 --duration 8 --payload 1024"
              "fanout-10000x200|--connections 10000 --rate 200 --duration 8"
              "slow-2000x200|--connections 2000 --rate 200 --duration 8 --slow 20"
+             "slow-200x200-8k|--connections 200 --rate 200 --duration 20 --slow 20 --payload 8192"
              "reconnect-2000x100|--connections 2000 --rate 100 --duration 8 --reconnect 0.25")
 fi
 
 for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do
   for entry in "${SCENARIOS[@]}"; do
+    case "${entry%%|*}" in "${ONLY:-}"*) ;; *) continue ;; esac
     start "$server"
     # shellcheck disable=SC2086
     load "$server" "${entry%%|*}" ${entry#*|} || echo "   (failed)"
@@ -78,7 +81,9 @@ done
 SUSTAIN_RATES=${SUSTAIN_RATES:-50 100 200 300 400 500 600 800 1000}
 [ -n "${QUICK:-}" ] && SUSTAIN_RATES="200 400"
 mkdir -p "$OUT/sustain"
+[ "${SUSTAIN:-1}" = 0 ] && SUSTAIN_RATES=""
 for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do
+  [ -n "$SUSTAIN_RATES" ] || break
   rm -f "$OUT/sustain/$server--"*.json
   for rate in $SUSTAIN_RATES; do
     start "$server"

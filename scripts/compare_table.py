@@ -82,7 +82,7 @@ if idle:
 
 fanout = [s for s in scenarios if s.startswith(("fanout", "slow", "reconnect"))]
 if fanout:
-    print("Ratios above 1 favour demo-axum. \"(?)\": a report from before the load tool counted `missed` notices.\n")
+    print("Ratios above 1 favour demo-axum.\n")
 for scenario in fanout:
     print(f"### {scenario}\n")
     print("| server | achieved ev/s | delivered | gaps (missed notices) / dups | deliveries/s | bytes/event | p50 ms | p99 ms | p99.9 ms | CPU s per M deliveries | peak RSS MiB | slow clients: silent gaps / missed notices / complete |")

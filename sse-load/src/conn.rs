@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use futures_util::FutureExt;
 use sse_core::{Decoded, Decoder};
 use tokio::sync::{Mutex, watch};
 
@@ -75,7 +76,20 @@ pub async fn subscriber(
     let mut latencies: Vec<u64> = Vec::with_capacity(256);
     let mut first_connect = true;
     let mut reconnected = false;
-    'sessions: while !*stop.borrow() {
+    // One future each for the whole run: making them anew for every read registers and
+    // unregisters thousands of waiters on the same channels, a cost the server never pays.
+    let stopped = stop.clone();
+    let mut stop = std::pin::pin!(
+        async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        }
+        .fuse()
+    );
+    // `false` for a subscriber not in the storm: its receiver's sender is gone.
+    let mut reconnect = std::pin::pin!(
+        async move { reconnect.wait_for(|now| *now).await.is_ok() }.fuse()
+    );
+    'sessions: while !*stopped.borrow() {
         // A server may use ids that cannot travel back in a header (control characters):
         // resume without one, as a browser would have to.
         let last_event_id = decoder.last_event_id().as_bytes();
@@ -112,9 +126,8 @@ pub async fn subscriber(
                     received += data.len();
                     malformed |= decoder.push(data).is_err();
                 }) => open,
-                _ = stop.wait_for(|stop| *stop) => break 'sessions,
-                // `Ok` only: a subscriber not in the storm holds a receiver whose sender is gone.
-                Ok(_) = reconnect.wait_for(|now| *now), if !reconnected && !stalled => {
+                () = &mut stop => break 'sessions,
+                true = &mut reconnect, if !reconnected && !stalled => {
                     reconnected = true;
                     continue 'sessions; // drop this connection, resume with Last-Event-ID
                 }
@@ -183,7 +196,8 @@ async fn flush(shared: &Shared, latencies: &mut Vec<u64>) {
 }
 
 /// The publisher: `rate` events a second of `payload` bytes for `duration`, on one
-/// keep-alive connection. Returns (published, errors).
+/// keep-alive connection, starting after `phase` (publishers are spread over the period, so
+/// that together they publish evenly instead of in bursts). Returns (published, errors).
 #[allow(clippy::too_many_arguments)]
 pub async fn publisher(
     shared: Arc<Shared>,
@@ -194,9 +208,11 @@ pub async fn publisher(
     rate: f64,
     payload: usize,
     duration: Duration,
+    phase: Duration,
 ) -> (u64, u64) {
     let mut sender: Option<SendRequest<Full<Bytes>>> = None;
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.001)));
+    let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + phase, period);
     // A late publish is made up for at once, so the rate holds whenever the server keeps up
     // on average (each publisher waits for one response before the next request).
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);

@@ -271,6 +271,7 @@ pub async fn run(args: Args) -> Result<Report, Box<dyn std::error::Error>> {
                     rate,
                     args.payload,
                     duration,
+                    Duration::from_secs_f64(id as f64 / args.rate),
                 ))
             })
             .collect()

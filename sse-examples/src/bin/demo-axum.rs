@@ -122,6 +122,9 @@ async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Events are small writes that should leave at once, not wait for the previous
+        // one's ACK (Nagle's algorithm, which the client's delayed ACK makes up to 40 ms).
+        let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(connection);
