@@ -4,7 +4,7 @@
 //!   headers (including `content-encoding: identity`, so `Compress` leaves it alone, and
 //!   `x-accel-buffering: no`), keep-alive and an optional retry prelude;
 //! - [`LastEventId`]: an extractor for the reconnecting client's `Last-Event-ID`;
-//! - [`routes`]: ready-made `GET /events` + `POST /publish` over a [`Hub`], with an
+//! - [`routes`]: ready-made `GET /events` + `POST /publish` over a [`Hub`](sse_core::Hub), with an
 //!   authorization hook;
 //! - [`Error`]: every `sse-core` error as a JSON response with the right status.
 //!

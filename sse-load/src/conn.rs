@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use futures_util::FutureExt;
 use sse_core::{Decoded, Decoder};
 use tokio::sync::{Mutex, watch};
 
@@ -86,9 +86,8 @@ pub async fn subscriber(
         .fuse()
     );
     // `false` for a subscriber not in the storm: its receiver's sender is gone.
-    let mut reconnect = std::pin::pin!(
-        async move { reconnect.wait_for(|now| *now).await.is_ok() }.fuse()
-    );
+    let mut reconnect =
+        std::pin::pin!(async move { reconnect.wait_for(|now| *now).await.is_ok() }.fuse());
     'sessions: while !*stopped.borrow() {
         // A server may use ids that cannot travel back in a header (control characters):
         // resume without one, as a browser would have to.

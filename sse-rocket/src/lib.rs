@@ -4,7 +4,7 @@
 //!   headers (including `content-encoding: identity` and `x-accel-buffering: no`),
 //!   keep-alive, an optional retry prelude, and an end at rocket's `Shutdown`;
 //! - [`LastEventId`]: a request guard for the reconnecting client's `Last-Event-ID`;
-//! - [`routes`]: ready-made `GET /events` + `POST /publish` over a [`Hub`], with an
+//! - [`routes`]: ready-made `GET /events` + `POST /publish` over a [`Hub`](sse_core::Hub), with an
 //!   authorization hook;
 //! - [`Error`]: every `sse-core` error as a JSON response with the right status.
 //!

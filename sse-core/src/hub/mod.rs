@@ -22,8 +22,8 @@
 //!   client reconnects with `Last-Event-ID`; [`LagPolicy::Skip`] sends it a `missed` event
 //!   and moves it to the oldest event still kept.
 //! - **Busy topics** can [`coalesce`](HubBuilder::coalesce) wakes: a subscriber is woken at
-//!   most once per window and writes everything that arrived in one go, which is what lets
-//!   one core serve 2,000 subscribers at 400 events a second and more.
+//!   most once per window and writes everything that arrived in one go (fewer system calls,
+//!   a lower tail under load, at the price of up to one window of delay).
 //! - **Shutdown** ([`Hub::shutdown`]) ends every subscription at an event boundary, after an
 //!   optional final event; publishing or subscribing afterwards is [`HubError::Closed`].
 //!
@@ -189,9 +189,10 @@ impl HubBuilder {
     /// The first event after a quiet `window` still wakes subscribers at once; events that
     /// follow it more closely wait for the window to end, and then travel together, in one
     /// write per subscriber. Under a high publish rate this trades at most `window` of
-    /// latency for far fewer system calls: with 2,000 subscribers at 400 events per second,
-    /// a 10 ms window turns four writes per subscriber into one. Outside a tokio runtime,
-    /// or with a zero window, every publish wakes subscribers at once.
+    /// latency for fewer system calls: measured on one core with 2,000 subscribers at 800
+    /// events per second, a 20 ms window cut server CPU per delivery from 0.62 to 0.50 µs and
+    /// p99 latency from 77 to 29 ms. Outside a tokio runtime, or with a zero window, every
+    /// publish wakes subscribers at once.
     ///
     /// ```
     /// use std::time::Duration;
