@@ -78,7 +78,7 @@ for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do
 done
 # The highest rate each server sustains to 2,000 subscribers: rising rates until one fails
 # (p99 >= 100 ms, anything lost, or under 95% of the rate published).
-SUSTAIN_RATES=${SUSTAIN_RATES:-50 100 200 300 400 500 600 800 1000}
+SUSTAIN_RATES=${SUSTAIN_RATES:-50 100 200 300 400 500 600 800 1000 1200 1600 2000}
 [ -n "${QUICK:-}" ] && SUSTAIN_RATES="200 400"
 mkdir -p "$OUT/sustain"
 [ "${SUSTAIN:-1}" = 0 ] && SUSTAIN_RATES=""
