@@ -193,8 +193,9 @@ impl KeepAliveTimer {
     }
 }
 
-/// Events ready together are written as one chunk of up to about this many bytes.
-const BATCH_BYTES: usize = 16 * 1024;
+/// Events that are ready together leave as one item of up to about this many bytes (the
+/// last event may take it past).
+pub const BATCH_BYTES: usize = 16 * 1024;
 
 /// Logs why an event stream ended early; returns `true`, the stream's new `done`.
 fn end_with_error(error: &BoxError) -> bool {

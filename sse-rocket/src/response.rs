@@ -24,6 +24,9 @@ where
         for (name, value) in RESPONSE_HEADERS {
             response.set_raw_header(name, value);
         }
+        // Rocket reads the body in chunks of at most 4 KiB by default and hands each to
+        // hyper through a channel: let a batch of ready events (up to 16 KiB) go as one.
+        response.set_max_chunk_size(sse_core::stream::BATCH_BYTES + 4096);
         Ok(response)
     }
 }
