@@ -10,7 +10,8 @@
 //! - a **shutdown** future: when it completes the stream ends. Items are whole events, so
 //!   the stream always ends at an event boundary;
 //! - **batching**: events that are ready together (a subscriber that fell behind, a finite
-//!   stream) leave as one item of up to 16 KiB, so the server writes them in one call.
+//!   stream) leave as one item of up to [`BATCH_BYTES`], so the server writes them in one
+//!   call.
 //!
 //! Items may be [`Event`]s, already encoded [`Frame`]s (what a [`Hub`](crate::Hub)
 //! subscription yields), or `Result`s of either: an `Err` ends the stream cleanly, at an
@@ -195,7 +196,7 @@ impl KeepAliveTimer {
 
 /// Events that are ready together leave as one item of up to about this many bytes (the
 /// last event may take it past).
-pub const BATCH_BYTES: usize = 16 * 1024;
+pub const BATCH_BYTES: usize = 8 * 1024;
 
 /// Logs why an event stream ended early; returns `true`, the stream's new `done`.
 fn end_with_error(error: &BoxError) -> bool {

@@ -140,7 +140,10 @@ async fn items_are_whole_events_and_ready_events_share_one() {
     let mut ids = Vec::new();
     for frame in &frames {
         assert!(frame.ends_with(b"\n\n"));
-        assert!(frame.len() <= 16 * 1024 + 64, "batches stay near 16 KiB");
+        assert!(
+            frame.len() <= sse_core::stream::BATCH_BYTES + 64,
+            "batches stay near BATCH_BYTES"
+        );
         decoder.push(frame).unwrap();
         let before = ids.len();
         ids.extend(decoder.drain().filter_map(|item| match item {
@@ -151,9 +154,10 @@ async fn items_are_whole_events_and_ready_events_share_one() {
     }
     let expected: Vec<String> = (0..1000).map(|n| n.to_string()).collect();
     assert_eq!(ids, expected);
+    let total: usize = frames.iter().map(Bytes::len).sum();
     assert!(
-        frames.len() > 1 && frames.len() < 10,
-        "1,000 ready events (about 32 KiB) leave in a few batches, not {}",
+        frames.len() > 1 && frames.len() <= total / sse_core::stream::BATCH_BYTES + 1,
+        "{total} bytes of ready events leave in a few full batches, not {}",
         frames.len()
     );
 }

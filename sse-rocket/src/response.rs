@@ -25,8 +25,9 @@ where
             response.set_raw_header(name, value);
         }
         // Rocket reads the body in chunks of at most 4 KiB by default and hands each to
-        // hyper through a channel: let a batch of ready events (up to 16 KiB) go as one.
-        response.set_max_chunk_size(sse_core::stream::BATCH_BYTES + 4096);
+        // hyper through a channel: let a batch of ready events go as one. (Each busy stream
+        // keeps a read buffer of this size.)
+        response.set_max_chunk_size(sse_core::stream::BATCH_BYTES);
         Ok(response)
     }
 }
