@@ -198,10 +198,9 @@ impl KeepAliveTimer {
 /// last event may take it past).
 pub const BATCH_BYTES: usize = 8 * 1024;
 
-/// Logs why an event stream ended early; returns `true`, the stream's new `done`.
-fn end_with_error(error: &BoxError) -> bool {
+/// Logs why an event stream ends early.
+fn log_stream_error(error: &BoxError) {
     tracing::warn!(%error, "SSE event stream failed; ending the response at an event boundary");
-    true
 }
 
 fn far_future() -> Instant {
@@ -300,8 +299,17 @@ where
             }
         }
         let mut events = this.events;
-        let first = match events.as_mut().poll_next(cx) {
-            Poll::Ready(Some(item)) => item.into_frame(),
+        let first = match events
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(IntoFrame::into_frame))
+        {
+            Poll::Ready(Some(Ok(frame))) => frame,
+            Poll::Ready(Some(Err(error))) => {
+                log_stream_error(&error);
+                *this.done = true;
+                return Poll::Ready(None);
+            }
             Poll::Ready(None) => {
                 *this.done = true;
                 return Poll::Ready(None);
@@ -311,13 +319,6 @@ where
                     Some(timer) => timer.poll(cx).map(|frame| Some(frame.into_bytes())),
                     None => Poll::Pending,
                 };
-            }
-        };
-        let first = match first {
-            Ok(frame) => frame,
-            Err(error) => {
-                *this.done = end_with_error(&error);
-                return Poll::Ready(None);
             }
         };
         if let Some(timer) = this.keep_alive {
@@ -331,26 +332,28 @@ where
         // that has fallen behind, instead of one per event.
         let mut batch: Option<BytesMut> = None;
         while batch.as_ref().map_or(first.len(), BytesMut::len) < BATCH_BYTES {
-            let next = match events.as_mut().poll_next(cx) {
-                Poll::Ready(Some(item)) => item.into_frame(),
-                Poll::Ready(None) => {
-                    *this.done = true;
-                    break;
-                }
-                Poll::Pending => break,
-            };
-            match next {
-                Ok(next) => batch
+            match events
+                .as_mut()
+                .poll_next(cx)
+                .map(|item| item.map(IntoFrame::into_frame))
+            {
+                Poll::Ready(Some(Ok(next))) => batch
                     .get_or_insert_with(|| {
                         let mut batch = BytesMut::with_capacity(BATCH_BYTES.min(first.len() * 8));
                         batch.extend_from_slice(&first);
                         batch
                     })
                     .extend_from_slice(&next),
-                Err(error) => {
-                    *this.done = end_with_error(&error);
+                Poll::Ready(Some(Err(error))) => {
+                    log_stream_error(&error);
+                    *this.done = true;
                     break;
                 }
+                Poll::Ready(None) => {
+                    *this.done = true;
+                    break;
+                }
+                Poll::Pending => break,
             }
         }
         Poll::Ready(Some(match batch {
