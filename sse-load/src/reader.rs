@@ -118,42 +118,101 @@ impl EventReader {
 
     /// Hands the buffered body bytes to `sink`; `true` at the last chunk.
     fn drain(&mut self, sink: &mut impl FnMut(&[u8])) -> io::Result<bool> {
-        let Framing::Chunked { left, crlf } = &mut self.framing else {
-            sink(&self.buffer);
-            self.buffer.clear();
+        self.framing.drain(&mut self.buffer, sink)
+    }
+}
+
+impl Framing {
+    /// Passes the body bytes in `buffer` to `sink` and removes what it consumed; `true` at
+    /// the last chunk. A chunk header or CRLF cut short stays in `buffer` for the next call.
+    fn drain(&mut self, buffer: &mut BytesMut, sink: &mut impl FnMut(&[u8])) -> io::Result<bool> {
+        let Framing::Chunked { left, crlf } = self else {
+            sink(buffer);
+            buffer.clear();
             return Ok(false);
         };
         loop {
             if *left > 0 {
-                let n = (*left).min(self.buffer.len());
+                let n = (*left).min(buffer.len());
                 if n == 0 {
                     return Ok(false);
                 }
-                sink(&self.buffer[..n]);
-                self.buffer.advance(n);
+                sink(&buffer[..n]);
+                buffer.advance(n);
                 *left -= n;
                 *crlf = *left == 0;
                 continue;
             }
             if *crlf {
-                if self.buffer.len() < 2 {
+                if buffer.len() < 2 {
                     return Ok(false);
                 }
-                self.buffer.advance(2);
+                buffer.advance(2);
                 *crlf = false;
             }
-            match httparse::parse_chunk_size(&self.buffer) {
+            match httparse::parse_chunk_size(buffer) {
                 Ok(httparse::Status::Complete((length, 0))) => {
-                    self.buffer.advance(length);
+                    buffer.advance(length);
                     return Ok(true);
                 }
                 Ok(httparse::Status::Complete((length, size))) => {
-                    self.buffer.advance(length);
+                    buffer.advance(length);
                     *left = usize::try_from(size).map_err(io::Error::other)?;
                 }
                 Ok(httparse::Status::Partial) => return Ok(false),
                 Err(_) => return Err(io::Error::other("invalid chunk size")),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// De-chunks `wire` fed in pieces of `step` bytes.
+    fn dechunk(wire: &[u8], step: usize) -> (Vec<u8>, bool) {
+        let mut framing = Framing::Chunked {
+            left: 0,
+            crlf: false,
+        };
+        let (mut buffer, mut body, mut ended) = (BytesMut::new(), Vec::new(), false);
+        for piece in wire.chunks(step) {
+            buffer.extend_from_slice(piece);
+            ended |= framing
+                .drain(&mut buffer, &mut |data: &[u8]| body.extend_from_slice(data))
+                .unwrap();
+        }
+        (body, ended)
+    }
+
+    #[test]
+    fn chunks_split_anywhere() {
+        let wire = b"a\r\ndata: one\n\r\n17\r\nid: 2\ndata: two words\n\n\r\n0\r\n\r\n";
+        for step in 1..=wire.len() {
+            let (body, ended) = dechunk(wire, step);
+            assert_eq!(
+                body, b"data: one\nid: 2\ndata: two words\n\n",
+                "step {step}"
+            );
+            assert!(ended, "step {step}");
+        }
+    }
+
+    #[test]
+    fn an_open_stream_has_not_ended() {
+        let (body, ended) = dechunk(b"5\r\n: hi\n\r\n", 3);
+        assert_eq!(body, b": hi\n");
+        assert!(!ended);
+    }
+
+    #[test]
+    fn a_bad_chunk_size_is_an_error() {
+        let mut framing = Framing::Chunked {
+            left: 0,
+            crlf: false,
+        };
+        let mut buffer = BytesMut::from(&b"zz\r\n"[..]);
+        assert!(framing.drain(&mut buffer, &mut |_: &[u8]| {}).is_err());
     }
 }
