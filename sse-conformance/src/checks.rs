@@ -1,4 +1,7 @@
 //! The checks. Each starts its own app over its own hub, drives it over HTTP, and stops it.
+//!
+//! Test code: every `expect` and `panic!` here is an assertion, a failed check. Nothing in
+//! this crate runs inside a server, so no client, publisher or configuration reaches it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,5 +1,8 @@
 //! A small HTTP/1.1 client on hyper's connection API, and an event-stream reader on the
 //! workspace's decoder. Used by the suite and by the demo apps' route tests.
+//!
+//! Test code: an `expect` or `panic!` here fails the test that called it (no server runs
+//! this client).
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -148,7 +148,8 @@ macro_rules! conformance_suite {
     };
 }
 
-/// Runs one check against `integration` on a fresh client runtime.
+/// Runs one check against `integration` on a fresh client runtime. Called from `#[test]`
+/// functions only: a runtime that cannot start fails the test.
 pub fn run<I: Integration, F, Fut>(integration: &'static I, check: F)
 where
     F: FnOnce(&'static I) -> Fut,

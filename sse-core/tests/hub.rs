@@ -111,6 +111,17 @@ fn check_session(client: &Client, log: &[Published]) {
     }
 }
 
+/// Ends client `index`'s session (checking it) and starts a new one that resumes with the
+/// client's Last-Event-ID.
+fn reconnect(hub: &Hub, clients: &mut Vec<Client>, index: usize, log: &[Published]) {
+    let old = clients.swap_remove(index);
+    check_session(&old, log);
+    let Client {
+        topics, decoder, ..
+    } = old;
+    clients.push(new_session(hub, topics, decoder, log.len()));
+}
+
 fn new_session(hub: &Hub, topics: Vec<&'static str>, decoder: Decoder, log_len: usize) -> Client {
     let last = LastEventId::parse(decoder.last_event_id()).unwrap();
     let session_start = last.as_ref().map_or(0, |id| seq_of(id.as_str()));
@@ -198,12 +209,7 @@ fn run_random_scenario(seed: u64) {
                         }
                         Some(None) => {
                             // Lagged out (LagPolicy::Close): reconnect with Last-Event-ID.
-                            let old = clients.swap_remove(index);
-                            check_session(&old, &log);
-                            let Client {
-                                topics, decoder, ..
-                            } = old;
-                            clients.push(new_session(&hub, topics, decoder, log.len()));
+                            reconnect(&hub, &mut clients, index, &log);
                             break;
                         }
                     }
@@ -212,12 +218,7 @@ fn run_random_scenario(seed: u64) {
             _ => {
                 // A client disconnects and resumes with its Last-Event-ID.
                 let index = rng.below(clients.len() as u64) as usize;
-                let old = clients.swap_remove(index);
-                check_session(&old, &log);
-                let Client {
-                    topics, decoder, ..
-                } = old;
-                clients.push(new_session(&hub, topics, decoder, log.len()));
+                reconnect(&hub, &mut clients, index, &log);
             }
         }
     }
