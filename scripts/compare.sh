@@ -23,7 +23,7 @@ ulimit -n 20000
 NCHAN_DIR=$(mktemp -d)
 mkdir -p "$NCHAN_DIR/body"
 PORT=3900
-sed -e "s|@PORT@|$PORT|" -e "s|@DIR@|$NCHAN_DIR|" bench/nchan/nginx.conf > "$NCHAN_DIR/nginx.conf"
+sed -e "s|@PORT@|$PORT|" -e "s|@DIR@|$NCHAN_DIR|" benches/nchan/nginx.conf > "$NCHAN_DIR/nginx.conf"
 
 start() { # name -> sets PID, KIND
   case "$1" in

@@ -23,7 +23,7 @@ impl FromRequest for LastEventId {
         let header = request.headers().get(HEADER).map(|value| value.as_bytes());
         let query = Some(request.query_string()).filter(|query| !query.is_empty());
         ready(
-            sse_core::LastEventId::from_request_parts(header, query)
+            sse_core::LastEventId::from_header_or_query(header, query)
                 .map(LastEventId)
                 .map_err(Error::from),
         )

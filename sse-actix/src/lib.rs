@@ -40,7 +40,7 @@
 //!             .route("/words", web::get().to(words))
 //!             .route("/news", web::get().to(news))
 //!             .route("/news", web::post().to(post_news))
-//!             .service(sse_actix::routes(sse_core::endpoints::HubEndpoints::new(app_hub.clone())))
+//!             .service(sse_actix::routes(sse_core::http::endpoints::HubEndpoints::new(app_hub.clone())))
 //!     })
 //!     .disable_signals()
 //!     .bind("127.0.0.1:3001")?
@@ -57,12 +57,14 @@
 //! }
 //! ```
 
+mod error;
 mod extract;
 mod response;
 mod routes;
 
+pub use error::Error;
 pub use extract::LastEventId;
-pub use response::{Error, Sse};
+pub use response::Sse;
 pub use routes::routes;
 pub use sse_core;
-pub use sse_core::endpoints::{Access, Authorize, Denied, HubEndpoints};
+pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};

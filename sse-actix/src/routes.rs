@@ -1,21 +1,28 @@
-//! [`routes`]: the hub's `GET /events` and `POST /publish`, as an actix-web `Scope`.
+//! [`routes`]: the hub's `GET /events` and `POST /publish`, as two actix-web resources.
 
-use actix_web::{HttpRequest, HttpResponse, Scope, web};
+use actix_web::dev::HttpServiceFactory;
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use sse_core::Subscription;
-use sse_core::endpoints::{Authorize, HubEndpoints};
+use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
-/// [`sse_core::endpoints`]. Register it with `App::service`, inside a scope for a prefix.
-pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> Scope {
-    web::scope("")
-        .app_data(web::Data::new(endpoints))
-        .route("/events", web::get().to(subscribe::<A>))
-        .route("/publish", web::post().to(publish::<A>))
+/// [`sse_core::http::endpoints`]. Register them with `App::service`, before or after your
+/// own routes (they match only their two paths), or inside a `web::scope` for a prefix.
+pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> impl HttpServiceFactory {
+    let endpoints = web::Data::new(endpoints);
+    (
+        web::resource("/events")
+            .app_data(endpoints.clone())
+            .route(web::get().to(subscribe::<A>)),
+        web::resource("/publish")
+            .app_data(endpoints)
+            .route(web::post().to(publish::<A>)),
+    )
 }
 
 async fn subscribe<A: Authorize<HttpRequest>>(
@@ -24,32 +31,29 @@ async fn subscribe<A: Authorize<HttpRequest>>(
 ) -> Result<Sse<Subscription>, Error> {
     let header = request.headers().get(HEADER).map(|value| value.as_bytes());
     let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    let stream = endpoints.subscribe(query, header, |access| {
-        endpoints.authorizer().authorize(&request, access)
-    })?;
-    Ok(Sse::from(stream))
+    Ok(Sse::from(endpoints.subscribe(&request, query, header)?))
 }
 
 async fn publish<A: Authorize<HttpRequest>>(
     request: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
-    let limit = endpoints.body_limit();
-    let mut body = web::BytesMut::new();
-    let mut truncated = false;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|error| Error::new(400, "invalid_body", &error.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            truncated = true;
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let published = endpoints.publish(&body, truncated, |access| {
-        endpoints.authorizer().authorize(&request, access)
-    })?;
+    let body = read_body(payload, endpoints.max_body_bytes()).await;
+    let published = endpoints.publish(&request, body)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(published.json_body()))
+}
+
+async fn read_body(mut payload: web::Payload, limit: usize) -> RequestBody {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(chunk) if body.len() + chunk.len() > limit => return RequestBody::OverLimit,
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(error) => return RequestBody::Unreadable(error.to_string()),
+        }
+    }
+    RequestBody::Complete(body.freeze())
 }

@@ -1,16 +1,16 @@
 //! The shared conformance suite, run against actix-web.
 
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpRequest, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{LastEventId, Sse};
-use sse_conformance::{AppConfig, Integration, RunningApp, clock, fixed_events, test_authorize};
-use sse_core::endpoints::{Access, HubEndpoints};
+use sse_conformance::{
+    AppConfig, Integration, RunningApp, ServerThread, clock, fixed_events, test_authorize,
+};
+use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
 
 struct Actix;
@@ -19,7 +19,7 @@ struct Running {
     addr: SocketAddr,
     hub: Hub,
     handle: ServerHandle,
-    thread: JoinHandle<()>,
+    thread: ServerThread,
 }
 
 impl RunningApp for Running {
@@ -31,7 +31,7 @@ impl RunningApp for Running {
         // As the crate docs say: end the streams, then stop gracefully.
         self.hub.shutdown(None);
         drop(self.handle.stop(true));
-        self.thread.join().expect("server thread");
+        self.thread.join();
     }
 }
 
@@ -104,9 +104,8 @@ impl Integration for Actix {
     }
 
     fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp> {
-        let (ready_tx, ready_rx) = mpsc::channel();
         let app_hub = hub.clone();
-        let thread = std::thread::spawn(move || {
+        let ((addr, handle), thread) = ServerThread::spawn(move |ready| {
             actix_web::rt::System::new().block_on(async move {
                 let server = HttpServer::new(move || {
                     App::new()
@@ -121,13 +120,10 @@ impl Integration for Actix {
                 .expect("bind");
                 let addr = server.addrs()[0];
                 let server = server.run();
-                ready_tx
-                    .send((addr, server.handle()))
-                    .expect("send address");
+                let _ = ready.send((addr, server.handle()));
                 server.await.expect("server");
             });
         });
-        let (addr, handle) = ready_rx.recv().expect("server address");
         Box::new(Running {
             addr,
             hub,

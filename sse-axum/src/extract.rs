@@ -18,7 +18,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
         let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-        Ok(LastEventId(sse_core::LastEventId::from_request_parts(
+        Ok(LastEventId(sse_core::LastEventId::from_header_or_query(
             header,
             parts.uri.query(),
         )?))

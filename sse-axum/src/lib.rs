@@ -35,7 +35,7 @@
 //! let app = Router::new()
 //!     .route("/words", get(words))
 //!     .route("/news", get(news).post(post_news))
-//!     .merge(sse_axum::routes(sse_core::endpoints::HubEndpoints::new(hub.clone())))
+//!     .merge(sse_axum::routes(sse_core::http::endpoints::HubEndpoints::new(hub.clone())))
 //!     .with_state(hub.clone());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! // Graceful shutdown: end every event stream at an event boundary, or the server would
@@ -59,12 +59,14 @@
 //! **Many events a second?** [`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce)
 //! makes each subscriber write what arrived within a window in one go.
 
+mod error;
 mod extract;
 mod response;
 mod routes;
 
+pub use error::Error;
 pub use extract::LastEventId;
-pub use response::{Error, Sse};
+pub use response::Sse;
 pub use routes::routes;
 pub use sse_core;
-pub use sse_core::endpoints::{Access, Authorize, Denied, HubEndpoints};
+pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};

@@ -1,15 +1,61 @@
-//! [`Sse`] as an axum response, and [`Error`] as a JSON error response.
+//! [`Sse`]: an event stream as an axum response.
 
 use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
-use sse_core::{IntoFrame, RESPONSE_HEADERS};
+use sse_core::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};
 
-sse_core::adapter_types!();
+/// An event-stream response: the headers of [`RESPONSE_HEADERS`], keep-alive comments after
+/// 15 s of idleness by default, and an optional retry prelude. A newtype over
+/// [`SseStream`], whose docs say what each setting does.
+#[must_use]
+pub struct Sse<S>(SseStream<S>);
+
+impl<S> Sse<S>
+where
+    S: Stream,
+    S::Item: IntoFrame,
+{
+    /// Streams `events`: [`Event`](sse_core::Event)s, a hub
+    /// [`Subscription`](sse_core::Subscription), or `Result`s of either (an error ends the
+    /// stream cleanly, at an event boundary).
+    pub fn new(events: S) -> Self {
+        Sse(SseStream::new(events))
+    }
+
+    /// Sets the keep-alive interval and text ([`SseStream::keep_alive`]).
+    pub fn keep_alive(self, keep_alive: KeepAlive) -> Self {
+        Sse(self.0.keep_alive(keep_alive))
+    }
+
+    /// Sends the client's reconnection delay with the first event ([`SseStream::retry`]).
+    pub fn retry(self, delay: Duration) -> Self {
+        Sse(self.0.retry(delay))
+    }
+
+    /// Ends the stream at an event boundary when `shutdown` completes ([`SseStream::until`]).
+    pub fn until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
+        Sse(self.0.until(shutdown))
+    }
+}
+
+impl<S> From<SseStream<S>> for Sse<S> {
+    fn from(stream: SseStream<S>) -> Self {
+        Sse(stream)
+    }
+}
+
+impl<S> fmt::Debug for Sse<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Sse").field(&self.0).finish()
+    }
+}
 
 impl<S> IntoResponse for Sse<S>
 where
@@ -25,13 +71,5 @@ where
             );
         }
         response
-    }
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, [(CONTENT_TYPE, "application/json")], self.body).into_response()
     }
 }

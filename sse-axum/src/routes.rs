@@ -3,20 +3,22 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sse_core::Subscription;
-use sse_core::endpoints::{Authorize, HubEndpoints};
+use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
-/// [`sse_core::endpoints`]. Merge or nest it into your app's router.
+/// [`sse_core::http::endpoints`]. Merge or nest it into your app's router.
 pub fn routes<A: Authorize<Parts>, S: Clone + Send + Sync + 'static>(
     endpoints: HubEndpoints<A>,
 ) -> Router<S> {
@@ -31,10 +33,11 @@ async fn subscribe<A: Authorize<Parts>>(
     parts: Parts,
 ) -> Result<Sse<Subscription>, Error> {
     let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-    let stream = endpoints.subscribe(parts.uri.query(), header, |access| {
-        endpoints.authorizer().authorize(&parts, access)
-    })?;
-    Ok(Sse::from(stream))
+    Ok(Sse::from(endpoints.subscribe(
+        &parts,
+        parts.uri.query(),
+        header,
+    )?))
 }
 
 async fn publish<A: Authorize<Parts>>(
@@ -42,12 +45,15 @@ async fn publish<A: Authorize<Parts>>(
     request: Request,
 ) -> Result<impl IntoResponse, Error> {
     let (parts, body) = request.into_parts();
-    let (body, truncated) = match axum::body::to_bytes(body, endpoints.body_limit()).await {
-        Ok(bytes) => (bytes, false),
-        Err(_) => (Default::default(), true),
-    };
-    let published = endpoints.publish(&body, truncated, |access| {
-        endpoints.authorizer().authorize(&parts, access)
-    })?;
+    let body = read_body(body, endpoints.max_body_bytes()).await;
+    let published = endpoints.publish(&parts, body)?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()))
+}
+
+async fn read_body(body: Body, limit: usize) -> RequestBody {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => RequestBody::Complete(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => RequestBody::OverLimit,
+        Err(error) => RequestBody::Unreadable(error.to_string()),
+    }
 }

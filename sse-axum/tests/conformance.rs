@@ -1,16 +1,17 @@
 //! The shared conformance suite, run against axum.
 
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 use axum::Router;
 use axum::http::request::Parts;
 use axum::routing::get;
 use futures_util::stream;
 use sse_axum::{LastEventId, Sse};
-use sse_conformance::{AppConfig, Integration, RunningApp, clock, fixed_events, test_authorize};
-use sse_core::endpoints::{Access, HubEndpoints};
+use sse_conformance::{
+    AppConfig, Integration, RunningApp, ServerThread, clock, fixed_events, test_authorize,
+    test_runtime,
+};
+use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
 use tower_http::compression::CompressionLayer;
 
@@ -19,7 +20,7 @@ struct Axum;
 struct Running {
     addr: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
-    thread: JoinHandle<()>,
+    thread: ServerThread,
 }
 
 impl RunningApp for Running {
@@ -29,7 +30,7 @@ impl RunningApp for Running {
 
     fn shutdown(self: Box<Self>) {
         let _ = self.stop.send(());
-        self.thread.join().expect("server thread");
+        self.thread.join();
     }
 }
 
@@ -93,21 +94,13 @@ impl Integration for Axum {
     }
 
     fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp> {
-        let (addr_tx, addr_rx) = mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
+        let (addr, thread) = ServerThread::spawn(move |ready| {
+            test_runtime().block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("bind");
-                addr_tx
-                    .send(listener.local_addr().expect("addr"))
-                    .expect("send addr");
+                let _ = ready.send(listener.local_addr().expect("addr"));
                 let shutdown_hub = hub.clone();
                 axum::serve(listener, app(hub, &config))
                     .with_graceful_shutdown(async move {
@@ -118,7 +111,6 @@ impl Integration for Axum {
                     .expect("serve");
             });
         });
-        let addr = addr_rx.recv().expect("server address");
         Box::new(Running { addr, stop, thread })
     }
 }

@@ -89,7 +89,7 @@ impl LastEventId {
     }
 
     /// The header's raw bytes if present, else the query parameter.
-    pub fn from_request_parts(
+    pub fn from_header_or_query(
         header: Option<&[u8]>,
         query: Option<&str>,
     ) -> Result<Option<Self>, LastEventIdError> {
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn empty_and_absent_mean_no_resume() {
         assert_eq!(LastEventId::from_header_bytes(b"").unwrap(), None);
-        assert_eq!(LastEventId::from_request_parts(None, None).unwrap(), None);
+        assert_eq!(LastEventId::from_header_or_query(None, None).unwrap(), None);
         assert_eq!(LastEventId::from_query("a=1").unwrap(), None);
         assert_eq!(LastEventId::from_query("lastEventId=").unwrap(), None);
     }
@@ -193,9 +193,9 @@ mod tests {
 
     #[test]
     fn header_wins_over_query() {
-        let id = LastEventId::from_request_parts(Some(b"h"), Some("lastEventId=q")).unwrap();
+        let id = LastEventId::from_header_or_query(Some(b"h"), Some("lastEventId=q")).unwrap();
         assert_eq!(id.unwrap().as_str(), "h");
-        let id = LastEventId::from_request_parts(Some(b""), Some("lastEventId=q")).unwrap();
+        let id = LastEventId::from_header_or_query(Some(b""), Some("lastEventId=q")).unwrap();
         assert_eq!(id.unwrap().as_str(), "q");
         let id = LastEventId::from_query("lastEventId=%E2%9C%93+x").unwrap();
         assert_eq!(id.unwrap().as_str(), "✓ x");

@@ -33,25 +33,22 @@
 //! - [`stream`]: [`SseStream`], the response body (keep-alive, retry, shutdown);
 //! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
 //! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
-//! - [`http_error`]: the status code and JSON body for every error a client can cause;
-//! - [`adapter`]: the types every framework adapter defines the same way ([`adapter_types!`]);
-//! - `endpoints` (feature `json`): the ready-made hub endpoints (`GET` subscribe, `POST`
-//!   publish) without a framework; each adapter mounts them in its own idiom.
+//! - [`http`]: what every adapter's HTTP side shares: [`HttpError`] and [`ErrorResponse`]
+//!   (the status code and JSON body for every error a client can cause), and `endpoints`
+//!   (feature `endpoints`): the ready-made hub endpoints (`GET` subscribe, `POST` publish)
+//!   without a framework, which each adapter mounts in its own idiom.
 //!
 //! # Features
 //!
-//! - `json`: `Event::json`, event data serialized with `serde_json`, and the `endpoints`
-//!   module.
+//! - `json`: `Event::json`, event data serialized with `serde_json`;
+//! - `endpoints`: the `http::endpoints` module (it reads JSON publish bodies).
 
 #![warn(missing_docs)]
 
-pub mod adapter;
 pub mod decode;
 pub mod encode;
-#[cfg(feature = "json")]
-pub mod endpoints;
 pub mod event;
-pub mod http_error;
+pub mod http;
 pub mod hub;
 pub mod last_event_id;
 pub mod stream;
@@ -59,7 +56,7 @@ pub mod stream;
 pub use decode::{Decoded, Decoder, MessageEvent};
 pub use encode::Frame;
 pub use event::{Event, EventError, Field, Text};
-pub use http_error::HttpError;
+pub use http::{ErrorResponse, HttpError};
 pub use hub::{EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription};
 pub use last_event_id::{LastEventId, LastEventIdError};
 pub use stream::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};

@@ -126,11 +126,6 @@ impl KeepAlive {
         self
     }
 
-    /// The idle interval.
-    pub fn period(&self) -> Duration {
-        self.interval
-    }
-
     /// The comment frame sent.
     pub fn frame(&self) -> &Frame {
         &self.frame

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
+use sse_core::HttpError;
 use sse_core::hub::MISSED_EVENT;
 use sse_core::{
     Decoded, Decoder, Event, Hub, HubError, LagPolicy, LastEventId, MessageEvent, Subscription,

@@ -22,7 +22,7 @@ impl<'r> FromRequest<'r> for LastEventId {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Error> {
         let header = request.headers().get_one(HEADER).map(str::as_bytes);
         let query = request.uri().query().map(|query| query.as_str());
-        match sse_core::LastEventId::from_request_parts(header, query) {
+        match sse_core::LastEventId::from_header_or_query(header, query) {
             Ok(id) => Outcome::Success(LastEventId(id)),
             Err(error) => Outcome::Error((Status::BadRequest, error.into())),
         }

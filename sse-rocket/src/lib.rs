@@ -39,17 +39,19 @@
 //!     rocket::build()
 //!         .manage(hub.clone())
 //!         .mount("/", routes![words, news, post_news])
-//!         .mount("/", sse_rocket::routes(sse_core::endpoints::HubEndpoints::new(hub)))
+//!         .mount("/", sse_rocket::routes(sse_core::http::endpoints::HubEndpoints::new(hub)))
 //!     // Every `Sse` ends at rocket's `Shutdown`, so graceful shutdown completes by itself.
 //! }
 //! ```
 
+mod error;
 mod guard;
 mod response;
 mod routes;
 
+pub use error::Error;
 pub use guard::LastEventId;
-pub use response::{Error, Sse};
+pub use response::Sse;
 pub use routes::routes;
 pub use sse_core;
-pub use sse_core::endpoints::{Access, Authorize, Denied, HubEndpoints};
+pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};

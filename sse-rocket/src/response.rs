@@ -1,16 +1,60 @@
-//! [`Sse`] as a rocket `Responder` (ending at rocket's `Shutdown`), and [`Error`] as a JSON
-//! response.
+//! [`Sse`]: an event stream as a rocket `Responder`, ending at rocket's `Shutdown`.
 
-use std::io::Cursor;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
 
 use futures_util::Stream;
 use rocket::Request;
-use rocket::http::{ContentType, Status};
 use rocket::response::stream::ByteStream;
-use rocket::response::{self, Responder, Response};
-use sse_core::{IntoFrame, RESPONSE_HEADERS};
+use rocket::response::{self, Responder};
+use sse_core::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};
 
-sse_core::adapter_types!();
+/// An event-stream response: the headers of [`RESPONSE_HEADERS`], keep-alive comments after
+/// 15 s of idleness by default, and an optional retry prelude; it also ends at rocket's
+/// `Shutdown`. A newtype over [`SseStream`], whose docs say what each setting does.
+#[must_use]
+pub struct Sse<S>(SseStream<S>);
+
+impl<S> Sse<S>
+where
+    S: Stream,
+    S::Item: IntoFrame,
+{
+    /// Streams `events`: [`Event`](sse_core::Event)s, a hub
+    /// [`Subscription`](sse_core::Subscription), or `Result`s of either (an error ends the
+    /// stream cleanly, at an event boundary).
+    pub fn new(events: S) -> Self {
+        Sse(SseStream::new(events))
+    }
+
+    /// Sets the keep-alive interval and text ([`SseStream::keep_alive`]).
+    pub fn keep_alive(self, keep_alive: KeepAlive) -> Self {
+        Sse(self.0.keep_alive(keep_alive))
+    }
+
+    /// Sends the client's reconnection delay with the first event ([`SseStream::retry`]).
+    pub fn retry(self, delay: Duration) -> Self {
+        Sse(self.0.retry(delay))
+    }
+
+    /// Ends the stream at an event boundary when `shutdown` completes ([`SseStream::until`]).
+    pub fn until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
+        Sse(self.0.until(shutdown))
+    }
+}
+
+impl<S> From<SseStream<S>> for Sse<S> {
+    fn from(stream: SseStream<S>) -> Self {
+        Sse(stream)
+    }
+}
+
+impl<S> fmt::Debug for Sse<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Sse").field(&self.0).finish()
+    }
+}
 
 impl<'r, S> Responder<'r, 'r> for Sse<S>
 where
@@ -29,15 +73,5 @@ where
         // keeps a read buffer of this size.)
         response.set_max_chunk_size(sse_core::stream::BATCH_BYTES);
         Ok(response)
-    }
-}
-
-impl<'r, 'o: 'r> Responder<'r, 'o> for Error {
-    fn respond_to(self, _request: &'r Request<'_>) -> response::Result<'o> {
-        Response::build()
-            .status(Status::new(self.status()))
-            .header(ContentType::JSON)
-            .sized_body(self.body.len(), Cursor::new(self.body))
-            .ok()
     }
 }

@@ -1,14 +1,15 @@
 //! The shared conformance suite, run against rocket.
 
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 use futures_util::{Stream, stream};
 use rocket::fairing::AdHoc;
 use rocket::{Request, State, get, routes};
-use sse_conformance::{AppConfig, Integration, RunningApp, clock, fixed_events, test_authorize};
-use sse_core::endpoints::{Access, HubEndpoints};
+use sse_conformance::{
+    AppConfig, Integration, RunningApp, ServerThread, clock, fixed_events, test_authorize,
+    test_runtime,
+};
+use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
 use sse_rocket::{Error, LastEventId, Sse};
 
@@ -55,7 +56,7 @@ fn ticks(state: &State<AppState>) -> Sse<impl Stream<Item = Event> + use<>> {
 struct Running {
     addr: SocketAddr,
     shutdown: rocket::Shutdown,
-    thread: JoinHandle<()>,
+    thread: ServerThread,
 }
 
 impl RunningApp for Running {
@@ -66,7 +67,7 @@ impl RunningApp for Running {
     fn shutdown(self: Box<Self>) {
         // Rocket's own shutdown: every `Sse` ends with it.
         self.shutdown.notify();
-        self.thread.join().expect("server thread");
+        self.thread.join();
     }
 }
 
@@ -80,8 +81,7 @@ impl Integration for Rocket {
     }
 
     fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp> {
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
+        let ((addr, shutdown), thread) = ServerThread::spawn(move |ready| {
             let keep_alive = KeepAlive::new().interval(config.keep_alive);
             let mut endpoints = HubEndpoints::new(hub.clone())
                 .keep_alive(keep_alive.clone())
@@ -119,17 +119,11 @@ impl Integration for Rocket {
                 .attach(AdHoc::on_liftoff("report address", move |rocket| {
                     Box::pin(async move {
                         let addr = SocketAddr::from(([127, 0, 0, 1], rocket.config().port));
-                        let _ = ready_tx.send((addr, rocket.shutdown()));
+                        let _ = ready.send((addr, rocket.shutdown()));
                     })
                 }));
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            let _ = runtime.block_on(rocket.launch());
+            let _ = test_runtime().block_on(rocket.launch());
         });
-        let (addr, shutdown) = ready_rx.recv().expect("server address");
         Box::new(Running {
             addr,
             shutdown,

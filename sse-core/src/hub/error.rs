@@ -1,6 +1,7 @@
 use std::fmt;
 
-/// Why the hub refused a publish or a subscription.
+/// Why the hub refused a publish or a subscription. Its HTTP status and code are in
+/// [`http::error`](crate::http::error).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HubError {
@@ -49,39 +50,6 @@ pub enum HubError {
     Closed,
     /// A background task was requested outside a tokio runtime.
     NoRuntime,
-}
-
-impl HubError {
-    /// The HTTP status for this error: 400 for bad input, 413 for an oversize event, 503 for
-    /// a full hub or one that has shut down, 500 for a missing runtime (a server bug).
-    pub fn status(&self) -> u16 {
-        match self {
-            HubError::InvalidTopic { .. }
-            | HubError::NoTopics
-            | HubError::TooManyTopicsInSubscription { .. } => 400,
-            HubError::EventTooLarge { .. } => 413,
-            HubError::TooManyTopics { .. }
-            | HubError::TooManySubscribers { .. }
-            | HubError::TopicFull { .. }
-            | HubError::Closed => 503,
-            HubError::NoRuntime => 500,
-        }
-    }
-
-    /// A stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            HubError::InvalidTopic { .. } => "invalid_topic",
-            HubError::NoTopics => "no_topics",
-            HubError::TooManyTopicsInSubscription { .. } => "too_many_topics_in_subscription",
-            HubError::TooManyTopics { .. } => "too_many_topics",
-            HubError::TooManySubscribers { .. } => "too_many_subscribers",
-            HubError::TopicFull { .. } => "topic_full",
-            HubError::EventTooLarge { .. } => "event_too_large",
-            HubError::Closed => "hub_closed",
-            HubError::NoRuntime => "no_runtime",
-        }
-    }
 }
 
 impl fmt::Display for HubError {

@@ -1,3 +1,5 @@
+//! [`EventId`]: what an id the hub assigns encodes, and how it is written and read.
+
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
@@ -47,6 +49,16 @@ impl fmt::Display for EventId {
     }
 }
 
+/// Writes `id` into `buf` without allocating, for the encoder.
+pub(crate) fn format_id(buf: &mut [u8; 32], id: EventId) -> &[u8] {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    // invariant: 8 hex digits, '-', and at most 20 decimal digits fit in 32 bytes.
+    let _ = write!(cursor, "{id}");
+    let len = cursor.position() as usize;
+    &buf[..len]
+}
+
 /// A fresh epoch from the standard library's randomly seeded hasher (no extra dependency).
 pub(crate) fn random_epoch() -> u32 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -72,6 +84,13 @@ mod tests {
             EventId::parse(&EventId::new(1, 0).to_string()),
             Some(EventId::new(1, 0))
         );
+    }
+
+    #[test]
+    fn format_id_writes_the_display_form() {
+        let mut buf = [0u8; 32];
+        let id = EventId::new(u32::MAX, u64::MAX);
+        assert_eq!(format_id(&mut buf, id), id.to_string().as_bytes());
     }
 
     #[test]

@@ -44,8 +44,10 @@
 //! # }
 //! ```
 //!
-//! The `missed` event has no id (so the client keeps its `Last-Event-ID`), the event name
-//! `missed`, and JSON data naming why and which topics:
+//! # The `missed` notice
+//!
+//! It has no id (so the client keeps its `Last-Event-ID`), the event name `missed`, and JSON
+//! data naming why and which topics:
 //!
 //! ```text
 //! event: missed
@@ -54,233 +56,68 @@
 //!
 //! `reason` is `expired` (the id is older than the history), `unknown` (not an id of this
 //! hub run), or `lagged` (the subscriber fell behind, under [`LagPolicy::Skip`]).
+//!
+//! # Files
+//!
+//! `builder` (settings and limits), `topic_name`, `id`, `ring` (a topic's history),
+//! `topic` and `pacing` (waking a topic's subscribers), `subscription`, `notice`, `stats`,
+//! `periodic` ([`Hub::publish_every`]), `error`.
 
+mod builder;
 mod error;
 mod id;
+mod locks;
+mod notice;
+mod pacing;
 mod periodic;
+mod ring;
+mod stats;
 mod subscription;
 mod topic;
+mod topic_name;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{
-    Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
-};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
+pub use builder::{HubBuilder, LagPolicy};
 pub use error::HubError;
 pub use id::EventId;
+pub use notice::MISSED_EVENT;
+pub use stats::HubStats;
 pub use subscription::Subscription;
-pub use topic::Topic;
+pub use topic_name::TopicName;
 
-use crate::http_error::push_json_string;
 use crate::{Event, Frame, LastEventId};
-use subscription::Cursor;
+use builder::HubConfig;
+use locks::{lock, read};
+use notice::{MissedReason, missed_frame};
+use stats::Counters;
 use topic::TopicState;
 
-/// The event name of the notice sent when events could not be replayed.
-pub const MISSED_EVENT: &str = "missed";
-
-/// What happens to a subscriber whose next event has already left the history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LagPolicy {
-    /// End its stream. The client reconnects with `Last-Event-ID` and is told, with a
-    /// `missed` event, what it lost. The default.
-    #[default]
-    Close,
-    /// Send it a `missed` event (reason `lagged`) and go on from the oldest event kept.
-    Skip,
-}
-
-/// Limits and history settings; see [`Hub::builder`].
-#[derive(Debug, Clone)]
-struct HubConfig {
-    history: usize,
-    history_bytes: usize,
-    max_event_size: usize,
-    max_topics: usize,
-    max_subscribers: usize,
-    max_subscribers_per_topic: usize,
-    max_topics_per_subscription: usize,
-    lag_policy: LagPolicy,
-    coalesce: Duration,
-}
-
-impl Default for HubConfig {
-    fn default() -> Self {
-        HubConfig {
-            history: 1024,
-            history_bytes: 1 << 20,
-            max_event_size: 64 << 10,
-            max_topics: 10_000,
-            max_subscribers: 100_000,
-            max_subscribers_per_topic: 100_000,
-            max_topics_per_subscription: 16,
-            lag_policy: LagPolicy::Close,
-            coalesce: Duration::ZERO,
-        }
-    }
-}
-
-/// Configures a [`Hub`]. Values of zero are raised to one.
-///
-/// ```
-/// use sse_core::{Hub, LagPolicy};
-/// let hub = Hub::builder()
-///     .history(256)
-///     .max_subscribers(10_000)
-///     .lag_policy(LagPolicy::Skip)
-///     .build();
-/// # drop(hub);
-/// ```
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct HubBuilder {
-    config: HubConfig,
-}
-
-impl HubBuilder {
-    /// Events kept per topic for replay (default 1024).
-    pub fn history(mut self, events: usize) -> Self {
-        self.config.history = events.max(1);
-        self
-    }
-
-    /// Bytes kept per topic for replay (default 1 MiB); the newest event is always kept.
-    pub fn history_bytes(mut self, bytes: usize) -> Self {
-        self.config.history_bytes = bytes.max(1);
-        self
-    }
-
-    /// The largest encoded event accepted (default 64 KiB).
-    pub fn max_event_size(mut self, bytes: usize) -> Self {
-        self.config.max_event_size = bytes.max(1);
-        self
-    }
-
-    /// The most topics the hub holds (default 10,000). Topics are never removed, so the
-    /// hub's memory is at most this many times [`history_bytes`](Self::history_bytes).
-    pub fn max_topics(mut self, topics: usize) -> Self {
-        self.config.max_topics = topics.max(1);
-        self
-    }
-
-    /// The most live subscriptions (default 100,000).
-    pub fn max_subscribers(mut self, subscribers: usize) -> Self {
-        self.config.max_subscribers = subscribers.max(1);
-        self
-    }
-
-    /// The most live subscriptions to any one topic (default 100,000).
-    pub fn max_subscribers_per_topic(mut self, subscribers: usize) -> Self {
-        self.config.max_subscribers_per_topic = subscribers.max(1);
-        self
-    }
-
-    /// The most topics one subscription may name (default 16).
-    pub fn max_topics_per_subscription(mut self, topics: usize) -> Self {
-        self.config.max_topics_per_subscription = topics.max(1);
-        self
-    }
-
-    /// Wakes a topic's subscribers at most once per `window` (default: zero, a wake per
-    /// publish).
-    ///
-    /// The first event after a quiet `window` still wakes subscribers at once; events that
-    /// follow it more closely wait for the window to end, and then travel together, in one
-    /// write per subscriber. Under a high publish rate this trades at most `window` of
-    /// latency for fewer system calls: measured on one core with 2,000 subscribers at 800
-    /// events per second, a 20 ms window cut server CPU per delivery from 0.62 to 0.50 µs and
-    /// p99 latency from 77 to 29 ms. Outside a tokio runtime, or with a zero window, every
-    /// publish wakes subscribers at once.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let hub = sse_core::Hub::builder().coalesce(Duration::from_millis(10)).build();
-    /// ```
-    pub fn coalesce(mut self, window: Duration) -> Self {
-        self.config.coalesce = window;
-        self
-    }
-
-    /// What to do with a subscriber that falls behind the history (default
-    /// [`LagPolicy::Close`]).
-    pub fn lag_policy(mut self, policy: LagPolicy) -> Self {
-        self.config.lag_policy = policy;
-        self
-    }
-
-    /// Builds the hub, with a fresh epoch.
-    pub fn build(self) -> Hub {
-        let (shutdown, _) = tokio::sync::watch::channel(false);
-        Hub {
-            shared: Arc::new(Shared {
-                config: self.config,
-                epoch: id::random_epoch(),
-                state: Mutex::new(State {
-                    topics: HashMap::new(),
-                    next_seq: 1,
-                }),
-                committed: AtomicU64::new(0),
-                closed: AtomicBool::new(false),
-                generation: AtomicU64::new(0),
-                final_frame: OnceLock::new(),
-                shutdown,
-                stats: Counters::default(),
-            }),
-        }
-    }
-}
-
-/// Counts of what a hub holds and has done, from [`Hub::stats`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct HubStats {
-    /// Topics that exist.
-    pub topics: usize,
-    /// Live subscriptions.
-    pub subscribers: usize,
-    /// Events published.
-    pub published: u64,
-    /// Events handed to subscribers (one per subscriber per event).
-    pub delivered: u64,
-    /// Times a subscriber fell behind the history.
-    pub lagged: u64,
-    /// Subscriptions dropped (the client went away or the stream ended).
-    pub dropped: u64,
-    /// Events held in all topics' histories.
-    pub buffered_events: usize,
-    /// Bytes of encoded events held in all topics' histories.
-    pub buffered_bytes: usize,
-}
-
-#[derive(Default)]
-struct Counters {
-    subscribers: AtomicUsize,
-    published: AtomicU64,
-    delivered: AtomicU64,
-    lagged: AtomicU64,
-    dropped: AtomicU64,
-}
-
+/// The topics, and the next sequence number: what publishing and subscribing change
+/// together.
 struct State {
-    topics: HashMap<Arc<str>, Arc<TopicState>>,
+    topics: HashMap<TopicName, Arc<TopicState>>,
     next_seq: u64,
 }
 
 impl State {
-    fn topic(&mut self, name: &str, max_topics: usize) -> Result<Arc<TopicState>, HubError> {
+    /// The topic `name`, created if it does not exist yet and the hub has room.
+    fn topic(&mut self, name: &TopicName, max_topics: usize) -> Result<Arc<TopicState>, HubError> {
         if let Some(topic) = self.topics.get(name) {
             return Ok(topic.clone());
         }
-        Topic::validate(name)?;
         if self.topics.len() >= max_topics {
             return Err(HubError::TooManyTopics { max: max_topics });
         }
-        let name: Arc<str> = name.into();
         let topic = Arc::new(TopicState::new(name.clone()));
-        self.topics.insert(name, topic.clone());
+        self.topics.insert(name.clone(), topic.clone());
         Ok(topic)
+    }
+
+    fn all_topics(&self) -> Vec<Arc<TopicState>> {
+        self.topics.values().cloned().collect()
     }
 }
 
@@ -298,6 +135,37 @@ struct Shared {
     final_frame: OnceLock<Option<Frame>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     stats: Counters,
+}
+
+impl Shared {
+    /// Where a new subscription starts, given its resume id and the newest sequence number
+    /// `head`, and the `missed` notice it gets first, if any. Called with the state locked.
+    fn resume_point(
+        &self,
+        resume: Option<Option<EventId>>,
+        targets: &[Arc<TopicState>],
+        head: u64,
+    ) -> (u64, Option<Frame>) {
+        match resume {
+            None => (head, None),
+            Some(Some(id)) if id.epoch() == self.epoch && id.sequence() <= head => {
+                let lost: Vec<&str> = targets
+                    .iter()
+                    .filter(|topic| read(&topic.ring).evicted_through > id.sequence())
+                    .map(|topic| topic.name.as_str())
+                    .collect();
+                let notice = (!lost.is_empty()).then(|| missed_frame(MissedReason::Expired, lost));
+                (id.sequence(), notice)
+            }
+            Some(_) => (
+                0,
+                Some(missed_frame(
+                    MissedReason::Unknown,
+                    targets.iter().map(|topic| topic.name.as_str()),
+                )),
+            ),
+        }
+    }
 }
 
 /// An in-memory publish/subscribe hub for server-sent events. Cheap to clone; share one
@@ -333,37 +201,54 @@ impl Hub {
         HubBuilder::default()
     }
 
+    fn with_config(config: HubConfig) -> Hub {
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        Hub {
+            shared: Arc::new(Shared {
+                config,
+                epoch: id::random_epoch(),
+                state: Mutex::new(State {
+                    topics: HashMap::new(),
+                    next_seq: 1,
+                }),
+                committed: AtomicU64::new(0),
+                closed: AtomicBool::new(false),
+                generation: AtomicU64::new(0),
+                final_frame: OnceLock::new(),
+                shutdown,
+                stats: Counters::default(),
+            }),
+        }
+    }
+
     /// Publishes `event` to `topic` (created on first use), and returns the id it was given.
     ///
     /// The event is encoded once, with the hub's id in place of any id it had, and the same
     /// bytes go to every subscriber.
     pub fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
         let shared = &*self.shared;
+        let config = &shared.config;
+        let name = TopicName::new(topic)?;
         let mut state = lock(&shared.state);
         if shared.closed.load(Ordering::Acquire) {
             return Err(HubError::Closed);
         }
-        let target = state.topic(topic, shared.config.max_topics)?;
+        let target = state.topic(&name, config.max_topics)?;
         let id = EventId::new(shared.epoch, state.next_seq);
         let mut id_text = [0u8; 32];
-        let frame = crate::encode::encode_with_id(&event, Some(format_id(&mut id_text, id)));
-        if frame.len() > shared.config.max_event_size {
+        let frame = crate::encode::encode_with_id(&event, Some(id::format_id(&mut id_text, id)));
+        if frame.len() > config.max_event_size {
             return Err(HubError::EventTooLarge {
                 size: frame.len(),
-                max: shared.config.max_event_size,
+                max: config.max_event_size,
             });
         }
         state.next_seq += 1;
-        target.push(
-            id.sequence(),
-            frame,
-            shared.config.history,
-            shared.config.history_bytes,
-        );
+        target.push(id.sequence(), frame, config.history, config.history_bytes);
         shared.committed.store(id.sequence(), Ordering::Release);
         drop(state);
         shared.stats.published.fetch_add(1, Ordering::Relaxed);
-        target.notify(shared.config.coalesce);
+        target.notify(config.coalesce);
         Ok(id)
     }
 
@@ -382,23 +267,7 @@ impl Hub {
     {
         let shared = &self.shared;
         let config = &shared.config;
-        let mut names: Vec<String> = Vec::new();
-        for name in topics {
-            let name = name.as_ref();
-            Topic::validate(name)?;
-            if !names.iter().any(|known| known == name) {
-                if names.len() == config.max_topics_per_subscription {
-                    return Err(HubError::TooManyTopicsInSubscription {
-                        count: names.len() + 1,
-                        max: config.max_topics_per_subscription,
-                    });
-                }
-                names.push(name.to_owned());
-            }
-        }
-        if names.is_empty() {
-            return Err(HubError::NoTopics);
-        }
+        let names = TopicName::list(topics, config.max_topics_per_subscription)?;
         let resume = last_event_id.map(|id| EventId::parse(id.as_str()));
 
         let mut state = lock(&shared.state);
@@ -415,60 +284,18 @@ impl Hub {
             let topic = state.topic(name, config.max_topics)?;
             if topic.subscriber_count() >= config.max_subscribers_per_topic {
                 return Err(HubError::TopicFull {
-                    topic: name.clone(),
+                    topic: name.to_string(),
                     max: config.max_subscribers_per_topic,
                 });
             }
             targets.push(topic);
         }
-        let head = state.next_seq - 1;
-        // Decide where to start while no publish can run, so nothing slips in between.
-        let (start, notice) = match resume {
-            None => (head, None),
-            Some(Some(id)) if id.epoch() == shared.epoch && id.sequence() <= head => {
-                let lost: Vec<&str> = targets
-                    .iter()
-                    .filter(|topic| read(&topic.ring).evicted_through > id.sequence())
-                    .map(|topic| &*topic.name)
-                    .collect();
-                let notice = (!lost.is_empty()).then(|| missed_frame("expired", lost.into_iter()));
-                (id.sequence(), notice)
-            }
-            Some(_) => (
-                0,
-                Some(missed_frame(
-                    "unknown",
-                    targets.iter().map(|topic| &*topic.name),
-                )),
-            ),
-        };
-        let cursors = targets
-            .into_iter()
-            .map(|topic| {
-                let key = lock(&topic.waiters).insert(None);
-                // A topic whose history begins after `start` has evicted nothing the
-                // subscriber needs (checked above), so begin at whichever is later.
-                let ring = read(&topic.ring);
-                let seq = start.max(ring.evicted_through);
-                let next = ring.absolute(ring.position_after(seq, 0));
-                drop(ring);
-                Cursor {
-                    topic,
-                    key,
-                    seq,
-                    next,
-                }
-            })
-            .collect();
+        // Decide where to start, and take the cursors, while no publish can run.
+        let (start, notice) = shared.resume_point(resume, &targets, state.next_seq - 1);
         shared.stats.subscribers.fetch_add(1, Ordering::Relaxed);
+        let subscription = Subscription::new(shared.clone(), targets, start, notice);
         drop(state);
-        Ok(Subscription {
-            generation: shared.generation.load(Ordering::Acquire),
-            shared: shared.clone(),
-            topics: cursors,
-            notice,
-            done: false,
-        })
+        Ok(subscription)
     }
 
     /// Ends every subscription at an event boundary, after sending `final_event` (without an
@@ -486,7 +313,7 @@ impl Hub {
         });
         let _ = shared.final_frame.set(final_frame);
         shared.closed.store(true, Ordering::Release);
-        let topics: Vec<Arc<TopicState>> = state.topics.values().cloned().collect();
+        let topics = state.all_topics();
         drop(state);
         for topic in topics {
             topic.wake_all();
@@ -501,7 +328,7 @@ impl Hub {
         let shared = &*self.shared;
         let state = lock(&shared.state);
         shared.generation.fetch_add(1, Ordering::AcqRel);
-        let topics: Vec<Arc<TopicState>> = state.topics.values().cloned().collect();
+        let topics = state.all_topics();
         drop(state);
         for topic in topics {
             topic.wake_all();
@@ -526,68 +353,18 @@ impl Hub {
     /// Counts of topics, subscribers, events and buffered bytes.
     pub fn stats(&self) -> HubStats {
         let shared = &*self.shared;
-        let topics: Vec<Arc<TopicState>> = lock(&shared.state).topics.values().cloned().collect();
+        let topics = lock(&shared.state).all_topics();
         let (buffered_events, buffered_bytes) = topics
             .iter()
             .map(|topic| topic.buffered())
             .fold((0, 0), |(events, bytes), (e, b)| (events + e, bytes + b));
-        HubStats {
-            topics: topics.len(),
-            subscribers: shared.stats.subscribers.load(Ordering::Relaxed),
-            published: shared.stats.published.load(Ordering::Relaxed),
-            delivered: shared.stats.delivered.load(Ordering::Relaxed),
-            lagged: shared.stats.lagged.load(Ordering::Relaxed),
-            dropped: shared.stats.dropped.load(Ordering::Relaxed),
-            buffered_events,
-            buffered_bytes,
-        }
+        shared
+            .stats
+            .snapshot(topics.len(), buffered_events, buffered_bytes)
     }
 
     /// The hub's epoch (the first part of every id it assigns).
     pub fn epoch(&self) -> u32 {
         self.shared.epoch
     }
-}
-
-/// Writes `id` into `buf` without allocating.
-fn format_id(buf: &mut [u8; 32], id: EventId) -> &[u8] {
-    use std::io::Write;
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    // invariant: 8 hex digits, '-', and at most 20 decimal digits fit in 32 bytes.
-    let _ = write!(cursor, "{id}");
-    let len = cursor.position() as usize;
-    &buf[..len]
-}
-
-/// The `missed` notice: no id, so the client keeps its `Last-Event-ID`.
-fn missed_frame<'a>(reason: &str, topics: impl Iterator<Item = &'a str>) -> Frame {
-    let mut data = String::from("{\"reason\":");
-    push_json_string(&mut data, reason);
-    data.push_str(",\"topics\":[");
-    for (index, topic) in topics.enumerate() {
-        if index > 0 {
-            data.push(',');
-        }
-        push_json_string(&mut data, topic);
-    }
-    data.push_str("]}");
-    let event = Event {
-        event: Some(crate::Text::from_static(MISSED_EVENT)),
-        ..Event::new(data)
-    };
-    event.encode()
-}
-
-/// Locks a mutex. No code panics while holding one of the hub's locks, and if a caller's
-/// code somehow did, the data is still consistent, so a poisoned lock is simply used.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
 }

@@ -3,7 +3,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use super::{Hub, HubError, Topic};
+use super::{Hub, HubError, TopicName};
 use crate::Event;
 
 impl Hub {
@@ -39,7 +39,7 @@ impl Hub {
         F: FnMut() -> R + Send + 'static,
         R: Into<Option<Event>>,
     {
-        Topic::validate(topic)?;
+        TopicName::new(topic)?;
         if self.is_closed() {
             return Err(HubError::Closed);
         }

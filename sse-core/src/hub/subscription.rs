@@ -1,3 +1,5 @@
+//! [`Subscription`]: a subscriber's cursors into its topics' rings, as a `Stream`.
+
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -5,8 +7,10 @@ use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
+use super::locks::{lock, read};
+use super::notice::{MissedReason, missed_frame};
 use super::topic::TopicState;
-use super::{LagPolicy, Shared, lock, missed_frame, read};
+use super::{LagPolicy, Shared};
 use crate::Frame;
 
 /// A live subscription to one or more topics of a [`Hub`](super::Hub): a `Stream` of
@@ -19,24 +23,43 @@ use crate::Frame;
 /// [`LagPolicy::Close`]. Dropping it unsubscribes at once.
 #[must_use = "streams do nothing unless polled"]
 pub struct Subscription {
-    pub(super) shared: Arc<Shared>,
-    pub(super) topics: Vec<Cursor>,
+    shared: Arc<Shared>,
+    topics: Vec<Cursor>,
     /// A notice to send before anything else (a `missed` event).
-    pub(super) notice: Option<Frame>,
-    pub(super) done: bool,
+    notice: Option<Frame>,
+    done: bool,
     /// The hub's disconnect generation when this subscription began.
-    pub(super) generation: u64,
+    generation: u64,
 }
 
 /// Where one subscriber stands in one topic.
-pub(super) struct Cursor {
-    pub(super) topic: Arc<TopicState>,
+struct Cursor {
+    topic: Arc<TopicState>,
     /// This subscriber's slot in the topic's waiter list.
-    pub(super) key: usize,
+    key: usize,
     /// The sequence number of the last event taken from this topic (or the resume point).
-    pub(super) seq: u64,
+    seq: u64,
     /// Where the next event probably is in the ring (an absolute index; a hint only).
-    pub(super) next: u64,
+    next: u64,
+}
+
+impl Cursor {
+    /// Takes a waiter slot in `topic` and starts after `start`, or at the oldest event kept
+    /// if the ring begins later (the caller has checked that nothing needed was evicted, or
+    /// announced it).
+    fn new(topic: Arc<TopicState>, start: u64) -> Cursor {
+        let key = lock(&topic.waiters).insert(None);
+        let ring = read(&topic.ring);
+        let seq = start.max(ring.evicted_through);
+        let next = ring.absolute(ring.position_after(seq, 0));
+        drop(ring);
+        Cursor {
+            topic,
+            key,
+            seq,
+            next,
+        }
+    }
 }
 
 enum Step {
@@ -46,9 +69,31 @@ enum Step {
 }
 
 impl Subscription {
+    /// Subscribes to `topics` from after sequence number `start`, with an optional notice to
+    /// send first. Called by the hub with its state locked, so no publish slips in between
+    /// choosing `start` and taking the cursors; the hub has counted the subscriber.
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        topics: Vec<Arc<TopicState>>,
+        start: u64,
+        notice: Option<Frame>,
+    ) -> Subscription {
+        let topics = topics
+            .into_iter()
+            .map(|topic| Cursor::new(topic, start))
+            .collect();
+        Subscription {
+            generation: shared.generation.load(Ordering::Acquire),
+            shared,
+            topics,
+            notice,
+            done: false,
+        }
+    }
+
     /// The topics subscribed to.
     pub fn topics(&self) -> impl Iterator<Item = &str> {
-        self.topics.iter().map(|cursor| &*cursor.topic.name)
+        self.topics.iter().map(|cursor| cursor.topic.name.as_str())
     }
 
     /// The next event that is fully published, in hub-wide order, or why there is none.
@@ -98,7 +143,10 @@ impl Subscription {
                         lost.push(cursor.topic.name.clone());
                     }
                 }
-                Some(missed_frame("lagged", lost.iter().map(|name| &**name)))
+                Some(missed_frame(
+                    MissedReason::Lagged,
+                    lost.iter().map(|name| name.as_str()),
+                ))
             }
         }
     }

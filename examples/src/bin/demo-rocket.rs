@@ -1,6 +1,11 @@
 //! The demo on rocket. `cargo run -p sse-examples --bin demo-rocket`, then open
 //! <http://127.0.0.1:3002>.
 
+/// jemalloc keeps the untouched part of each connection's buffers out of the resident set
+/// (BENCHMARKS.md, "Idle memory"); it is the binary's choice, not the library's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use futures_util::{Stream, stream};
 use rocket::http::{ContentType, Status};
 use rocket::response::content::{RawHtml, RawJson};

@@ -7,8 +7,12 @@
 //! - **Publish**: `POST` with a JSON body `{"topic": "...", "data": ..., "event"?: "...",
 //!   "retry"?: ms}`; `data` is sent as is when it is a JSON string, and as JSON text
 //!   otherwise. Answers `{"id": "<event id>"}`.
-//! - **Authorization**: the adapter calls the application's hook with its request and the
-//!   [`Access`] asked for; [`Denied`] becomes 401 or 403.
+//! - **Authorization**: the application's [`Authorize`] hook is called with the framework's
+//!   request and the [`Access`] asked for; [`Denied`] becomes 401 or 403.
+//! - **Request bodies**: the adapter reads the publish body up to
+//!   [`max_body_bytes`](HubEndpoints::max_body_bytes) and says how that went with a
+//!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
+//!   away mid-body, or broke the chunked framing). All adapters answer the same.
 //!
 //! Every error is an [`EndpointError`] with a status and a JSON body
 //! (`{"error": code, "message": text}`):
@@ -16,6 +20,7 @@
 //! | what | status | code |
 //! |---|---|---|
 //! | malformed JSON, missing or unknown field | 400 | `invalid_json` |
+//! | body cut short or badly framed | 400 | `invalid_body` |
 //! | bad topic name, no topic, too many topics | 400 | `invalid_topic`, `no_topics`, ... |
 //! | bad `Last-Event-ID` (not UTF-8, too long) | 400 | `invalid_last_event_id` |
 //! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
@@ -29,9 +34,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde::Deserialize;
 
-use crate::http_error::HttpError;
+use crate::http::HttpError;
+use crate::hub::TopicName;
 use crate::{
     Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
     Subscription,
@@ -61,7 +68,7 @@ impl Access<'_> {
 /// asked for. `()` allows everything; any `Fn(&R, Access) -> Result<(), Denied>` is a hook.
 ///
 /// ```
-/// use sse_core::endpoints::{Access, Authorize, Denied};
+/// use sse_core::http::endpoints::{Access, Authorize, Denied};
 ///
 /// struct Request { user: Option<String> }
 /// let hook = |request: &Request, access: Access<'_>| match &request.user {
@@ -111,6 +118,8 @@ pub enum EndpointError {
         /// The limit, in bytes.
         max: usize,
     },
+    /// The request body could not be read to its end.
+    InvalidBody(String),
     /// The publish body is not the expected JSON.
     InvalidJson(String),
     /// The event name is not valid.
@@ -129,6 +138,9 @@ impl fmt::Display for EndpointError {
             EndpointError::BodyTooLarge { max } => {
                 write!(f, "the request body is larger than {max} bytes")
             }
+            EndpointError::InvalidBody(error) => {
+                write!(f, "the request body is unreadable: {error}")
+            }
             EndpointError::InvalidJson(error) => write!(f, "invalid publish request: {error}"),
             EndpointError::InvalidEvent(error) => error.fmt(f),
             EndpointError::LastEventId(error) => error.fmt(f),
@@ -145,18 +157,19 @@ impl HttpError for EndpointError {
             EndpointError::Denied(Denied::Unauthorized) => 401,
             EndpointError::Denied(Denied::Forbidden) => 403,
             EndpointError::BodyTooLarge { .. } => 413,
-            EndpointError::InvalidJson(_) => 400,
+            EndpointError::InvalidBody(_) | EndpointError::InvalidJson(_) => 400,
             EndpointError::InvalidEvent(_) => 422,
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn code(&self) -> &str {
         match self {
             EndpointError::Denied(Denied::Unauthorized) => "unauthorized",
             EndpointError::Denied(Denied::Forbidden) => "forbidden",
             EndpointError::BodyTooLarge { .. } => "body_too_large",
+            EndpointError::InvalidBody(_) => "invalid_body",
             EndpointError::InvalidJson(_) => "invalid_json",
             EndpointError::InvalidEvent(error) => error.code(),
             EndpointError::LastEventId(error) => error.code(),
@@ -181,6 +194,32 @@ impl From<Denied> for EndpointError {
     fn from(denied: Denied) -> Self {
         EndpointError::Denied(denied)
     }
+}
+
+/// How reading a publish request's body went, as the adapter tells it to
+/// [`HubEndpoints::publish`].
+///
+/// ```
+/// use sse_core::http::endpoints::RequestBody;
+/// // What an adapter does with its framework's body reader, in outline:
+/// fn outcome(read: Result<Vec<u8>, std::io::Error>, over_limit: bool) -> RequestBody {
+///     match read {
+///         _ if over_limit => RequestBody::OverLimit,
+///         Ok(bytes) => RequestBody::Complete(bytes.into()),
+///         Err(error) => RequestBody::Unreadable(error.to_string()),
+///     }
+/// }
+/// # let _ = outcome(Ok(vec![]), false);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestBody {
+    /// The whole body, within the limit.
+    Complete(Bytes),
+    /// The body is longer than [`HubEndpoints::max_body_bytes`]: 413 `body_too_large`.
+    OverLimit,
+    /// The body could not be read to its end (the client went away, the declared length was
+    /// never delivered, the chunked framing is broken): 400 `invalid_body`.
+    Unreadable(String),
 }
 
 /// A successful publish: the id the hub gave the event.
@@ -214,7 +253,7 @@ struct PublishBody {
 /// ```
 /// use std::time::Duration;
 /// use sse_core::{Hub, KeepAlive};
-/// use sse_core::endpoints::HubEndpoints;
+/// use sse_core::http::endpoints::HubEndpoints;
 ///
 /// let endpoints = HubEndpoints::new(Hub::new())
 ///     .max_body(16 * 1024)
@@ -222,7 +261,7 @@ struct PublishBody {
 ///     .retry(Duration::from_secs(3));
 /// # drop(endpoints);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct HubEndpoints<A = ()> {
     hub: Hub,
@@ -230,6 +269,18 @@ pub struct HubEndpoints<A = ()> {
     keep_alive: Option<KeepAlive>,
     retry: Option<Duration>,
     authorize: A,
+}
+
+impl<A> fmt::Debug for HubEndpoints<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubEndpoints")
+            .field("hub", &self.hub)
+            .field("max_body", &self.max_body)
+            .field("keep_alive", &self.keep_alive)
+            .field("retry", &self.retry)
+            .field("authorize", &std::any::type_name::<A>())
+            .finish()
+    }
 }
 
 impl HubEndpoints<()> {
@@ -247,14 +298,15 @@ impl HubEndpoints<()> {
 }
 
 impl<A> HubEndpoints<A> {
-    /// Sets the authorization hook (its form depends on the adapter).
-    pub fn authorize<B>(self, authorize: B) -> HubEndpoints<B> {
+    /// Sets the authorization hook, called with the framework's request (axum's `Parts`,
+    /// actix-web's `HttpRequest`, rocket's `Request`).
+    pub fn authorize<B>(self, hook: B) -> HubEndpoints<B> {
         HubEndpoints {
             hub: self.hub,
             max_body: self.max_body,
             keep_alive: self.keep_alive,
             retry: self.retry,
-            authorize,
+            authorize: hook,
         }
     }
 
@@ -281,31 +333,30 @@ impl<A> HubEndpoints<A> {
         &self.hub
     }
 
-    /// The authorization hook.
-    pub fn authorizer(&self) -> &A {
-        &self.authorize
-    }
-
-    /// The body limit, for adapters that read the body.
-    pub fn body_limit(&self) -> usize {
+    /// The [`max_body`](Self::max_body) limit, for the adapter that reads the body.
+    pub fn max_body_bytes(&self) -> usize {
         self.max_body
     }
 
     /// Subscribes for a `GET`: topics from the raw query string's `topic` parameters, the
-    /// resume point from the raw `Last-Event-ID` header bytes or the `lastEventId` parameter.
-    /// `authorize` is the adapter's call of the hook with its request.
-    pub fn subscribe(
+    /// resume point from the raw `Last-Event-ID` header bytes or the `lastEventId` parameter,
+    /// authorized by the hook with `request`.
+    pub fn subscribe<R: ?Sized>(
         &self,
+        request: &R,
         query: Option<&str>,
         last_event_id_header: Option<&[u8]>,
-        authorize: impl FnOnce(Access<'_>) -> Result<(), Denied>,
-    ) -> Result<SseStream<Subscription>, EndpointError> {
+    ) -> Result<SseStream<Subscription>, EndpointError>
+    where
+        A: Authorize<R>,
+    {
         let topics: Vec<String> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .filter(|(name, _)| name == "topic")
             .map(|(_, value)| value.into_owned())
             .collect();
-        let last_event_id = LastEventId::from_request_parts(last_event_id_header, query)?;
-        authorize(Access::Subscribe(&topics))?;
+        let last_event_id = LastEventId::from_header_or_query(last_event_id_header, query)?;
+        self.authorize
+            .authorize(request, Access::Subscribe(&topics))?;
         let subscription = self.hub.subscribe(&topics, last_event_id.as_ref())?;
         let mut stream = SseStream::new(subscription);
         stream = match &self.keep_alive {
@@ -318,33 +369,39 @@ impl<A> HubEndpoints<A> {
         Ok(stream)
     }
 
-    /// Publishes for a `POST` with a JSON body (already read, up to
-    /// [`body_limit`](Self::body_limit) bytes; pass `truncated` if there was more).
-    pub fn publish(
+    /// Publishes for a `POST` with a JSON body, authorized by the hook with `request`.
+    pub fn publish<R: ?Sized>(
         &self,
-        body: &[u8],
-        truncated: bool,
-        authorize: impl FnOnce(Access<'_>) -> Result<(), Denied>,
-    ) -> Result<Published, EndpointError> {
-        if truncated || body.len() > self.max_body {
-            return Err(EndpointError::BodyTooLarge { max: self.max_body });
-        }
-        let request: PublishBody = serde_json::from_slice(body)
+        request: &R,
+        body: RequestBody,
+    ) -> Result<Published, EndpointError>
+    where
+        A: Authorize<R>,
+    {
+        let body = match body {
+            RequestBody::Complete(body) if body.len() <= self.max_body => body,
+            RequestBody::Complete(_) | RequestBody::OverLimit => {
+                return Err(EndpointError::BodyTooLarge { max: self.max_body });
+            }
+            RequestBody::Unreadable(error) => return Err(EndpointError::InvalidBody(error)),
+        };
+        let request_body: PublishBody = serde_json::from_slice(&body)
             .map_err(|error| EndpointError::InvalidJson(error.to_string()))?;
-        crate::hub::Topic::validate(&request.topic)?;
-        authorize(Access::Publish(&request.topic))?;
-        let data = match request.data {
+        let topic = TopicName::new(&request_body.topic)?;
+        self.authorize
+            .authorize(request, Access::Publish(topic.as_str()))?;
+        let data = match request_body.data {
             serde_json::Value::String(text) => text,
             other => other.to_string(),
         };
         let mut event = Event::new(data);
-        if let Some(name) = request.event {
+        if let Some(name) = request_body.event {
             event = event.event(name).map_err(EndpointError::InvalidEvent)?;
         }
-        if let Some(ms) = request.retry {
+        if let Some(ms) = request_body.retry {
             event = event.retry(Duration::from_millis(ms));
         }
-        let id = self.hub.publish(&request.topic, event)?;
+        let id = self.hub.publish(&topic, event)?;
         Ok(Published { id })
     }
 }
@@ -353,35 +410,54 @@ impl<A> HubEndpoints<A> {
 mod tests {
     use super::*;
 
-    fn allow(_: Access<'_>) -> Result<(), Denied> {
-        Ok(())
+    fn complete(body: &str) -> RequestBody {
+        RequestBody::Complete(Bytes::copy_from_slice(body.as_bytes()))
     }
 
     #[test]
     fn publish_statuses() {
         let endpoints = HubEndpoints::new(Hub::new()).max_body(100);
-        let status = |body: &str| {
+        let status = |body: RequestBody| {
             endpoints
-                .publish(body.as_bytes(), false, allow)
+                .publish(&(), body)
                 .map(|_| 200)
                 .unwrap_or_else(|e| e.status())
         };
-        assert_eq!(status(r#"{"topic":"t","data":"x"}"#), 200);
+        assert_eq!(status(complete(r#"{"topic":"t","data":"x"}"#)), 200);
         assert_eq!(
-            status(r#"{"topic":"t","data":{"n":1},"event":"e","retry":10}"#),
+            status(complete(
+                r#"{"topic":"t","data":{"n":1},"event":"e","retry":10}"#
+            )),
             200
         );
-        assert_eq!(status(r#"{"topic":"t""#), 400);
-        assert_eq!(status(r#"{"topic":"t","data":"x","extra":1}"#), 400);
-        assert_eq!(status(r#"{"topic":"a b","data":"x"}"#), 400);
-        assert_eq!(status(r#"{"topic":"t","data":"x","event":"a\nb"}"#), 422);
+        assert_eq!(status(complete(r#"{"topic":"t""#)), 400);
         assert_eq!(
-            status(&format!(r#"{{"topic":"t","data":"{}"}}"#, "x".repeat(100))),
+            status(complete(r#"{"topic":"t","data":"x","extra":1}"#)),
+            400
+        );
+        assert_eq!(status(complete(r#"{"topic":"a b","data":"x"}"#)), 400);
+        assert_eq!(
+            status(complete(r#"{"topic":"t","data":"x","event":"a\nb"}"#)),
+            422
+        );
+        assert_eq!(
+            status(complete(&format!(
+                r#"{{"topic":"t","data":"{}"}}"#,
+                "x".repeat(100)
+            ))),
             413
         );
-        let denied = endpoints.publish(br#"{"topic":"t","data":"x"}"#, false, |_| {
-            Err(Denied::Forbidden)
-        });
+        assert_eq!(status(RequestBody::OverLimit), 413);
+        let unreadable = endpoints
+            .publish(&(), RequestBody::Unreadable("connection closed".into()))
+            .unwrap_err();
+        assert_eq!(
+            (unreadable.status(), unreadable.code()),
+            (400, "invalid_body")
+        );
+        let denied = HubEndpoints::new(Hub::new())
+            .authorize(|_: &(), _: Access<'_>| Err(Denied::Forbidden))
+            .publish(&(), complete(r#"{"topic":"t","data":"x"}"#));
         assert_eq!(denied.unwrap_err().status(), 403);
     }
 
@@ -391,7 +467,7 @@ mod tests {
         let endpoints = HubEndpoints::new(hub.clone());
         let mut subscription = hub.subscribe(["t"], None).unwrap();
         endpoints
-            .publish(br#"{"topic":"t","data":{"n":[1,2]}}"#, false, allow)
+            .publish(&(), complete(r#"{"topic":"t","data":{"n":[1,2]}}"#))
             .unwrap();
         use futures_util::StreamExt;
         let frame = futures_util::FutureExt::now_or_never(subscription.next())
@@ -402,22 +478,22 @@ mod tests {
 
     #[test]
     fn subscribe_reads_topics_and_last_event_id_from_the_query() {
-        let endpoints = HubEndpoints::new(Hub::new());
-        let mut seen = Vec::new();
-        let stream = endpoints
-            .subscribe(Some("topic=a&topic=b%2Fc&lastEventId=x"), None, |access| {
-                seen = access.topics().map(str::to_owned).collect();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let hook_seen = seen.clone();
+        let endpoints =
+            HubEndpoints::new(Hub::new()).authorize(move |_: &(), access: Access<'_>| {
+                *hook_seen.lock().unwrap() = access.topics().map(str::to_owned).collect();
                 Ok(())
-            })
+            });
+        let stream = endpoints
+            .subscribe(&(), Some("topic=a&topic=b%2Fc&lastEventId=x"), None)
             .unwrap();
-        assert_eq!(seen, ["a", "b/c"]);
+        assert_eq!(*seen.lock().unwrap(), ["a", "b/c"]);
         assert_eq!(stream.get_ref().topics().collect::<Vec<_>>(), ["a", "b/c"]);
-        let error = endpoints
-            .subscribe(Some("x=1"), None, |_| Ok(()))
-            .unwrap_err();
+        let error = endpoints.subscribe(&(), Some("x=1"), None).unwrap_err();
         assert_eq!((error.status(), error.code()), (400, "no_topics"));
         let error = endpoints
-            .subscribe(Some("topic=a"), Some(b"\xff"), |_| Ok(()))
+            .subscribe(&(), Some("topic=a"), Some(b"\xff"))
             .unwrap_err();
         assert_eq!(error.status(), 400);
         assert!(error.json_body().contains("invalid_last_event_id"));

@@ -16,21 +16,13 @@
 //! | `POST /chat` | `{"user","text"}` to the `chat` topic |
 //! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
 
-/// jemalloc keeps the untouched part of each connection's buffers out of the resident set
-/// (hyper allocates 8 KiB to read and 8 KiB to write per connection, and an idle event
-/// stream touches one page of each); glibc's allocator writes chunk headers next to them.
-/// Measured with `sse-load --rate 0` at 5,000 idle streams on demo-axum: 10.8 KiB per
-/// connection with jemalloc, 12.8 KiB with glibc.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 pub mod scenarios;
 pub mod system;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sse_core::endpoints::HubEndpoints;
+use sse_core::http::endpoints::HubEndpoints;
 use sse_core::{Hub, HubError, KeepAlive};
 
 /// The page served at `/`: no build step, no external assets.
@@ -57,17 +49,9 @@ pub fn endpoints(hub: &Hub) -> HubEndpoints {
 }
 
 /// How long the demo's hub gathers events before waking subscribers, once they come faster
-/// than one per window ([`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce)).
-///
-/// Measured with `sse-load` against demo-axum on one core (`--coalesce-ms` sets it):
-///
-/// | 2,000 subscribers | 0 ms | 20 ms |
-/// |---|---|---|
-/// | 400 events/s: p99, server CPU per delivery | 37 ms, 1.24 µs | 24 ms, 0.96 µs |
-/// | 800 events/s: p99, server CPU per delivery | 77 ms, 0.62 µs | 29 ms, 0.50 µs |
-///
-/// The price: events that come faster than one per window wait for it, up to 20 ms (the
-/// first after a quiet window goes at once).
+/// than one per window ([`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce);
+/// BENCHMARKS.md has what it saves). The price: events that come faster than one per window
+/// wait for it, up to 20 ms (the first after a quiet window goes at once).
 pub const COALESCE: Duration = Duration::from_millis(20);
 
 /// The command line: `[--addr HOST:PORT] [--coalesce-ms N]`.

@@ -197,7 +197,7 @@ pub struct Report {
 /// Runs one load test and returns its report.
 pub async fn run(args: Args) -> Result<Report, Box<dyn std::error::Error>> {
     // The topic goes into request paths and JSON: hold it to the hub's topic rules.
-    sse_core::hub::Topic::validate(&args.topic)?;
+    sse_core::hub::TopicName::new(&args.topic)?;
     let shared = Arc::new(Shared {
         origin: Instant::now(),
         histogram: Mutex::new(hdrhistogram::Histogram::new_with_bounds(1, 120_000_000, 3)?),

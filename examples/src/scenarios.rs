@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
-use sse_core::endpoints::{EndpointError, Published};
-use sse_core::http_error::HttpError;
+use sse_core::http::HttpError;
+use sse_core::http::endpoints::{EndpointError, Published};
 use sse_core::{Event, EventError, Hub, LastEventId};
 
 /// The sentence `/words` streams, one word a second.
@@ -194,7 +194,7 @@ pub fn chat(hub: &Hub, body: &[u8]) -> Result<Published, DemoError> {
 #[derive(Debug)]
 pub struct DemoError {
     status: u16,
-    code: &'static str,
+    code: String,
     field: &'static str,
     message: String,
 }
@@ -209,7 +209,7 @@ impl DemoError {
         };
         DemoError {
             status: 400,
-            code,
+            code: code.to_owned(),
             field,
             message,
         }
@@ -220,7 +220,7 @@ impl From<EventError> for DemoError {
     fn from(error: EventError) -> Self {
         DemoError {
             status: 400,
-            code: error.code(),
+            code: error.code().to_owned(),
             field: error.field().name(),
             message: error.to_string(),
         }
@@ -231,7 +231,7 @@ impl From<EndpointError> for DemoError {
     fn from(error: EndpointError) -> Self {
         DemoError {
             status: error.status(),
-            code: error.code(),
+            code: error.code().to_owned(),
             field: "",
             message: error.to_string(),
         }
@@ -249,8 +249,8 @@ impl HttpError for DemoError {
         self.status
     }
 
-    fn code(&self) -> &'static str {
-        self.code
+    fn code(&self) -> &str {
+        &self.code
     }
 
     fn json_body(&self) -> String {

@@ -1,6 +1,11 @@
 //! The demo on axum. `cargo run -p sse-examples --bin demo-axum`, then open
 //! <http://127.0.0.1:3000>.
 
+/// jemalloc keeps the untouched part of each connection's buffers out of the resident set
+/// (BENCHMARKS.md, "Idle memory"); it is the binary's choice, not the library's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

@@ -33,12 +33,9 @@ fn load_tool_smoke_run_against_demo_axum() {
         &pid,
         "--quiet",
     ]);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let report = runtime.block_on(sse_load::run(args)).expect("load run");
+    let report = sse_conformance::test_runtime()
+        .block_on(sse_load::run(args))
+        .expect("load run");
     drop(server);
     sse_load::print_summary(&report);
 

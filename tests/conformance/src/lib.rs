@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::Stream;
-use sse_core::endpoints::{Access, Denied};
+use sse_core::http::endpoints::{Access, Denied};
 use sse_core::{Event, Hub};
 
 pub use checks::*;
@@ -135,6 +135,7 @@ macro_rules! conformance_suite {
             graceful_shutdown_ends_open_streams_at_event_boundaries,
             compression_middleware_leaves_events_alone,
             publish_and_subscribe_errors_have_documented_statuses,
+            unreadable_and_oversize_bodies_have_the_same_status_everywhere,
             failing_stream_ends_cleanly,
         );
     };
@@ -155,10 +156,74 @@ where
     F: FnOnce(&'static I) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    test_runtime().block_on(check(integration));
+}
+
+/// The runtime tests run clients and servers on: two worker threads, I/O and time.
+pub fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("client runtime");
-    runtime.block_on(check(integration));
+        .expect("test runtime")
+}
+
+/// A server running on a thread of its own, for [`Integration::start`] implementations.
+#[derive(Debug)]
+pub struct ServerThread(std::thread::JoinHandle<()>);
+
+impl ServerThread {
+    /// Runs `serve` on a new thread and waits until it reports, through the sender it is
+    /// given, what the caller needs (its address, a shutdown handle). `serve` returns when
+    /// the server has stopped.
+    pub fn spawn<T, F>(serve: F) -> (T, ServerThread)
+    where
+        T: Send + 'static,
+        F: FnOnce(std::sync::mpsc::Sender<T>) + Send + 'static,
+    {
+        let (ready, started) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || serve(ready));
+        let value = started.recv().expect("the server reports that it started");
+        (value, ServerThread(thread))
+    }
+
+    /// Waits for the server thread to end.
+    pub fn join(self) {
+        self.0.join().expect("server thread");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every public check in `checks.rs` is in [`conformance_suite!`]'s list, so none can be
+    /// added and silently never run.
+    #[test]
+    fn the_suite_runs_every_check() {
+        let checks: Vec<&str> = include_str!("checks.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub async fn "))
+            .filter_map(|rest| rest.split('<').next())
+            .collect();
+        let source = include_str!("lib.rs");
+        let list_start = source.find("@tests $integration;").expect("the list");
+        let list = &source[list_start..];
+        let list = &list[..list.find(");").expect("the list's end")];
+        let listed: Vec<&str> = list
+            .lines()
+            .skip(1)
+            .map(|line| line.trim().trim_end_matches(','))
+            .filter(|name| !name.is_empty())
+            .collect();
+        assert!(checks.len() >= 13, "found the checks: {checks:?}");
+        let mut missing: Vec<&str> = checks
+            .iter()
+            .filter(|c| !listed.contains(c))
+            .copied()
+            .collect();
+        missing.extend(listed.iter().filter(|l| !checks.contains(l)));
+        assert!(
+            missing.is_empty(),
+            "in checks.rs or the list but not both: {missing:?}"
+        );
+    }
 }

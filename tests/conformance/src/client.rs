@@ -189,3 +189,49 @@ impl EventReader {
         self.decoder.last_event_id()
     }
 }
+
+/// What came back on a raw connection: the status, if a response head arrived, and
+/// everything read as text.
+#[derive(Debug)]
+pub struct RawAnswer {
+    /// The status of the response, or `None` if the server closed without answering.
+    pub status: Option<u16>,
+    /// Every byte read, lossily as text.
+    pub text: String,
+}
+
+/// Writes `bytes` as they are on a fresh connection (a request a well-behaved client would
+/// never send), then, with `half_close`, shuts the write side, and reads until the server
+/// closes or [`PATIENCE`] runs out.
+pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8], half_close: bool) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    if half_close {
+        stream.shutdown().await.expect("half-close");
+    }
+    let mut read = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    read.extend_from_slice(&buf[..n]);
+                    // A complete small answer: the head, and a body that ends with `}`.
+                    if read.windows(4).any(|w| w == b"\r\n\r\n") && read.ends_with(b"}") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&read).into_owned();
+    let status = text
+        .strip_prefix("HTTP/1.1 ")
+        .or_else(|| text.strip_prefix("HTTP/1.0 "))
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok());
+    RawAnswer { status, text }
+}

@@ -1,6 +1,11 @@
 //! The demo on actix-web. `cargo run -p sse-examples --bin demo-actix`, then open
 //! <http://127.0.0.1:3001>.
 
+/// jemalloc keeps the untouched part of each connection's buffers out of the resident set
+/// (BENCHMARKS.md, "Idle memory"); it is the binary's choice, not the library's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};

@@ -1,0 +1,219 @@
+//! How an error becomes an HTTP response: a status code and a small JSON body.
+//!
+//! Every error a client or publisher can cause implements [`HttpError`], so each framework
+//! adapter maps all of them the same way, through [`ErrorResponse`], and answers the same
+//! status and body:
+//!
+//! ```json
+//! {"error":"invalid_topic","message":"invalid topic \"a b\": ..."}
+//! ```
+//!
+//! | error | status | code |
+//! |---|---|---|
+//! | [`EventError`] (a field that cannot be sent) | 400 | `invalid_data`, `invalid_event`, `invalid_id`, ... |
+//! | [`LastEventIdError`] | 400 | `invalid_last_event_id` |
+//! | [`HubError`]: bad topic, no topic, too many topics in one subscription | 400 | `invalid_topic`, `no_topics`, `too_many_topics_in_subscription` |
+//! | [`HubError`]: event over the size limit | 413 | `event_too_large` |
+//! | [`HubError`]: hub full or shut down | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed` |
+//! | [`HubError`]: no tokio runtime (a server bug) | 500 | `no_runtime` |
+
+use std::borrow::Cow;
+use std::fmt::{self, Write};
+
+use crate::{EventError, Field, HubError, LastEventIdError};
+
+/// An error with an HTTP status and a stable, machine-readable code.
+pub trait HttpError: fmt::Display {
+    /// The HTTP status code to answer with.
+    fn status(&self) -> u16;
+
+    /// A stable code for clients to match on, such as `"invalid_topic"`.
+    fn code(&self) -> &str;
+
+    /// The JSON body: `{"error": code, "message": Display text}`.
+    fn json_body(&self) -> String {
+        json_error(self.code(), &self.to_string())
+    }
+}
+
+/// An error response: a status, a code and a message, answered as
+/// `{"error": code, "message": message}`. Every adapter's `Error` is a newtype over it, and
+/// any [`HttpError`] converts into it with [`from_error`](Self::from_error).
+///
+/// ```
+/// use sse_core::HubError;
+/// use sse_core::http::{ErrorResponse, HttpError};
+///
+/// let response = ErrorResponse::from_error(&HubError::NoTopics);
+/// assert_eq!(response.status(), 400);
+/// assert_eq!(response.code(), "no_topics");
+/// assert_eq!(response.json_body(), r#"{"error":"no_topics","message":"a subscription needs at least one topic"}"#);
+///
+/// let custom = ErrorResponse::new(409, "taken", "that name is taken");
+/// assert_eq!(custom.to_string(), "that name is taken");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    status: u16,
+    code: Cow<'static, str>,
+    message: String,
+}
+
+impl ErrorResponse {
+    /// An error with this status, code and message.
+    pub fn new(
+        status: u16,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        ErrorResponse {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The response for any [`HttpError`].
+    pub fn from_error<E: HttpError + ?Sized>(error: &E) -> Self {
+        ErrorResponse::new(error.status(), error.code().to_owned(), error.to_string())
+    }
+
+    /// What went wrong, for a person.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ErrorResponse {}
+
+impl HttpError for ErrorResponse {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn json_body(&self) -> String {
+        json_error(&self.code, &self.message)
+    }
+}
+
+/// `{"error": code, "message": message}`, with both escaped as JSON strings.
+pub fn json_error(code: &str, message: &str) -> String {
+    let mut body = String::with_capacity(32 + code.len() + message.len());
+    body.push_str("{\"error\":");
+    push_json_string(&mut body, code);
+    body.push_str(",\"message\":");
+    push_json_string(&mut body, message);
+    body.push('}');
+    body
+}
+
+/// Appends `text` as a quoted JSON string.
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ch if u32::from(ch) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(ch));
+            }
+            ch => out.push(ch),
+        }
+    }
+    out.push('"');
+}
+
+impl HttpError for EventError {
+    fn status(&self) -> u16 {
+        400
+    }
+
+    fn code(&self) -> &str {
+        match self.field() {
+            Field::Data => "invalid_data",
+            Field::Event => "invalid_event",
+            Field::Id => "invalid_id",
+            Field::Retry => "invalid_retry",
+            Field::Comment => "invalid_comment",
+        }
+    }
+}
+
+impl HttpError for LastEventIdError {
+    fn status(&self) -> u16 {
+        400
+    }
+
+    fn code(&self) -> &str {
+        "invalid_last_event_id"
+    }
+}
+
+/// 400 for bad input, 413 for an oversize event, 503 for a full hub or one that has shut
+/// down, 500 for a missing runtime (a server bug).
+impl HttpError for HubError {
+    fn status(&self) -> u16 {
+        match self {
+            HubError::InvalidTopic { .. }
+            | HubError::NoTopics
+            | HubError::TooManyTopicsInSubscription { .. } => 400,
+            HubError::EventTooLarge { .. } => 413,
+            HubError::TooManyTopics { .. }
+            | HubError::TooManySubscribers { .. }
+            | HubError::TopicFull { .. }
+            | HubError::Closed => 503,
+            HubError::NoRuntime => 500,
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            HubError::InvalidTopic { .. } => "invalid_topic",
+            HubError::NoTopics => "no_topics",
+            HubError::TooManyTopicsInSubscription { .. } => "too_many_topics_in_subscription",
+            HubError::TooManyTopics { .. } => "too_many_topics",
+            HubError::TooManySubscribers { .. } => "too_many_subscribers",
+            HubError::TopicFull { .. } => "topic_full",
+            HubError::EventTooLarge { .. } => "event_too_large",
+            HubError::Closed => "hub_closed",
+            HubError::NoRuntime => "no_runtime",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_body_escapes() {
+        assert_eq!(
+            json_error("x", "a \"b\"\n\\ \u{1}"),
+            r#"{"error":"x","message":"a \"b\"\n\\ \u0001"}"#
+        );
+    }
+
+    #[test]
+    fn every_hub_error_has_a_status_and_code() {
+        let error = HubError::TooManySubscribers { max: 1 };
+        let response = ErrorResponse::from_error(&error);
+        assert_eq!(
+            (response.status(), response.code()),
+            (503, "too_many_subscribers")
+        );
+        assert_eq!(response.json_body(), error.json_body());
+    }
+}

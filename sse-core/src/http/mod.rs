@@ -1,0 +1,17 @@
+//! What the HTTP side of every adapter shares: errors as statuses with JSON bodies, and the
+//! ready-made hub endpoints.
+//!
+//! - [`error`]: [`HttpError`] (a status and a stable code for every error a client or a
+//!   publisher can cause) and [`ErrorResponse`], the one error response every adapter's
+//!   `Error` wraps;
+//! - `endpoints` (feature `endpoints`): what `GET` subscribe and `POST` publish do, without a
+//!   framework; each adapter mounts them in its own idiom.
+//!
+//! The contract an adapter meets, and the conformance checks that prove it, are written
+//! down in `tests/conformance/README.md`.
+
+#[cfg(feature = "endpoints")]
+pub mod endpoints;
+pub mod error;
+
+pub use error::{ErrorResponse, HttpError};

@@ -1,0 +1,140 @@
+//! [`HubBuilder`]: a hub's limits, history and delivery settings, and [`LagPolicy`].
+
+use std::time::Duration;
+
+use super::Hub;
+
+/// What happens to a subscriber whose next event has already left the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LagPolicy {
+    /// End its stream. The client reconnects with `Last-Event-ID` and is told, with a
+    /// `missed` event, what it lost. The default.
+    #[default]
+    Close,
+    /// Send it a `missed` event (reason `lagged`) and go on from the oldest event kept.
+    Skip,
+}
+
+/// Limits and history settings; see [`Hub::builder`].
+#[derive(Debug, Clone)]
+pub(crate) struct HubConfig {
+    pub(crate) history: usize,
+    pub(crate) history_bytes: usize,
+    pub(crate) max_event_size: usize,
+    pub(crate) max_topics: usize,
+    pub(crate) max_subscribers: usize,
+    pub(crate) max_subscribers_per_topic: usize,
+    pub(crate) max_topics_per_subscription: usize,
+    pub(crate) lag_policy: LagPolicy,
+    pub(crate) coalesce: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            history: 1024,
+            history_bytes: 1 << 20,
+            max_event_size: 64 << 10,
+            max_topics: 10_000,
+            max_subscribers: 100_000,
+            max_subscribers_per_topic: 100_000,
+            max_topics_per_subscription: 16,
+            lag_policy: LagPolicy::Close,
+            coalesce: Duration::ZERO,
+        }
+    }
+}
+
+/// Configures a [`Hub`]. Values of zero are raised to one.
+///
+/// ```
+/// use sse_core::{Hub, LagPolicy};
+/// let hub = Hub::builder()
+///     .history(256)
+///     .max_subscribers(10_000)
+///     .lag_policy(LagPolicy::Skip)
+///     .build();
+/// # drop(hub);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct HubBuilder {
+    config: HubConfig,
+}
+
+impl HubBuilder {
+    /// Events kept per topic for replay (default 1024).
+    pub fn history(mut self, events: usize) -> Self {
+        self.config.history = events.max(1);
+        self
+    }
+
+    /// Bytes kept per topic for replay (default 1 MiB); the newest event is always kept.
+    pub fn history_bytes(mut self, bytes: usize) -> Self {
+        self.config.history_bytes = bytes.max(1);
+        self
+    }
+
+    /// The largest encoded event accepted (default 64 KiB).
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.config.max_event_size = bytes.max(1);
+        self
+    }
+
+    /// The most topics the hub holds (default 10,000). Topics are never removed, so the
+    /// hub's memory for histories is at most this many times
+    /// [`history_bytes`](Self::history_bytes).
+    pub fn max_topics(mut self, topics: usize) -> Self {
+        self.config.max_topics = topics.max(1);
+        self
+    }
+
+    /// The most live subscriptions (default 100,000).
+    pub fn max_subscribers(mut self, subscribers: usize) -> Self {
+        self.config.max_subscribers = subscribers.max(1);
+        self
+    }
+
+    /// The most live subscriptions to any one topic (default 100,000).
+    pub fn max_subscribers_per_topic(mut self, subscribers: usize) -> Self {
+        self.config.max_subscribers_per_topic = subscribers.max(1);
+        self
+    }
+
+    /// The most topics one subscription may name (default 16).
+    pub fn max_topics_per_subscription(mut self, topics: usize) -> Self {
+        self.config.max_topics_per_subscription = topics.max(1);
+        self
+    }
+
+    /// Wakes a topic's subscribers at most once per `window` (default: zero, a wake per
+    /// publish).
+    ///
+    /// The first event after a quiet `window` still wakes subscribers at once; events that
+    /// follow it more closely wait for the window to end, and then travel together, in one
+    /// write per subscriber. Under a high publish rate this trades at most `window` of
+    /// latency for fewer system calls and a lower tail (BENCHMARKS.md has the figures).
+    /// Outside a tokio runtime, or with a zero window, every publish wakes subscribers at
+    /// once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let hub = sse_core::Hub::builder().coalesce(Duration::from_millis(10)).build();
+    /// ```
+    pub fn coalesce(mut self, window: Duration) -> Self {
+        self.config.coalesce = window;
+        self
+    }
+
+    /// What to do with a subscriber that falls behind the history (default
+    /// [`LagPolicy::Close`]).
+    pub fn lag_policy(mut self, policy: LagPolicy) -> Self {
+        self.config.lag_policy = policy;
+        self
+    }
+
+    /// Builds the hub, with a fresh epoch.
+    pub fn build(self) -> Hub {
+        Hub::with_config(self.config)
+    }
+}

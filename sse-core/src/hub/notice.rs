@@ -1,0 +1,76 @@
+//! The `missed` notice: what a subscriber is told when events could not be delivered.
+//!
+//! It has no id (so the client keeps its `Last-Event-ID`), the event name
+//! [`MISSED_EVENT`], and JSON data naming why and which topics:
+//!
+//! ```text
+//! event: missed
+//! data: {"reason":"expired","topics":["chat"]}
+//! ```
+//!
+//! `reason` is `expired` (the id is older than the history), `unknown` (not an id of this
+//! hub run), or `lagged` (the subscriber fell behind, under
+//! [`LagPolicy::Skip`](super::LagPolicy::Skip)).
+
+use crate::http::error::push_json_string;
+use crate::{Event, Frame, Text};
+
+/// The event name of the notice sent when events could not be replayed.
+pub const MISSED_EVENT: &str = "missed";
+
+/// Why a subscriber missed events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MissedReason {
+    /// The resume id is older than the history.
+    Expired,
+    /// The resume id is not one of this hub run's.
+    Unknown,
+    /// The subscriber fell behind the history.
+    Lagged,
+}
+
+impl MissedReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            MissedReason::Expired => "expired",
+            MissedReason::Unknown => "unknown",
+            MissedReason::Lagged => "lagged",
+        }
+    }
+}
+
+/// The encoded notice for `topics`.
+pub(crate) fn missed_frame<'a>(
+    reason: MissedReason,
+    topics: impl IntoIterator<Item = &'a str>,
+) -> Frame {
+    let mut data = String::from("{\"reason\":");
+    push_json_string(&mut data, reason.as_str());
+    data.push_str(",\"topics\":[");
+    for (index, topic) in topics.into_iter().enumerate() {
+        if index > 0 {
+            data.push(',');
+        }
+        push_json_string(&mut data, topic);
+    }
+    data.push_str("]}");
+    let event = Event {
+        event: Some(Text::from_static(MISSED_EVENT)),
+        ..Event::new(data)
+    };
+    event.encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notice_bytes() {
+        let frame = missed_frame(MissedReason::Expired, ["a", "b/c"]);
+        assert_eq!(
+            frame.as_bytes(),
+            b"event: missed\ndata: {\"reason\":\"expired\",\"topics\":[\"a\",\"b/c\"]}\n\n"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! [`TopicName`]: a topic name that is valid by construction.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::HubError;
+
+/// A topic name: 1 to 128 bytes of ASCII letters, digits and `_ - . : / @`.
+///
+/// The set is small on purpose: a topic name travels in query strings, JSON and Redis keys
+/// without escaping. A `TopicName` is checked when it is made, so holding one means it is
+/// valid; it is cheap to clone.
+///
+/// ```
+/// use sse_core::hub::TopicName;
+/// let topic = TopicName::new("user:42/inbox")?;
+/// assert_eq!(topic.as_str(), "user:42/inbox");
+/// assert!(TopicName::new("a b").is_err());
+/// # Ok::<(), sse_core::HubError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicName(Arc<str>);
+
+impl TopicName {
+    /// The longest topic name, in bytes.
+    pub const MAX_LEN: usize = 128;
+
+    /// Checks `name`; [`HubError::InvalidTopic`] says what is wrong with it.
+    pub fn new(name: &str) -> Result<TopicName, HubError> {
+        let reason = if name.is_empty() {
+            "a topic name cannot be empty"
+        } else if name.len() > Self::MAX_LEN {
+            "a topic name is at most 128 bytes"
+        } else if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:/@".contains(&b))
+        {
+            "a topic name may contain only ASCII letters, digits and _ - . : / @"
+        } else {
+            return Ok(TopicName(name.into()));
+        };
+        Err(HubError::InvalidTopic {
+            topic: name.chars().take(200).collect(),
+            reason,
+        })
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Checks a subscription's topics: each valid, duplicates dropped, at least one and at
+    /// most `max`.
+    pub(crate) fn list<I>(topics: I, max: usize) -> Result<Vec<TopicName>, HubError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut names: Vec<TopicName> = Vec::new();
+        for name in topics {
+            let name = name.as_ref();
+            if names.iter().any(|known| known.as_str() == name) {
+                continue;
+            }
+            let name = TopicName::new(name)?;
+            if names.len() == max {
+                return Err(HubError::TooManyTopicsInSubscription {
+                    count: names.len() + 1,
+                    max,
+                });
+            }
+            names.push(name);
+        }
+        if names.is_empty() {
+            return Err(HubError::NoTopics);
+        }
+        Ok(names)
+    }
+}
+
+impl std::ops::Deref for TopicName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for TopicName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for TopicName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TopicName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for TopicName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names() {
+        for good in ["a", "chat", "user:42/inbox", "a.b-c_d@e", &"x".repeat(128)] {
+            assert!(TopicName::new(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "é",
+            "a\n",
+            "a?b",
+            "a&b",
+            "a\"b",
+            &"x".repeat(129),
+        ] {
+            assert!(
+                matches!(TopicName::new(bad), Err(HubError::InvalidTopic { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lists_drop_duplicates_and_respect_the_limit() {
+        let names = TopicName::list(["a", "b", "a"], 2).unwrap();
+        assert_eq!(
+            names.iter().map(TopicName::as_str).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(matches!(
+            TopicName::list(["a", "b", "c"], 2),
+            Err(HubError::TooManyTopicsInSubscription { count: 3, max: 2 })
+        ));
+        assert_eq!(TopicName::list::<[&str; 0]>([], 2), Err(HubError::NoTopics));
+    }
+}
