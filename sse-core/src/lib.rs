@@ -31,6 +31,8 @@
 //! - [`encode`]: the wire format and the [`Frame`] (encoded once, shared by reference count);
 //! - [`decode`]: a streaming, WHATWG-exact parser;
 //! - [`stream`]: [`SseStream`], the response body (keep-alive, retry, shutdown);
+//! - [`emitter`]: an [`Emitter`] other code sends events through, and the stream half to
+//!   respond with (bounded buffer, completion, close reasons);
 //! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
 //! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
 //! - [`http_error`]: the status code and JSON body for every error a client can cause;
@@ -47,6 +49,7 @@
 
 pub mod adapter;
 pub mod decode;
+pub mod emitter;
 pub mod encode;
 #[cfg(feature = "json")]
 pub mod endpoints;
@@ -57,6 +60,7 @@ pub mod last_event_id;
 pub mod stream;
 
 pub use decode::{Decoded, Decoder, MessageEvent};
+pub use emitter::{CloseReason, Emitter, EmitterBuilder, EmitterStream, SendError, TrySendError};
 pub use encode::Frame;
 pub use event::{Event, EventError, Field, Text};
 pub use http_error::HttpError;
