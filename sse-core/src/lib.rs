@@ -34,6 +34,8 @@
 //! - [`emitter`]: an [`Emitter`] other code sends events through, and the stream half to
 //!   respond with (bounded buffer, completion, close reasons);
 //! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
+//! - [`finite`]: [`Finite`] streams numbered `1..=N` that resume after `Last-Event-ID` and
+//!   say when to answer `204 No Content`, so a browser does not replay them forever;
 //! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
 //! - [`http_error`]: the status code and JSON body for every error a client can cause;
 //! - [`adapter`]: the types every framework adapter defines the same way ([`adapter_types!`]);
@@ -54,6 +56,7 @@ pub mod encode;
 #[cfg(feature = "json")]
 pub mod endpoints;
 pub mod event;
+pub mod finite;
 pub mod http_error;
 pub mod hub;
 pub mod last_event_id;
@@ -63,6 +66,7 @@ pub use decode::{Decoded, Decoder, MessageEvent};
 pub use emitter::{CloseReason, Emitter, EmitterBuilder, EmitterStream, SendError, TrySendError};
 pub use encode::Frame;
 pub use event::{Event, EventError, Field, Text};
+pub use finite::{Finite, Resume};
 pub use http_error::HttpError;
 pub use hub::{EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription};
 pub use last_event_id::{LastEventId, LastEventIdError};
