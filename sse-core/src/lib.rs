@@ -31,7 +31,11 @@
 //! - [`encode`]: the wire format and the [`Frame`] (encoded once, shared by reference count);
 //! - [`decode`]: a streaming, WHATWG-exact parser;
 //! - [`stream`]: [`SseStream`], the response body (keep-alive, retry, shutdown);
+//! - [`emitter`]: an [`Emitter`] other code sends events through, and the stream half to
+//!   respond with (bounded buffer, completion, close reasons);
 //! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
+//! - [`finite`]: [`Finite`] streams numbered `1..=N` that resume after `Last-Event-ID` and
+//!   say when to answer `204 No Content`, so a browser does not replay them forever;
 //! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
 //! - [`http`]: what every adapter's HTTP side shares: [`HttpError`] and [`ErrorResponse`]
 //!   (the status code and JSON body for every error a client can cause), and `endpoints`
@@ -46,16 +50,20 @@
 #![warn(missing_docs)]
 
 pub mod decode;
+pub mod emitter;
 pub mod encode;
 pub mod event;
+pub mod finite;
 pub mod http;
 pub mod hub;
 pub mod last_event_id;
 pub mod stream;
 
 pub use decode::{Decoded, Decoder, MessageEvent};
+pub use emitter::{CloseReason, Emitter, EmitterBuilder, EmitterStream, SendError, TrySendError};
 pub use encode::Frame;
 pub use event::{Event, EventError, Field, Text};
+pub use finite::{Finite, Resume};
 pub use http::{ErrorResponse, HttpError};
 pub use hub::{EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription};
 pub use last_event_id::{LastEventId, LastEventIdError};
