@@ -6,13 +6,15 @@ use std::future::Future;
 use std::time::Duration;
 
 use actix_web::body::BoxBody;
-use actix_web::{HttpRequest, HttpResponse, Responder};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use futures_util::{Stream, StreamExt};
-use sse_core::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};
+use sse_core::{Hub, IntoFrame, KeepAlive, RESPONSE_HEADERS, ShutdownSignal, SseStream};
 
 /// An event-stream response: the headers of [`RESPONSE_HEADERS`], keep-alive comments after
-/// 15 s of idleness by default, and an optional retry prelude. A newtype over
-/// [`SseStream`], whose docs say what each setting does.
+/// 15 s of idleness by default, and an optional retry prelude. It ends at the app's
+/// shutdown signal: a [`ShutdownSignal`] in the app data, or else the shutdown of the
+/// `web::Data<Hub>` registered there. A newtype over [`SseStream`], whose docs say what each
+/// setting does.
 #[must_use]
 pub struct Sse<S>(SseStream<S>);
 
@@ -63,11 +65,20 @@ where
 {
     type Body = BoxBody;
 
-    fn respond_to(self, _request: &HttpRequest) -> HttpResponse {
+    /// Ends the stream at the app's [`ShutdownSignal`] (from `App::app_data`), or else at
+    /// the shutdown of a hub registered as `web::Data<Hub>`.
+    fn respond_to(self, request: &HttpRequest) -> HttpResponse {
+        let stream = if let Some(signal) = request.app_data::<ShutdownSignal>() {
+            self.0.until(signal.triggered())
+        } else if let Some(hub) = request.app_data::<web::Data<Hub>>() {
+            self.0.until(hub.closed())
+        } else {
+            self.0
+        };
         let mut response = HttpResponse::Ok();
         for header in RESPONSE_HEADERS {
             response.insert_header(header);
         }
-        response.streaming(self.0.map(Ok::<_, Infallible>))
+        response.streaming(stream.map(Ok::<_, Infallible>))
     }
 }

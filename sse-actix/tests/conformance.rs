@@ -8,7 +8,8 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{LastEventId, Sse};
 use sse_conformance::{
-    AppConfig, Integration, RunningApp, ServerThread, clock, fixed_events, test_authorize,
+    AppConfig, Integration, RunningApp, ServerThread, clock, final_event, fixed_events,
+    slow_events, test_authorize,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -29,7 +30,7 @@ impl RunningApp for Running {
 
     fn shutdown(self: Box<Self>) {
         // As the crate docs say: end the streams, then stop gracefully.
-        self.hub.shutdown(None);
+        self.hub.shutdown(Some(final_event()));
         drop(self.handle.stop(true));
         self.thread.join();
     }
@@ -49,13 +50,11 @@ fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig)
     if let Some(retry) = app_config.retry {
         endpoints = endpoints.retry(retry);
     }
-    let (retry, fixed_keep_alive, clock_keep_alive, clock_hub) = (
-        app_config.retry,
-        keep_alive.clone(),
-        keep_alive,
-        hub.clone(),
-    );
+    let (retry, fixed_keep_alive, clock_keep_alive) =
+        (app_config.retry, keep_alive.clone(), keep_alive);
     config
+        // The app's shutdown signal: every `Sse` ends when this hub shuts down.
+        .app_data(web::Data::new(hub.clone()))
         .route(
             "/fixed",
             web::get().to(move || {
@@ -89,11 +88,13 @@ fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig)
         .route(
             "/clock",
             web::get().to(move || {
-                let sse = Sse::new(clock())
-                    .keep_alive(clock_keep_alive.clone())
-                    .until(clock_hub.closed());
+                let sse = Sse::new(clock()).keep_alive(clock_keep_alive.clone());
                 async move { sse }
             }),
+        )
+        .route(
+            "/until-ready",
+            web::get().to(|| async { Sse::new(slow_events()).until(std::future::ready(())) }),
         )
         .service(sse_actix::routes(endpoints));
 }

@@ -63,10 +63,12 @@ mod error;
 mod extract;
 mod response;
 mod routes;
+mod shutdown;
 
 pub use error::Error;
 pub use extract::LastEventId;
 pub use response::Sse;
 pub use routes::routes;
+pub use shutdown::{Shutdown, ShutdownLayer};
 pub use sse_core;
 pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};

@@ -6,10 +6,10 @@ use axum::Router;
 use axum::http::request::Parts;
 use axum::routing::get;
 use futures_util::stream;
-use sse_axum::{LastEventId, Sse};
+use sse_axum::{LastEventId, ShutdownLayer, Sse};
 use sse_conformance::{
-    AppConfig, Integration, RunningApp, ServerThread, clock, fixed_events, test_authorize,
-    test_runtime,
+    AppConfig, Integration, RunningApp, ServerThread, clock, final_event, fixed_events,
+    slow_events, test_authorize, test_runtime,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -47,7 +47,7 @@ fn app(hub: Hub, config: &AppConfig) -> Router {
     }
     let retry = config.retry;
     let fixed_keep_alive = keep_alive.clone();
-    let clock_hub = hub.clone();
+    let signal = hub.shutdown_signal();
     Router::new()
         .route(
             "/fixed",
@@ -78,13 +78,14 @@ fn app(hub: Hub, config: &AppConfig) -> Router {
         )
         .route(
             "/clock",
-            get(move || async move {
-                Sse::new(clock())
-                    .keep_alive(keep_alive)
-                    .until(clock_hub.closed())
-            }),
+            get(move || async move { Sse::new(clock()).keep_alive(keep_alive) }),
+        )
+        .route(
+            "/until-ready",
+            get(|| async { Sse::new(slow_events()).until(std::future::ready(())) }),
         )
         .merge(sse_axum::routes(endpoints))
+        .layer(ShutdownLayer::new(signal))
         .layer(CompressionLayer::new())
 }
 
@@ -105,7 +106,7 @@ impl Integration for Axum {
                 axum::serve(listener, app(hub, &config))
                     .with_graceful_shutdown(async move {
                         let _ = stopped.await;
-                        shutdown_hub.shutdown(None);
+                        shutdown_hub.shutdown(Some(final_event()));
                     })
                     .await
                     .expect("serve");

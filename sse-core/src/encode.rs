@@ -300,7 +300,9 @@ impl<'a> Iterator for Lines<'a> {
 
 #[cfg(test)]
 mod tests {
-    //! One test per rule 7-17 of `SSE_RULES.md`, comparing exact bytes.
+    //! One test per wire-format rule (UTF-8 without BOM, `\n` line ends, data split on every
+    //! line break, one space after the colon, field validation, comments), comparing exact
+    //! bytes.
     use std::time::Duration;
 
     use super::*;

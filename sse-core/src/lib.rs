@@ -31,6 +31,8 @@
 //! - [`encode`]: the wire format and the [`Frame`] (encoded once, shared by reference count);
 //! - [`decode`]: a streaming, WHATWG-exact parser;
 //! - [`stream`]: [`SseStream`], the response body (keep-alive, retry, shutdown);
+//! - [`shutdown`]: the [`ShutdownSignal`] an app registers once with its adapter, so every
+//!   stream ends when the app shuts down;
 //! - [`emitter`]: an [`Emitter`] other code sends events through, and the stream half to
 //!   respond with (bounded buffer, completion, close reasons);
 //! - [`last_event_id`]: the [`LastEventId`] header, read from raw bytes;
@@ -57,6 +59,7 @@ pub mod finite;
 pub mod http;
 pub mod hub;
 pub mod last_event_id;
+pub mod shutdown;
 pub mod stream;
 
 pub use decode::{Decoded, Decoder, MessageEvent};
@@ -67,4 +70,5 @@ pub use finite::{Finite, Resume};
 pub use http::{ErrorResponse, HttpError};
 pub use hub::{EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription};
 pub use last_event_id::{LastEventId, LastEventIdError};
+pub use shutdown::{ShutdownSignal, ShutdownTrigger};
 pub use stream::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};

@@ -7,8 +7,8 @@
 //!   timer restarts after every event, so a busy stream sends none;
 //! - an optional **retry prelude**: `retry: <ms>` sent in the same block as the first event
 //!   (a block holding only `retry` shows up as an empty message in some clients);
-//! - a **shutdown** future: when it completes the stream ends. Items are whole events, so
-//!   the stream always ends at an event boundary;
+//! - **shutdown** futures ([`SseStream::until`], [`Until`]): when one completes the stream
+//!   ends. Items are whole events, so the stream always ends at an event boundary;
 //! - **batching**: events that are ready together (a subscriber that fell behind, a finite
 //!   stream) leave as one item of up to [`BATCH_BYTES`], so the server writes them in one
 //!   call.
@@ -40,7 +40,8 @@ use tokio::time::{Instant, Sleep};
 
 use crate::{Event, Frame, Text};
 
-/// The headers every event-stream response carries (rules 2-4 of `SSE_RULES.md`):
+/// The headers every event-stream response carries, as the HTML standard and real clients
+/// (browsers, the npm `eventsource` family, proxies) need them:
 ///
 /// - `content-type: text/event-stream`, exactly;
 /// - `cache-control: no-cache`;
@@ -202,16 +203,137 @@ fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
+/// A future the stream ends at, boxed so that signals of any type combine.
+type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// Any stream, ended at a shutdown signal between two items. [`SseStream::until`] uses
+    /// it for events, and adapters for whole response bodies.
+    ///
+    /// **When it ends.** When the stream has nothing ready, it ends as soon as a signal has
+    /// fired. When the stream is busy (its last poll gave an item), it ends at the next
+    /// poll after a signal fired. So what a stream has ready when it is woken by the
+    /// signal still goes out: a hub subscription's final event, after
+    /// [`Hub::shutdown`](crate::Hub::shutdown). Several signals combine: the first to fire
+    /// ends the stream.
+    ///
+    /// ```
+    /// use futures_util::{StreamExt, stream};
+    /// use sse_core::stream::Until;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let never = stream::pending::<u32>();
+    /// let ended = Until::new(never).until(std::future::ready(()));
+    /// assert_eq!(ended.collect::<Vec<_>>().await, []);
+    /// # }
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub struct Until<S> {
+        #[pin]
+        inner: S,
+        signal: Option<Signal>,
+        busy: bool,
+        done: bool,
+    }
+}
+
+impl<S> Until<S> {
+    /// `inner`, with no signal yet.
+    pub fn new(inner: S) -> Self {
+        Until {
+            inner,
+            signal: None,
+            busy: false,
+            done: false,
+        }
+    }
+
+    /// Also ends at `signal`; earlier signals still count.
+    pub fn until(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        let signal: Signal = Box::pin(signal);
+        self.signal = Some(match self.signal.take() {
+            None => signal,
+            Some(earlier) => Box::pin(either(earlier, signal)),
+        });
+        self
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+/// Completes when either future does.
+async fn either(mut a: Signal, mut b: Signal) {
+    std::future::poll_fn(|cx| {
+        if a.as_mut().poll(cx).is_ready() || b.as_mut().poll(cx).is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+fn fired(signal: &mut Option<Signal>, cx: &mut Context<'_>) -> bool {
+    signal
+        .as_mut()
+        .is_some_and(|signal| signal.as_mut().poll(cx).is_ready())
+}
+
+impl<S: Stream> Stream for Until<S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        if *this.busy && fired(this.signal, cx) {
+            *this.done = true;
+            return Poll::Ready(None);
+        }
+        match this.inner.poll_next(cx) {
+            Poll::Ready(Some(item)) => {
+                *this.busy = true;
+                Poll::Ready(Some(item))
+            }
+            Poll::Ready(None) => {
+                *this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                *this.busy = false;
+                if fired(this.signal, cx) {
+                    *this.done = true;
+                    return Poll::Ready(None);
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for Until<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Until")
+            .field("has_signal", &self.signal.is_some())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
 pin_project_lite::pin_project! {
     /// A body stream of whole events with keep-alive, retry prelude and shutdown.
     /// See the [module docs](self).
     #[must_use = "streams do nothing unless polled"]
     pub struct SseStream<S> {
         #[pin]
-        events: S,
+        events: Until<S>,
         keep_alive: Option<KeepAliveTimer>,
         retry: Option<u64>,
-        until: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
         done: bool,
     }
 }
@@ -224,14 +346,13 @@ where
     /// Wraps a stream of events, with the default [`KeepAlive`].
     pub fn new(events: S) -> Self {
         SseStream {
-            events,
+            events: Until::new(events),
             keep_alive: Some(KeepAliveTimer {
                 config: KeepAlive::new(),
                 last_activity: Instant::now(),
                 sleep: None,
             }),
             retry: None,
-            until: None,
             done: false,
         }
     }
@@ -258,20 +379,20 @@ where
         self
     }
 
-    /// Ends the stream, at an event boundary, when `shutdown` completes.
+    /// Ends the stream, at an event boundary, when `shutdown` completes; earlier signals
+    /// still count (see [`Until`] for exactly when it ends).
     ///
-    /// For streams that do not come from a [`Hub`](crate::Hub), such as a clock: pass
-    /// [`Hub::closed()`](crate::Hub::closed) to end them with the hub. A hub subscription
-    /// needs no `until`: it ends by itself at shutdown, after the final event, which an
-    /// `until(hub.closed())` would cut off.
+    /// Adapters end every response at the app's [`ShutdownSignal`](crate::ShutdownSignal)
+    /// already; use this for other reasons to stop (a user logged out, a job cancelled). A
+    /// hub subscription ended this way still delivers the hub's final event.
     pub fn until(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
-        self.until = Some(Box::pin(shutdown));
+        self.events = self.events.until(shutdown);
         self
     }
 
     /// The wrapped stream.
     pub fn get_ref(&self) -> &S {
-        &self.events
+        self.events.get_ref()
     }
 }
 
@@ -286,12 +407,6 @@ where
         let this = self.project();
         if *this.done {
             return Poll::Ready(None);
-        }
-        if let Some(until) = this.until {
-            if until.as_mut().poll(cx).is_ready() {
-                *this.done = true;
-                return Poll::Ready(None);
-            }
         }
         let mut events = this.events;
         let first = match events

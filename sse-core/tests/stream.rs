@@ -99,10 +99,30 @@ async fn shutdown_ends_the_stream_at_an_event_boundary() {
     }));
     tx.send(Event::new("first")).unwrap();
     assert_eq!(&body.next().await.unwrap()[..], b"data: first\n\n");
-    tx.send(Event::new("queued but never sent")).unwrap();
+    // What is ready when the signal wakes an idle stream goes out (so a hub subscription
+    // still delivers its final event), but only one event: then the stream ends.
+    tx.send(Event::new("ready when woken")).unwrap();
+    tx.send(Event::new("never sent")).unwrap();
     stop.send(()).unwrap();
+    assert_eq!(
+        &body.next().await.unwrap()[..],
+        b"data: ready when woken\n\n"
+    );
     assert_eq!(body.next().await, None);
     assert_eq!(body.next().await, None, "stays ended");
+}
+
+#[tokio::test]
+async fn every_until_counts_and_a_slow_stream_ends_empty() {
+    let slow = stream::iter(1..=5).then(|n| async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Event::new(n.to_string())
+    });
+    let body = SseStream::new(slow)
+        .until(std::future::pending())
+        .until(std::future::ready(()))
+        .until(std::future::pending());
+    assert!(body.collect::<Vec<_>>().await.is_empty());
 }
 
 #[tokio::test]

@@ -48,10 +48,12 @@ mod error;
 mod guard;
 mod response;
 mod routes;
+mod shutdown;
 
 pub use error::Error;
 pub use guard::LastEventId;
 pub use response::Sse;
 pub use routes::routes;
+pub use shutdown::HubShutdown;
 pub use sse_core;
 pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};

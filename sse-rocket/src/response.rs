@@ -10,9 +10,13 @@ use rocket::response::stream::ByteStream;
 use rocket::response::{self, Responder};
 use sse_core::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};
 
+use crate::shutdown::StreamsEnd;
+
 /// An event-stream response: the headers of [`RESPONSE_HEADERS`], keep-alive comments after
-/// 15 s of idleness by default, and an optional retry prelude; it also ends at rocket's
-/// `Shutdown`. A newtype over [`SseStream`], whose docs say what each setting does.
+/// 15 s of idleness by default, and an optional retry prelude. It ends at rocket's
+/// `Shutdown`, or, with the [`HubShutdown`](crate::HubShutdown) fairing attached, when the
+/// hub has shut down after its final event. A newtype over [`SseStream`], whose docs say
+/// what each setting does.
 #[must_use]
 pub struct Sse<S>(SseStream<S>);
 
@@ -62,8 +66,12 @@ where
     S::Item: IntoFrame,
 {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'r> {
-        // Rocket's graceful shutdown waits for open responses: end the stream with it.
-        let stream = self.0.until(request.rocket().shutdown());
+        // Rocket's graceful shutdown waits for open responses: end the stream with it, or,
+        // with the `HubShutdown` fairing, once the hub has shut down (after its final event).
+        let stream = match request.rocket().state::<StreamsEnd>() {
+            Some(StreamsEnd(signal)) => self.0.until(signal.triggered()),
+            None => self.0.until(request.rocket().shutdown()),
+        };
         let mut response = ByteStream(stream).respond_to(request)?;
         for (name, value) in RESPONSE_HEADERS {
             response.set_raw_header(name, value);

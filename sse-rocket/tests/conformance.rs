@@ -6,17 +6,16 @@ use futures_util::{Stream, stream};
 use rocket::fairing::AdHoc;
 use rocket::{Request, State, get, routes};
 use sse_conformance::{
-    AppConfig, Integration, RunningApp, ServerThread, clock, fixed_events, test_authorize,
-    test_runtime,
+    AppConfig, Integration, RunningApp, ServerThread, clock, final_event, fixed_events,
+    slow_events, test_authorize, test_runtime,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
-use sse_rocket::{Error, LastEventId, Sse};
+use sse_rocket::{Error, HubShutdown, LastEventId, Sse};
 
 struct Rocket;
 
 struct AppState {
-    hub: Hub,
     keep_alive: KeepAlive,
     config: AppConfig,
 }
@@ -48,9 +47,12 @@ fn last_event_id(id: Result<LastEventId, Error>) -> Result<Sse<impl Stream<Item 
 
 #[get("/clock")]
 fn ticks(state: &State<AppState>) -> Sse<impl Stream<Item = Event> + use<>> {
-    Sse::new(clock())
-        .keep_alive(state.keep_alive.clone())
-        .until(state.hub.closed())
+    Sse::new(clock()).keep_alive(state.keep_alive.clone())
+}
+
+#[get("/until-ready")]
+fn until_ready() -> Sse<impl Stream<Item = Event>> {
+    Sse::new(slow_events()).until(std::future::ready(()))
 }
 
 struct Running {
@@ -109,12 +111,12 @@ impl Integration for Rocket {
                 ..rocket::Config::debug_default()
             };
             let rocket = rocket::custom(rocket_config)
-                .manage(AppState {
-                    hub,
-                    keep_alive,
-                    config,
-                })
-                .mount("/", routes![fixed, failing, last_event_id, ticks])
+                .attach(HubShutdown::new(hub.clone()).final_event(final_event()))
+                .manage(AppState { keep_alive, config })
+                .mount(
+                    "/",
+                    routes![fixed, failing, last_event_id, ticks, until_ready],
+                )
                 .mount("/", sse_rocket::routes(endpoints))
                 .attach(AdHoc::on_liftoff("report address", move |rocket| {
                     Box::pin(async move {

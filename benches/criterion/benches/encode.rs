@@ -139,10 +139,10 @@ mod rocket_app {
     use rocket::response::stream::{Event, EventStream};
     use rocket::{State, get};
 
-    pub struct Mix(pub Vec<super::Sample>);
+    pub(crate) struct Mix(pub Vec<super::Sample>);
 
     #[get("/mix")]
-    pub fn mix(
+    pub(crate) fn mix(
         samples: &State<Mix>,
     ) -> EventStream<impl rocket::futures::Stream<Item = Event> + '_> {
         let events = samples

@@ -17,7 +17,7 @@ use tokio::sync::{Mutex, watch};
 use crate::{Kind, reader};
 
 /// Counters every subscriber adds to, and the latency histogram (microseconds).
-pub struct Shared {
+pub(crate) struct Shared {
     pub origin: Instant,
     pub histogram: Mutex<hdrhistogram::Histogram<u64>>,
     pub connected: AtomicUsize,
@@ -30,7 +30,7 @@ pub struct Shared {
 
 /// What one subscriber saw, over all its sessions.
 #[derive(Debug, Default, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub received: u64,
     pub gaps: u64,
     pub duplicates: u64,
@@ -57,7 +57,7 @@ fn parse(data: &str) -> Option<(usize, u64, u64)> {
 /// true. A `true` on `reconnect` drops the connection once and resumes with
 /// `Last-Event-ID`. Ends when `stop` turns true.
 #[allow(clippy::too_many_arguments)]
-pub async fn subscriber(
+pub(crate) async fn subscriber(
     shared: Arc<Shared>,
     kind: Kind,
     server: SocketAddr,
@@ -198,7 +198,7 @@ async fn flush(shared: &Shared, latencies: &mut Vec<u64>) {
 /// keep-alive connection, starting after `phase` (publishers are spread over the period, so
 /// that together they publish evenly instead of in bursts). Returns (published, errors).
 #[allow(clippy::too_many_arguments)]
-pub async fn publisher(
+pub(crate) async fn publisher(
     shared: Arc<Shared>,
     id: usize,
     kind: Kind,

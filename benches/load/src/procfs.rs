@@ -2,13 +2,13 @@
 
 /// One reading.
 #[derive(Debug, Clone, Copy)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub cpu_seconds: f64,
     pub rss_kib: u64,
 }
 
 /// Reads `/proc/<pid>/stat` (user + system time) and `/proc/<pid>/status` (`VmRSS`).
-pub fn sample(pid: u32) -> Option<Usage> {
+pub(crate) fn sample(pid: u32) -> Option<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     let rest = &stat[stat.rfind(')')? + 2..];

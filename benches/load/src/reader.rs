@@ -22,7 +22,7 @@ enum Framing {
 }
 
 /// An open event stream.
-pub struct EventReader {
+pub(crate) struct EventReader {
     stream: TcpStream,
     buffer: BytesMut,
     framing: Framing,
@@ -31,7 +31,7 @@ pub struct EventReader {
 
 /// Opens a connection from `source`, sends `GET path` with `headers`, and reads the
 /// response head. Returns the status and, for a 200, the reader.
-pub async fn open(
+pub(crate) async fn open(
     source: IpAddr,
     server: SocketAddr,
     path: &str,
@@ -101,7 +101,7 @@ pub async fn open(
 impl EventReader {
     /// Waits for more of the body and passes every body byte that arrived to `sink`, in
     /// order and possibly in several pieces. `Ok(false)` once the body has ended.
-    pub async fn read(&mut self, mut sink: impl FnMut(&[u8])) -> io::Result<bool> {
+    pub(crate) async fn read(&mut self, mut sink: impl FnMut(&[u8])) -> io::Result<bool> {
         if self.ended {
             return Ok(false);
         }

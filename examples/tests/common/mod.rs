@@ -6,14 +6,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// A demo binary started with `--addr 127.0.0.1:0`, killed on drop.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     /// The address it announced.
     pub addr: std::net::SocketAddr,
 }
 
 impl Server {
-    pub fn start(binary: &str) -> Server {
+    pub(crate) fn start(binary: &str) -> Server {
         let mut child = Command::new(binary)
             .args(["--addr", "127.0.0.1:0"])
             .stdout(Stdio::piped())
@@ -33,7 +33,7 @@ impl Server {
         Server { child, addr }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 }

@@ -340,14 +340,16 @@ impl Hub {
         self.shared.closed.load(Ordering::Acquire)
     }
 
-    /// A future that completes when the hub shuts down: pass it to
-    /// [`SseStream::until`](crate::SseStream::until) so streams that do not come from the hub
-    /// (a clock, say) end with it too.
-    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let mut receiver = self.shared.shutdown.subscribe();
-        async move {
-            let _ = receiver.wait_for(|closed| *closed).await;
-        }
+    /// A future that completes when the hub shuts down, after the final event is in place.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        self.shutdown_signal().triggered()
+    }
+
+    /// The hub's shutdown as a [`ShutdownSignal`](crate::ShutdownSignal): register it once
+    /// with your framework's adapter and every event stream, hub subscription or not, ends
+    /// at an event boundary when the hub shuts down (subscriptions after the final event).
+    pub fn shutdown_signal(&self) -> crate::ShutdownSignal {
+        crate::ShutdownSignal::from_receiver(self.shared.shutdown.subscribe())
     }
 
     /// Counts of topics, subscribers, events and buffered bytes.

@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 use sse_core::{Decoded, Event, Hub, MessageEvent};
 
 use crate::client::{EventReader, PATIENCE, fetch, publish, raw_exchange};
-use crate::{AppConfig, Integration, RunningApp, fixed_events};
+use crate::{AppConfig, Integration, RunningApp, final_event, fixed_events};
 
 struct App {
     addr: SocketAddr,
@@ -404,7 +404,9 @@ pub async fn stalled_client_does_not_slow_others_and_is_closed_without_silent_lo
 }
 
 /// Graceful shutdown with 1,000 open streams (hub subscriptions and a plain stream) ends
-/// every one at an event boundary, and the server stops.
+/// every one at an event boundary, and the server stops. Shutting the app down the framework's way (with the hub's final event, as the adapter's
+/// docs say) delivers the final event to every hub subscriber and ends every stream, hub
+/// subscription or not (`/clock` has no `until` of its own), at an event boundary.
 pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integration>(
     integration: &'static I,
 ) {
@@ -457,9 +459,14 @@ pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integrat
             String::from_utf8_lossy(&raw[raw.len().saturating_sub(40)..])
         );
         if index < HUB_STREAMS {
-            assert!(
-                events.is_empty(),
-                "nothing was published after the first event"
+            let expected = final_event();
+            assert_eq!(
+                events
+                    .iter()
+                    .map(|e| (e.event_type.as_str(), e.data.as_str()))
+                    .collect::<Vec<_>>(),
+                [(expected.event_name().unwrap_or("message"), expected.data())],
+                "hub stream {index} gets the hub's final event, then its end"
             );
         }
     }
@@ -692,5 +699,26 @@ pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I
     let answer = fetch(app.addr, "GET", "/failing", &[], None).await;
     assert_eq!(answer.status, 200);
     assert_eq!(&answer.body[..], b"data: ok\n\n");
+    app.stop().await;
+}
+
+/// A handler's own `until` ends its stream even though the adapter also applies the app's
+/// shutdown signal: every signal counts.
+pub async fn a_handlers_own_until_counts_beside_the_apps_signal<I: Integration>(
+    integration: &'static I,
+) {
+    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let mut reader = EventReader::open(app.addr, "/until-ready", &[]).await;
+    assert_event_stream_headers(reader.status, &reader.headers);
+    assert_eq!(
+        reader.next_event().await,
+        None,
+        "the stream ends with no event"
+    );
+    assert!(
+        reader.raw.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&reader.raw)
+    );
     app.stop().await;
 }

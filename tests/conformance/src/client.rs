@@ -51,6 +51,7 @@ pub async fn request(
 }
 
 /// A whole, finite response.
+#[derive(Debug)]
 pub struct Answer {
     /// The status.
     pub status: StatusCode,
@@ -115,6 +116,7 @@ pub async fn publish(addr: SocketAddr, topic: &str, data: &str) -> String {
 }
 
 /// Reads an event stream as a client would.
+#[derive(Debug)]
 pub struct EventReader {
     /// The response status.
     pub status: StatusCode,

@@ -14,9 +14,13 @@
 //! | `GET /fixed` | [`fixed_events`] through the adapter's responder, then the end (retry prelude from [`AppConfig::retry`]) |
 //! | `GET /failing` | one event `ok`, then an error: the stream must end cleanly |
 //! | `GET /last-event-id` | one event whose data is what the adapter's `Last-Event-ID` extractor produced (`""` for none) |
-//! | `GET /clock` | [`clock`] ended by the hub's shutdown: a stream that is not a hub subscription |
+//! | `GET /clock` | [`clock`], with no `until` of its own: a stream that is not a hub subscription, ended by the app's shutdown signal as the adapter registers it once for the app |
+//! | `GET /until-ready` | [`slow_events`]`.until(std::future::ready(()))`: a signal of the handler's own, which must count beside the app's |
 //!
 //! and, where the framework has one, its usual compression middleware in front of all.
+//!
+//! [`RunningApp::shutdown`] shuts the app down the way the adapter's docs tell users to: the
+//! hub shuts down with [`final_event`], and every open stream ends.
 
 mod checks;
 pub mod client;
@@ -74,7 +78,7 @@ pub trait RunningApp: Send {
     fn addr(&self) -> SocketAddr;
 
     /// Shuts the server down gracefully, wired to the hub as the adapter's docs tell users
-    /// to, and returns when the server has stopped.
+    /// to (the hub shuts down with [`final_event`]), and returns when the server has stopped.
     fn shutdown(self: Box<Self>);
 }
 
@@ -110,6 +114,24 @@ pub fn fixed_events() -> Vec<Event> {
     build().unwrap_or_default()
 }
 
+/// The event every hub subscriber receives when the app shuts down.
+pub fn final_event() -> Event {
+    Event::new("bye")
+        .event("shutdown")
+        .unwrap_or_else(|_| Event::new("bye"))
+}
+
+/// Five events, 200 ms apart: a stream that is never ready at once.
+pub fn slow_events() -> impl Stream<Item = Event> + Send + 'static {
+    futures_util::stream::unfold(0u64, |n| async move {
+        if n == 5 {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Some((Event::new(n.to_string()), n + 1))
+    })
+}
+
 /// An event every 20 ms with the tick count: a stream that is not a hub subscription.
 pub fn clock() -> impl Stream<Item = Event> + Send + 'static {
     futures_util::stream::unfold(0u64, |n| async move {
@@ -137,6 +159,7 @@ macro_rules! conformance_suite {
             publish_and_subscribe_errors_have_documented_statuses,
             unreadable_and_oversize_bodies_have_the_same_status_everywhere,
             failing_stream_ends_cleanly,
+            a_handlers_own_until_counts_beside_the_apps_signal,
         );
     };
     (@tests $integration:expr; $($check:ident),* $(,)?) => {
