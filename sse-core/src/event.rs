@@ -245,6 +245,63 @@ impl std::error::Error for EventError {
     }
 }
 
+/// An event name checked once: at compile time when made with [`from_static`] in a `const`,
+/// so handler code names events without a `Result` to unwrap.
+///
+/// ```
+/// use sse_core::{Event, EventName};
+///
+/// const PROGRESS: EventName = EventName::from_static("progress");
+///
+/// let event = Event::new(r#"{"step":1}"#).named(PROGRESS);
+/// assert_eq!(event.event_name(), Some("progress"));
+/// ```
+///
+/// A name with a line break does not compile in a `const`:
+///
+/// ```compile_fail
+/// const BAD: sse_core::EventName = sse_core::EventName::from_static("a\nb");
+/// ```
+///
+/// [`from_static`]: EventName::from_static
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct EventName(Text);
+
+impl EventName {
+    /// A name known when the program is written. Use it in a `const` so that a name with a
+    /// `\r` or `\n` fails to compile; outside a `const`, such a name panics, like
+    /// `HeaderName::from_static`. For names that come from input, use [`EventName::new`].
+    pub const fn from_static(name: &'static str) -> EventName {
+        let bytes = name.as_bytes();
+        let mut index = 0;
+        while index < bytes.len() {
+            if bytes[index] == b'\r' || bytes[index] == b'\n' {
+                panic!("an event name cannot contain CR or LF"); // invariant: a programmer's constant, checked in const evaluation
+            }
+            index += 1;
+        }
+        EventName(Text::from_static(name))
+    }
+
+    /// Checks a name; fails if it contains `\r` or `\n`.
+    pub fn new(name: impl Into<Text>) -> Result<EventName, EventError> {
+        let name = name.into();
+        check(Field::Event, &name, false)?;
+        Ok(EventName(name))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Debug for EventName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// One server-sent event: data plus an optional name, id, retry time and comments.
 ///
 /// Build it with [`Event::new`] and the fluent setters; turn it into wire bytes with
@@ -294,6 +351,14 @@ impl Event {
         check(Field::Event, &name, false)?;
         self.event = (!name.is_empty()).then_some(name);
         Ok(self)
+    }
+
+    /// Sets an event name checked already (see [`EventName`]); cannot fail. An empty name
+    /// means the default, `message`.
+    #[must_use]
+    pub fn named(mut self, name: EventName) -> Self {
+        self.event = (!name.0.is_empty()).then_some(name.0);
+        self
     }
 
     /// Sets the event id (the `id:` field), which a reconnecting client sends back in

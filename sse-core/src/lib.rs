@@ -65,10 +65,13 @@ pub mod stream;
 pub use decode::{Decoded, Decoder, MessageEvent};
 pub use emitter::{CloseReason, Emitter, EmitterBuilder, EmitterStream, SendError, TrySendError};
 pub use encode::Frame;
-pub use event::{Event, EventError, Field, Text};
+pub use event::{Event, EventError, EventName, Field, Text};
 pub use finite::{Finite, Resume};
 pub use http::{ErrorResponse, HttpError};
-pub use hub::{EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription};
+pub use hub::{
+    DisconnectHandle, EventId, Hub, HubBuilder, HubError, HubStats, LagPolicy, Subscription,
+    TopicStats,
+};
 pub use last_event_id::{LastEventId, LastEventIdError};
 pub use shutdown::{ShutdownSignal, ShutdownTrigger};
 pub use stream::{IntoFrame, KeepAlive, RESPONSE_HEADERS, SseStream};

@@ -638,3 +638,70 @@ fn a_coalesced_wake_is_not_lost_when_its_runtime_stops() {
     hub.publish("t", Event::new("3")).unwrap();
     assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
+
+#[test]
+fn topic_stats_count_one_topic() {
+    let hub = Hub::new();
+    let a = hub.subscribe(["news"], None).unwrap();
+    let _b = hub.subscribe(["news", "sport"], None).unwrap();
+    hub.publish("news", Event::new("x")).unwrap();
+    let news = hub.topic_stats("news").unwrap();
+    assert_eq!((news.subscribers, news.buffered_events), (2, 1));
+    assert!(news.buffered_bytes > 0);
+    drop(a);
+    assert_eq!(hub.topic_stats("news").unwrap().subscribers, 1);
+    assert_eq!(hub.topic_stats("sport").unwrap().subscribers, 1);
+    assert!(hub.topic_stats("weather").is_none());
+}
+
+#[test]
+fn a_topic_in_use_is_kept_and_an_unused_one_goes_with_its_history() {
+    let hub = Hub::new();
+    let first = hub.publish("old", Event::new("1")).unwrap();
+    hub.publish("old", Event::new("2")).unwrap();
+    let subscription = hub.subscribe(["old"], None).unwrap();
+    let error = hub.remove_topic("old").unwrap_err();
+    assert!(matches!(error, HubError::TopicInUse { subscribers: 1, .. }));
+    assert_eq!(error.status(), 409);
+    drop(subscription);
+    assert!(hub.remove_topic("old").unwrap());
+    assert!(!hub.remove_topic("old").unwrap(), "already gone");
+    assert_eq!(hub.stats().topics, 0);
+    assert_eq!(hub.stats().buffered_events, 0);
+
+    // Resuming on a topic of that name with an id from before: told, never silent.
+    let last = sse_core::LastEventId::parse(&first.to_string()).unwrap();
+    let mut resumed = hub.subscribe(["old"], last.as_ref()).unwrap();
+    let notice = resumed.next().now_or_never().flatten().expect("a notice");
+    assert_eq!(
+        notice.as_bytes(),
+        b"event: missed\ndata: {\"reason\":\"expired\",\"topics\":[\"old\"]}\n\n"
+    );
+}
+
+#[tokio::test]
+async fn a_disconnect_handle_ends_one_waiting_subscription_only() {
+    let hub = Hub::new();
+    let leaving = hub.subscribe(["inbox"], None).unwrap();
+    let mut staying = hub.subscribe(["inbox"], None).unwrap();
+    let handle = leaving.disconnect_handle();
+    assert!(handle.is_connected());
+    let waiting = tokio::spawn(leaving.collect::<Vec<_>>());
+    tokio::task::yield_now().await;
+    handle.disconnect();
+    assert!(
+        waiting.await.unwrap().is_empty(),
+        "ended at once, nothing sent"
+    );
+    assert!(!handle.is_connected());
+    handle.disconnect(); // harmless afterwards
+    hub.publish("inbox", Event::new("still here")).unwrap();
+    assert!(
+        staying
+            .next()
+            .await
+            .unwrap()
+            .ends_with(b"data: still here\n\n")
+    );
+    assert_eq!(hub.stats().subscribers, 1);
+}

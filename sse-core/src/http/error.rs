@@ -14,6 +14,7 @@
 //! | [`LastEventIdError`] | 400 | `invalid_last_event_id` |
 //! | [`HubError`]: bad topic, no topic, too many topics in one subscription | 400 | `invalid_topic`, `no_topics`, `too_many_topics_in_subscription` |
 //! | [`HubError`]: event over the size limit | 413 | `event_too_large` |
+//! | [`HubError`]: removing a topic that has subscribers | 409 | `topic_in_use` |
 //! | [`HubError`]: hub full or shut down | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed` |
 //! | [`HubError`]: no tokio runtime (a server bug) | 500 | `no_runtime` |
 
@@ -171,6 +172,7 @@ impl HttpError for HubError {
             | HubError::NoTopics
             | HubError::TooManyTopicsInSubscription { .. } => 400,
             HubError::EventTooLarge { .. } => 413,
+            HubError::TopicInUse { .. } => 409,
             HubError::TooManyTopics { .. }
             | HubError::TooManySubscribers { .. }
             | HubError::TopicFull { .. }
@@ -188,6 +190,7 @@ impl HttpError for HubError {
             HubError::TooManySubscribers { .. } => "too_many_subscribers",
             HubError::TopicFull { .. } => "topic_full",
             HubError::EventTooLarge { .. } => "event_too_large",
+            HubError::TopicInUse { .. } => "topic_in_use",
             HubError::Closed => "hub_closed",
             HubError::NoRuntime => "no_runtime",
         }

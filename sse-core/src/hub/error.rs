@@ -46,6 +46,13 @@ pub enum HubError {
         /// The limit.
         max: usize,
     },
+    /// The topic cannot be removed while it has subscribers.
+    TopicInUse {
+        /// The topic.
+        topic: String,
+        /// Its subscribers.
+        subscribers: usize,
+    },
     /// The hub has been shut down.
     Closed,
     /// A background task was requested outside a tokio runtime.
@@ -82,6 +89,9 @@ impl fmt::Display for HubError {
                     f,
                     "the encoded event is {size} bytes; the hub accepts at most {max}"
                 )
+            }
+            HubError::TopicInUse { topic, subscribers } => {
+                write!(f, "topic {topic:?} still has {subscribers} subscribers")
             }
             HubError::Closed => f.write_str("the hub has shut down"),
             HubError::NoRuntime => f.write_str("this call must run inside a tokio runtime"),

@@ -84,8 +84,8 @@ pub use builder::{HubBuilder, LagPolicy};
 pub use error::HubError;
 pub use id::EventId;
 pub use notice::MISSED_EVENT;
-pub use stats::HubStats;
-pub use subscription::Subscription;
+pub use stats::{HubStats, TopicStats};
+pub use subscription::{DisconnectHandle, Subscription};
 pub use topic_name::TopicName;
 
 use crate::{Event, Frame, LastEventId};
@@ -100,6 +100,9 @@ use topic::TopicState;
 struct State {
     topics: HashMap<TopicName, Arc<TopicState>>,
     next_seq: u64,
+    /// The newest sequence number when a topic was last removed: a topic created later
+    /// cannot tell which of the ids before it were its own, so it treats them as evicted.
+    removed_through: u64,
 }
 
 impl State {
@@ -111,7 +114,7 @@ impl State {
         if self.topics.len() >= max_topics {
             return Err(HubError::TooManyTopics { max: max_topics });
         }
-        let topic = Arc::new(TopicState::new(name.clone()));
+        let topic = Arc::new(TopicState::new(name.clone(), self.removed_through));
         self.topics.insert(name.clone(), topic.clone());
         Ok(topic)
     }
@@ -210,6 +213,7 @@ impl Hub {
                 state: Mutex::new(State {
                     topics: HashMap::new(),
                     next_seq: 1,
+                    removed_through: 0,
                 }),
                 committed: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
@@ -333,6 +337,56 @@ impl Hub {
         for topic in topics {
             topic.wake_all();
         }
+    }
+
+    /// What one topic holds: `None` if it does not exist.
+    ///
+    /// ```
+    /// let hub = sse_core::Hub::new();
+    /// let _subscription = hub.subscribe(["news"], None)?;
+    /// assert_eq!(hub.topic_stats("news").map(|t| t.subscribers), Some(1));
+    /// assert_eq!(hub.topic_stats("sport"), None);
+    /// # Ok::<(), sse_core::HubError>(())
+    /// ```
+    pub fn topic_stats(&self, topic: &str) -> Option<TopicStats> {
+        let topic = lock(&self.shared.state).topics.get(topic).cloned()?;
+        let (buffered_events, buffered_bytes) = topic.buffered();
+        Some(TopicStats {
+            subscribers: topic.subscriber_count(),
+            buffered_events,
+            buffered_bytes,
+        })
+    }
+
+    /// Removes a topic nobody is subscribed to, with its history. `Ok(false)` if there was no
+    /// such topic; [`HubError::TopicInUse`] if it has subscribers.
+    ///
+    /// A client that later resumes on a topic of that name, with an id from before the
+    /// removal, is told with a `missed` event (reason `expired`) that the history is gone.
+    ///
+    /// ```
+    /// let hub = sse_core::Hub::new();
+    /// hub.publish("old", sse_core::Event::new("x"))?;
+    /// assert!(hub.remove_topic("old")?);
+    /// assert_eq!(hub.stats().topics, 0);
+    /// # Ok::<(), sse_core::HubError>(())
+    /// ```
+    pub fn remove_topic(&self, topic: &str) -> Result<bool, HubError> {
+        let shared = &*self.shared;
+        let mut state = lock(&shared.state);
+        let Some(existing) = state.topics.get(topic) else {
+            return Ok(false);
+        };
+        let subscribers = existing.subscriber_count();
+        if subscribers > 0 {
+            return Err(HubError::TopicInUse {
+                topic: topic.to_owned(),
+                subscribers,
+            });
+        }
+        state.topics.remove(topic);
+        state.removed_through = state.next_seq - 1;
+        Ok(true)
     }
 
     /// Whether [`shutdown`](Self::shutdown) has been called.

@@ -24,6 +24,18 @@ pub struct HubStats {
     pub buffered_bytes: usize,
 }
 
+/// What one topic holds, from [`Hub::topic_stats`](super::Hub::topic_stats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct TopicStats {
+    /// Live subscriptions to it.
+    pub subscribers: usize,
+    /// Events held in its history.
+    pub buffered_events: usize,
+    /// Bytes of encoded events held in its history.
+    pub buffered_bytes: usize,
+}
+
 /// The hub's running counts; the rest of [`HubStats`] is read from the topics.
 #[derive(Default)]
 pub(crate) struct Counters {

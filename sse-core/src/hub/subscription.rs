@@ -1,8 +1,8 @@
 //! [`Subscription`]: a subscriber's cursors into its topics' rings, as a `Stream`.
 
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
@@ -30,6 +30,68 @@ pub struct Subscription {
     done: bool,
     /// The hub's disconnect generation when this subscription began.
     generation: u64,
+    /// Set by a [`DisconnectHandle`] to end this subscription alone.
+    stop: Arc<StopFlag>,
+}
+
+/// Whether one subscription was told to end, and the waker to tell it with.
+#[derive(Default)]
+struct StopFlag {
+    stopped: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+/// Ends one [`Subscription`] at an event boundary, from anywhere: to log a user out, say.
+/// The client reconnects (with `Last-Event-ID`, missing nothing still in the history) unless
+/// the app refuses it then. Holding a handle keeps nothing alive: once the subscription has
+/// ended, [`disconnect`](Self::disconnect) does nothing.
+///
+/// ```
+/// use sse_core::Hub;
+/// use futures_util::StreamExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sse_core::HubError> {
+/// let hub = Hub::new();
+/// let mut subscription = hub.subscribe(["inbox:ada"], None)?;
+/// let handle = subscription.disconnect_handle(); // keep it with the user's session
+///
+/// handle.disconnect(); // the user logged out
+/// assert!(subscription.next().await.is_none());
+/// assert_eq!(hub.stats().subscribers, 1, "ended, but not dropped yet");
+/// drop(subscription);
+/// assert!(!handle.is_connected());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DisconnectHandle {
+    stop: Weak<StopFlag>,
+}
+
+impl DisconnectHandle {
+    /// Ends the subscription at its next event boundary.
+    pub fn disconnect(&self) {
+        if let Some(stop) = self.stop.upgrade() {
+            stop.stopped.store(true, Ordering::Release);
+            if let Some(waker) = lock(&stop.waker).take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Whether the subscription still exists (it may have ended and not been dropped yet).
+    pub fn is_connected(&self) -> bool {
+        self.stop.strong_count() > 0
+    }
+}
+
+impl std::fmt::Debug for StopFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StopFlag")
+            .field("stopped", &self.stopped.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where one subscriber stands in one topic.
@@ -88,6 +150,7 @@ impl Subscription {
             topics,
             notice,
             done: false,
+            stop: Arc::default(),
         }
     }
 
@@ -151,8 +214,18 @@ impl Subscription {
         }
     }
 
+    /// A handle that ends this subscription alone; see [`DisconnectHandle`].
+    pub fn disconnect_handle(&self) -> DisconnectHandle {
+        DisconnectHandle {
+            stop: Arc::downgrade(&self.stop),
+        }
+    }
+
+    /// Ended by [`Hub::disconnect_all`](super::Hub::disconnect_all) or by its
+    /// [`DisconnectHandle`].
     fn disconnected(&self) -> bool {
         self.shared.generation.load(Ordering::Acquire) != self.generation
+            || self.stop.stopped.load(Ordering::Acquire)
     }
 
     fn closed(&mut self) -> Option<Frame> {
@@ -161,6 +234,12 @@ impl Subscription {
     }
 
     fn register(&self, waker: &Waker) {
+        {
+            let mut slot = lock(&self.stop.waker);
+            if !slot.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                *slot = Some(waker.clone());
+            }
+        }
         for cursor in &self.topics {
             let mut waiters = lock(&cursor.topic.waiters);
             if let Some(slot) = waiters.get_mut(cursor.key) {

@@ -21,10 +21,14 @@ pub(crate) struct TopicState {
 }
 
 impl TopicState {
-    pub(crate) fn new(name: TopicName) -> Self {
+    /// A topic whose ring treats every id up to `evicted_through` as gone.
+    pub(crate) fn new(name: TopicName, evicted_through: u64) -> Self {
         TopicState {
             name,
-            ring: RwLock::new(Ring::default()),
+            ring: RwLock::new(Ring {
+                evicted_through,
+                ..Ring::default()
+            }),
             waiters: Mutex::new(Slab::new()),
             pacing: Mutex::new(Pacing::default()),
         }
