@@ -8,8 +8,8 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{LastEventId, Sse};
 use sse_conformance::{
-    AppConfig, Integration, RunningApp, ServerThread, clock, final_event, fixed_events,
-    slow_events, test_authorize,
+    AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
+    final_event, fixed_events, slow_events, test_authorize,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -52,6 +52,20 @@ fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig)
     }
     let (retry, fixed_keep_alive, clock_keep_alive) =
         (app_config.retry, keep_alive.clone(), keep_alive);
+    for (path, script) in [
+        ("/emitter/watch", EmitterScript::Watch),
+        ("/emitter/complete", EmitterScript::Complete),
+        ("/emitter/idle", EmitterScript::Idle),
+    ] {
+        let (hub, keep_alive) = (hub.clone(), clock_keep_alive.clone());
+        config.route(
+            path,
+            web::get().to(move || {
+                let sse = Sse::new(emitter_events(&hub, script)).keep_alive(keep_alive.clone());
+                async move { sse }
+            }),
+        );
+    }
     config
         // The app's shutdown signal: every `Sse` ends when this hub shuts down.
         .app_data(web::Data::new(hub.clone()))

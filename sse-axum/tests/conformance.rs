@@ -8,8 +8,8 @@ use axum::routing::get;
 use futures_util::stream;
 use sse_axum::{LastEventId, ShutdownLayer, Sse};
 use sse_conformance::{
-    AppConfig, Integration, RunningApp, ServerThread, clock, final_event, fixed_events,
-    slow_events, test_authorize, test_runtime,
+    AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
+    final_event, fixed_events, slow_events, test_authorize, test_runtime,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -48,7 +48,14 @@ fn app(hub: Hub, config: &AppConfig) -> Router {
     let retry = config.retry;
     let fixed_keep_alive = keep_alive.clone();
     let signal = hub.shutdown_signal();
+    let emitter_route = |script: EmitterScript| {
+        let (hub, keep_alive) = (hub.clone(), keep_alive.clone());
+        get(move || async move { Sse::new(emitter_events(&hub, script)).keep_alive(keep_alive) })
+    };
     Router::new()
+        .route("/emitter/watch", emitter_route(EmitterScript::Watch))
+        .route("/emitter/complete", emitter_route(EmitterScript::Complete))
+        .route("/emitter/idle", emitter_route(EmitterScript::Idle))
         .route(
             "/fixed",
             get(move || async move {

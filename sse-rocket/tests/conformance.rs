@@ -6,8 +6,8 @@ use futures_util::{Stream, stream};
 use rocket::fairing::AdHoc;
 use rocket::{Request, State, get, routes};
 use sse_conformance::{
-    AppConfig, Integration, RunningApp, ServerThread, clock, final_event, fixed_events,
-    slow_events, test_authorize, test_runtime,
+    AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
+    final_event, fixed_events, slow_events, test_authorize, test_runtime,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -16,6 +16,7 @@ use sse_rocket::{Error, HubShutdown, LastEventId, Sse};
 struct Rocket;
 
 struct AppState {
+    hub: Hub,
     keep_alive: KeepAlive,
     config: AppConfig,
 }
@@ -48,6 +49,17 @@ fn last_event_id(id: Result<LastEventId, Error>) -> Result<Sse<impl Stream<Item 
 #[get("/clock")]
 fn ticks(state: &State<AppState>) -> Sse<impl Stream<Item = Event> + use<>> {
     Sse::new(clock()).keep_alive(state.keep_alive.clone())
+}
+
+#[get("/emitter/<script>")]
+fn emitter(state: &State<AppState>, script: &str) -> Option<Sse<sse_core::EmitterStream>> {
+    let script = match script {
+        "watch" => EmitterScript::Watch,
+        "complete" => EmitterScript::Complete,
+        "idle" => EmitterScript::Idle,
+        _ => return None,
+    };
+    Some(Sse::new(emitter_events(&state.hub, script)).keep_alive(state.keep_alive.clone()))
 }
 
 #[get("/until-ready")]
@@ -112,10 +124,14 @@ impl Integration for Rocket {
             };
             let rocket = rocket::custom(rocket_config)
                 .attach(HubShutdown::new(hub.clone()).final_event(final_event()))
-                .manage(AppState { keep_alive, config })
+                .manage(AppState {
+                    hub: hub.clone(),
+                    keep_alive,
+                    config,
+                })
                 .mount(
                     "/",
-                    routes![fixed, failing, last_event_id, ticks, until_ready],
+                    routes![fixed, failing, last_event_id, ticks, until_ready, emitter],
                 )
                 .mount("/", sse_rocket::routes(endpoints))
                 .attach(AdHoc::on_liftoff("report address", move |rocket| {

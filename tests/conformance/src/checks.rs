@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 use sse_core::{Decoded, Event, Hub, MessageEvent};
 
 use crate::client::{EventReader, PATIENCE, fetch, publish, raw_exchange};
-use crate::{AppConfig, Integration, RunningApp, final_event, fixed_events};
+use crate::{AppConfig, EMITTER_CLOSED, Integration, RunningApp, final_event, fixed_events};
 
 struct App {
     addr: SocketAddr,
@@ -721,4 +721,90 @@ pub async fn a_handlers_own_until_counts_beside_the_apps_signal<I: Integration>(
         String::from_utf8_lossy(&reader.raw)
     );
     app.stop().await;
+}
+
+/// A client that leaves makes its emitter's `closed()` resolve with `Disconnected` (the
+/// stream's keep-alive writes make the server notice) and later sends fail. Prints how long
+/// noticing took, with the keep-alive interval used.
+pub async fn an_emitters_producer_learns_that_its_client_left<I: Integration>(
+    integration: &'static I,
+) {
+    let hub = Hub::new();
+    let config = AppConfig::default();
+    let keep_alive = config.keep_alive;
+    let mut reports = hub.subscribe([EMITTER_CLOSED], None).expect("subscribe");
+    let app = start(integration, hub.clone(), config).await;
+    let mut reader = EventReader::open(app.addr, "/emitter/watch", &[]).await;
+    assert_eq!(data_of(reader.next_event().await), "first");
+    let left = Instant::now();
+    drop(reader);
+    let report = tokio::time::timeout(PATIENCE, futures_util::StreamExt::next(&mut reports))
+        .await
+        .expect("the producer learned that its client left")
+        .expect("a report");
+    let elapsed = left.elapsed();
+    assert!(
+        report.ends_with(b"data: Disconnected true\n\n"),
+        "{:?}",
+        String::from_utf8_lossy(report.as_bytes())
+    );
+    eprintln!(
+        "{}: a departed client noticed after {elapsed:?} (keep-alive {keep_alive:?})",
+        std::any::type_name::<I>()
+    );
+    app.stop().await;
+}
+
+/// An emitter completed with a final event delivers what it sent, then the final event,
+/// then ends the response cleanly.
+pub async fn an_emitters_final_event_arrives_before_the_end<I: Integration>(
+    integration: &'static I,
+) {
+    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let mut reader = EventReader::open(app.addr, "/emitter/complete", &[]).await;
+    assert_event_stream_headers(reader.status, &reader.headers);
+    let mut events = Vec::new();
+    while let Some(event) = reader.next_event().await {
+        events.push((event.event_type, event.data));
+    }
+    assert_eq!(
+        events,
+        [
+            ("message".to_owned(), "a".to_owned()),
+            ("message".to_owned(), "b".to_owned()),
+            ("done".to_owned(), "done".to_owned()),
+        ]
+    );
+    assert!(reader.raw.ends_with(b"\n\n"));
+    app.stop().await;
+}
+
+/// Graceful shutdown with 1,000 idle emitters open completes: each stream ends at the app's
+/// shutdown signal, with nothing in its handler about shutdown.
+pub async fn graceful_shutdown_with_a_thousand_open_emitters_completes<I: Integration>(
+    integration: &'static I,
+) {
+    const EMITTERS: usize = 1000;
+    let hub = Hub::new();
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let mut readers = Vec::new();
+    for _ in 0..(EMITTERS / 50) {
+        readers.extend(
+            join_all((0..50).map(|_| EventReader::open(app.addr, "/emitter/idle", &[]))).await,
+        );
+    }
+    let stopping = tokio::spawn(app.stop());
+    let ended = join_all(readers.into_iter().map(|mut reader| async move {
+        while reader.next_event().await.is_some() {}
+        reader.raw
+    }))
+    .await;
+    assert_eq!(ended.len(), EMITTERS);
+    for raw in ended {
+        assert!(raw.is_empty() || raw.ends_with(b"\n\n"));
+    }
+    tokio::time::timeout(PATIENCE, stopping)
+        .await
+        .expect("server stopped in time")
+        .expect("stop");
 }

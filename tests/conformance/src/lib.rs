@@ -15,6 +15,7 @@
 //! | `GET /failing` | one event `ok`, then an error: the stream must end cleanly |
 //! | `GET /last-event-id` | one event whose data is what the adapter's `Last-Event-ID` extractor produced (`""` for none) |
 //! | `GET /clock` | [`clock`], with no `until` of its own: a stream that is not a hub subscription, ended by the app's shutdown signal as the adapter registers it once for the app |
+//! | `GET /emitter/watch`, `/emitter/complete`, `/emitter/idle` | [`emitter_events`] for that [`EmitterScript`], through the adapter's responder with the configured keep-alive |
 //! | `GET /until-ready` | [`slow_events`]`.until(std::future::ready(()))`: a signal of the handler's own, which must count beside the app's |
 //!
 //! and, where the framework has one, its usual compression middleware in front of all.
@@ -30,7 +31,7 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use sse_core::http::endpoints::{Access, Denied};
-use sse_core::{Event, Hub};
+use sse_core::{Emitter, EmitterStream, Event, Hub};
 
 pub use checks::*;
 
@@ -121,6 +122,48 @@ pub fn final_event() -> Event {
         .unwrap_or_else(|_| Event::new("bye"))
 }
 
+/// What an emitter route's producer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmitterScript {
+    /// Sends `first`, waits for the emitter to close, tries one more send, and publishes
+    /// `"<close reason> <whether that send failed>"` to the hub topic [`EMITTER_CLOSED`].
+    Watch,
+    /// Sends `a` and `b`, then completes with the final event `done`.
+    Complete,
+    /// Sends nothing and never completes: only shutdown or the client ends it.
+    Idle,
+}
+
+/// The hub topic [`EmitterScript::Watch`] reports on.
+pub const EMITTER_CLOSED: &str = "emitter-closed";
+
+/// The stream half of an emitter whose producer, a spawned task, follows `script`. Call it
+/// inside the framework's tokio runtime.
+pub fn emitter_events(hub: &Hub, script: EmitterScript) -> EmitterStream {
+    let (emitter, events) = Emitter::builder().capacity(4).build();
+    let hub = hub.clone();
+    tokio::spawn(async move {
+        match script {
+            EmitterScript::Watch => {
+                let _ = emitter.send(Event::new("first")).await;
+                let reason = emitter.closed().await;
+                let failed = emitter.send(Event::new("after")).await.is_err();
+                let _ = hub.publish(EMITTER_CLOSED, Event::new(format!("{reason:?} {failed}")));
+            }
+            EmitterScript::Complete => {
+                for data in ["a", "b"] {
+                    let _ = emitter.send(Event::new(data)).await;
+                }
+                emitter.complete(Some(Event::new("done").event("done").unwrap_or_default()));
+            }
+            EmitterScript::Idle => {
+                emitter.closed().await;
+            }
+        }
+    });
+    events
+}
+
 /// Five events, 200 ms apart: a stream that is never ready at once.
 pub fn slow_events() -> impl Stream<Item = Event> + Send + 'static {
     futures_util::stream::unfold(0u64, |n| async move {
@@ -160,6 +203,9 @@ macro_rules! conformance_suite {
             unreadable_and_oversize_bodies_have_the_same_status_everywhere,
             failing_stream_ends_cleanly,
             a_handlers_own_until_counts_beside_the_apps_signal,
+            an_emitters_producer_learns_that_its_client_left,
+            an_emitters_final_event_arrives_before_the_end,
+            graceful_shutdown_with_a_thousand_open_emitters_completes,
         );
     };
     (@tests $integration:expr; $($check:ident),* $(,)?) => {
