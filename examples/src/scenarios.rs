@@ -164,7 +164,7 @@ struct ChatMessage {
 
 /// `POST /chat` with `{"user": "...", "text": "..."}`: published to the `chat` topic as
 /// `event: chat` with JSON data.
-pub fn chat(hub: &Hub, body: &[u8]) -> Result<Published, DemoError> {
+pub async fn chat(hub: &Hub, body: &[u8]) -> Result<Published, DemoError> {
     let message: ChatMessage = serde_json::from_slice(body)
         .map_err(|error| DemoError::new("body", format!("invalid chat message: {error}")))?;
     let user = message.user.trim();
@@ -185,6 +185,7 @@ pub fn chat(hub: &Hub, body: &[u8]) -> Result<Published, DemoError> {
         .map_err(DemoError::from)?;
     let id = hub
         .publish("chat", event)
+        .await
         .map_err(|error| DemoError::from(EndpointError::Hub(error)))?;
     Ok(Published { id })
 }

@@ -40,7 +40,7 @@ async fn publish<A: Authorize<HttpRequest>>(
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
     let body = read_body(payload, endpoints.max_body_bytes()).await;
-    let published = endpoints.publish(&request, body)?;
+    let published = endpoints.publish(&request, body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(published.json_body()))

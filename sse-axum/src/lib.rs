@@ -27,7 +27,7 @@
 //!
 //! // 3. Publishing from any other handler.
 //! async fn post_news(State(hub): State<Hub>, body: String) -> Result<String, Error> {
-//!     Ok(hub.publish("news", Event::new(body).event("headline")?)?.to_string())
+//!     Ok(hub.publish("news", Event::new(body).event("headline")?).await?.to_string())
 //! }
 //!
 //! # #[tokio::main] async fn main() -> std::io::Result<()> {

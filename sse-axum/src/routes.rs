@@ -46,7 +46,7 @@ async fn publish<A: Authorize<Parts>>(
 ) -> Result<impl IntoResponse, Error> {
     let (parts, body) = request.into_parts();
     let body = read_body(body, endpoints.max_body_bytes()).await;
-    let published = endpoints.publish(&parts, body)?;
+    let published = endpoints.publish(&parts, body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()))
 }
 

@@ -59,6 +59,11 @@ impl Frame {
     /// `retry: <ms>\n` followed by this frame, in one buffer: the first event of a stream
     /// with a reconnection-delay prelude, so the `retry` field travels with an event rather
     /// than in a block of its own (which some clients report as an empty message).
+    /// Bytes that are whole encoded events already.
+    pub(crate) fn from_bytes(bytes: Bytes) -> Frame {
+        Frame(bytes)
+    }
+
     pub(crate) fn with_retry_prefix(&self, retry_ms: u64) -> Frame {
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(retry_ms);
@@ -102,6 +107,24 @@ const DATA: &[u8] = b"data: ";
 const ID: &[u8] = b"id: ";
 const EVENT: &[u8] = b"event: ";
 const RETRY: &[u8] = b"retry: ";
+
+/// The frame of an event encoded without an id ([`encode_with_id`] with `None`), with the
+/// id line put where [`encode_with_id`] puts it: after the comment lines. A backend stores
+/// events without ids and each instance adds the id once, as it reads the event.
+pub(crate) fn insert_id(body: &[u8], id: &[u8]) -> Frame {
+    let mut at = 0;
+    while body.get(at) == Some(&b':') {
+        match memchr::memchr(b'\n', &body[at..]) {
+            Some(end) => at += end + 1,
+            None => break,
+        }
+    }
+    let mut buf = Vec::with_capacity(body.len() + ID.len() + id.len() + 1);
+    buf.extend_from_slice(&body[..at]);
+    write_field(&mut buf, ID, id);
+    buf.extend_from_slice(&body[at..]);
+    Frame(Bytes::from(buf))
+}
 
 /// Encodes `event`; `Event::encode` is the public entry point.
 pub(crate) fn encode(event: &Event) -> Frame {

@@ -18,7 +18,7 @@
 //! let subscription = hub.subscribe(["news"], None)?;
 //! let mut body = SseStream::new(subscription);
 //!
-//! hub.publish("news", Event::new("hello").event("headline")?)?;
+//! hub.publish("news", Event::new("hello").event("headline")?).await?;
 //! let bytes = body.next().await.unwrap();
 //! assert!(bytes.ends_with(b"event: headline\ndata: hello\n\n"));
 //! # Ok(())

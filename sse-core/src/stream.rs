@@ -225,7 +225,7 @@ pin_project_lite::pin_project! {
     /// # async fn main() {
     /// let never = stream::pending::<u32>();
     /// let ended = Until::new(never).until(std::future::ready(()));
-    /// assert_eq!(ended.collect::<Vec<_>>().await, []);
+    /// assert!(ended.collect::<Vec<u32>>().await.is_empty());
     /// # }
     /// ```
     #[must_use = "streams do nothing unless polled"]

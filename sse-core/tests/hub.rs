@@ -183,7 +183,11 @@ fn run_random_scenario(seed: u64) {
             0..=3 => {
                 let topic = TOPICS[rng.below(3) as usize];
                 let data = format!("{topic}-{step}");
-                let id = hub.publish(topic, Event::new(data.clone())).unwrap();
+                let id = hub
+                    .publish(topic, Event::new(data.clone()))
+                    .now_or_never()
+                    .expect("in memory")
+                    .unwrap();
                 log.push(Published {
                     seq: id.sequence(),
                     topic,
@@ -247,6 +251,8 @@ fn resume_replays_exactly_once_in_order_then_live() {
                 if n % 2 == 0 { "x" } else { "y" },
                 Event::new(n.to_string()),
             )
+            .now_or_never()
+            .expect("in memory")
             .unwrap()
         })
         .collect();
@@ -258,7 +264,10 @@ fn resume_replays_exactly_once_in_order_then_live() {
         got.push(decode(&mut decoder, &frame).data);
     }
     assert_eq!(got, ["4", "5", "6", "7", "8", "9"]);
-    hub.publish("y", Event::new("live")).unwrap();
+    hub.publish("y", Event::new("live"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     let frame = poll_once(&mut subscription).unwrap().unwrap();
     assert_eq!(decode(&mut decoder, &frame).data, "live");
     assert!(poll_once(&mut subscription).is_none());
@@ -267,9 +276,16 @@ fn resume_replays_exactly_once_in_order_then_live() {
 #[test]
 fn expired_and_foreign_ids_get_a_missed_event_first() {
     let hub = Hub::builder().history(4).build();
-    let first = hub.publish("t", Event::new("0")).unwrap();
+    let first = hub
+        .publish("t", Event::new("0"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     for n in 1..10 {
-        hub.publish("t", Event::new(n.to_string())).unwrap();
+        hub.publish("t", Event::new(n.to_string()))
+            .now_or_never()
+            .expect("in memory")
+            .unwrap();
     }
     let mut decoder = Decoder::new();
     let expired = LastEventId::parse(&first.to_string()).unwrap();
@@ -307,7 +323,10 @@ fn lagged_subscriber_is_closed_by_default_and_notified_under_skip() {
         let hub = Hub::builder().history(8).lag_policy(policy).build();
         let mut slow = hub.subscribe(["t"], None).unwrap();
         for n in 0..20 {
-            hub.publish("t", Event::new(n.to_string())).unwrap();
+            hub.publish("t", Event::new(n.to_string()))
+                .now_or_never()
+                .expect("in memory")
+                .unwrap();
         }
         let first = poll_once(&mut slow).unwrap();
         match policy {
@@ -336,6 +355,8 @@ fn a_subscriber_that_never_reads_costs_bounded_memory_and_delays_no_one() {
     let mut max_buffered = 0;
     for n in 0..50_000u64 {
         hub.publish("t", Event::new(format!("{n} {payload}")))
+            .now_or_never()
+            .expect("in memory")
             .unwrap();
         let frame = poll_once(&mut reader).unwrap().unwrap();
         assert!(
@@ -366,7 +387,10 @@ fn dropping_a_subscription_removes_it_at_once() {
     drop(b);
     assert_eq!(hub.stats().subscribers, 0);
     // Publishing to topics whose subscribers are gone still works.
-    hub.publish("t", Event::new("x")).unwrap();
+    hub.publish("t", Event::new("x"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,7 +401,10 @@ async fn shutdown_ends_ten_thousand_subscriptions_after_a_final_event() {
         let subscription = hub.subscribe([format!("topic-{}", n % 7)], None).unwrap();
         tasks.push(tokio::spawn(subscription.collect::<Vec<_>>()));
     }
-    hub.publish("topic-0", Event::new("before")).unwrap();
+    hub.publish("topic-0", Event::new("before"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     tokio::task::yield_now().await;
     hub.shutdown(Some(Event::new("bye").event("shutdown").unwrap()));
     for (n, task) in tasks.into_iter().enumerate() {
@@ -388,7 +415,9 @@ async fn shutdown_ends_ten_thousand_subscriptions_after_a_final_event() {
     }
     assert_eq!(hub.stats().subscribers, 0);
     assert_eq!(
-        hub.publish("topic-0", Event::new("late")),
+        hub.publish("topic-0", Event::new("late"))
+            .now_or_never()
+            .expect("in memory"),
         Err(HubError::Closed)
     );
     assert!(matches!(
@@ -408,17 +437,29 @@ fn limits_are_typed_errors_and_leave_the_hub_working() {
         .max_topics_per_subscription(2)
         .build();
     assert!(matches!(
-        hub.publish("bad topic", Event::new("x")),
+        hub.publish("bad topic", Event::new("x"))
+            .now_or_never()
+            .expect("in memory"),
         Err(HubError::InvalidTopic { .. })
     ));
     assert!(matches!(
-        hub.publish("t", Event::new("x".repeat(100))),
+        hub.publish("t", Event::new("x".repeat(100)))
+            .now_or_never()
+            .expect("in memory"),
         Err(HubError::EventTooLarge { max: 64, .. })
     ));
-    hub.publish("t", Event::new("small")).unwrap();
-    hub.publish("u", Event::new("small")).unwrap();
+    hub.publish("t", Event::new("small"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
+    hub.publish("u", Event::new("small"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert_eq!(
-        hub.publish("v", Event::new("x")),
+        hub.publish("v", Event::new("x"))
+            .now_or_never()
+            .expect("in memory"),
         Err(HubError::TooManyTopics { max: 2 })
     );
     assert!(matches!(
@@ -501,6 +542,8 @@ async fn concurrent_publishers_and_multi_topic_subscribers_see_one_order() {
         publishers.push(tokio::spawn(async move {
             for n in 0..500 {
                 hub.publish(&format!("p{p}"), Event::new(format!("{p}:{n}")))
+                    .now_or_never()
+                    .expect("in memory")
                     .unwrap();
                 if n % 50 == 0 {
                     tokio::task::yield_now().await;
@@ -534,10 +577,17 @@ async fn concurrent_publishers_and_multi_topic_subscribers_see_one_order() {
 fn disconnect_all_ends_current_subscriptions_and_they_resume_without_loss() {
     let hub = Hub::new();
     let mut old = hub.subscribe(["t"], None).unwrap();
-    let first = hub.publish("t", Event::new("1")).unwrap();
+    let first = hub
+        .publish("t", Event::new("1"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert!(poll_once(&mut old).unwrap().is_some());
     hub.disconnect_all();
-    hub.publish("t", Event::new("2")).unwrap();
+    hub.publish("t", Event::new("2"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert_eq!(
         poll_once(&mut old),
         Some(None),
@@ -583,7 +633,10 @@ async fn coalesced_wakes_come_at_most_once_per_window() {
     };
 
     assert_eq!(poll(&mut subscription), None);
-    hub.publish("t", Event::new("1")).unwrap();
+    hub.publish("t", Event::new("1"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert_eq!(
         wakes(),
         1,
@@ -592,8 +645,14 @@ async fn coalesced_wakes_come_at_most_once_per_window() {
     assert_eq!(poll(&mut subscription).as_deref(), Some("1"));
     assert_eq!(poll(&mut subscription), None);
 
-    hub.publish("t", Event::new("2")).unwrap();
-    hub.publish("t", Event::new("3")).unwrap();
+    hub.publish("t", Event::new("2"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
+    hub.publish("t", Event::new("3"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert_eq!(wakes(), 1, "events inside the window wait for it to end");
     tokio::time::sleep(window).await;
     tokio::task::yield_now().await;
@@ -603,7 +662,10 @@ async fn coalesced_wakes_come_at_most_once_per_window() {
     assert_eq!(poll(&mut subscription), None);
 
     tokio::time::sleep(window * 2).await;
-    hub.publish("t", Event::new("4")).unwrap();
+    hub.publish("t", Event::new("4"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert_eq!(wakes(), 3, "after a quiet window, at once again");
     assert_eq!(poll(&mut subscription).as_deref(), Some("4"));
 }
@@ -620,10 +682,16 @@ fn a_coalesced_wake_is_not_lost_when_its_runtime_stops() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        hub.publish("t", Event::new("1")).unwrap(); // wakes at once
+        hub.publish("t", Event::new("1"))
+            .now_or_never()
+            .expect("in memory")
+            .unwrap(); // wakes at once
         assert!(subscription.poll_next_unpin(&mut cx).is_ready());
         assert!(subscription.poll_next_unpin(&mut cx).is_pending());
-        hub.publish("t", Event::new("2")).unwrap(); // deferred for an hour
+        hub.publish("t", Event::new("2"))
+            .now_or_never()
+            .expect("in memory")
+            .unwrap(); // deferred for an hour
     });
     assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
     drop(runtime);
@@ -635,7 +703,10 @@ fn a_coalesced_wake_is_not_lost_when_its_runtime_stops() {
     // and the topic is not stuck: outside any runtime, publishing wakes at once
     assert!(subscription.poll_next_unpin(&mut cx).is_ready());
     assert!(subscription.poll_next_unpin(&mut cx).is_pending());
-    hub.publish("t", Event::new("3")).unwrap();
+    hub.publish("t", Event::new("3"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
 
@@ -644,7 +715,10 @@ fn topic_stats_count_one_topic() {
     let hub = Hub::new();
     let a = hub.subscribe(["news"], None).unwrap();
     let _b = hub.subscribe(["news", "sport"], None).unwrap();
-    hub.publish("news", Event::new("x")).unwrap();
+    hub.publish("news", Event::new("x"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     let news = hub.topic_stats("news").unwrap();
     assert_eq!((news.subscribers, news.buffered_events), (2, 1));
     assert!(news.buffered_bytes > 0);
@@ -657,8 +731,15 @@ fn topic_stats_count_one_topic() {
 #[test]
 fn a_topic_in_use_is_kept_and_an_unused_one_goes_with_its_history() {
     let hub = Hub::new();
-    let first = hub.publish("old", Event::new("1")).unwrap();
-    hub.publish("old", Event::new("2")).unwrap();
+    let first = hub
+        .publish("old", Event::new("1"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
+    hub.publish("old", Event::new("2"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     let subscription = hub.subscribe(["old"], None).unwrap();
     let error = hub.remove_topic("old").unwrap_err();
     assert!(matches!(error, HubError::TopicInUse { subscribers: 1, .. }));
@@ -695,7 +776,10 @@ async fn a_disconnect_handle_ends_one_waiting_subscription_only() {
     );
     assert!(!handle.is_connected());
     handle.disconnect(); // harmless afterwards
-    hub.publish("inbox", Event::new("still here")).unwrap();
+    hub.publish("inbox", Event::new("still here"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
     assert!(
         staying
             .next()

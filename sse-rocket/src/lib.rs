@@ -29,8 +29,8 @@
 //!
 //! // 3. Publishing from any other handler.
 //! #[post("/news", data = "<body>")]
-//! fn post_news(hub: &State<Hub>, body: String) -> Result<String, Error> {
-//!     Ok(hub.publish("news", Event::new(body).event("headline")?)?.to_string())
+//! async fn post_news(hub: &State<Hub>, body: String) -> Result<String, Error> {
+//!     Ok(hub.publish("news", Event::new(body).event("headline")?).await?.to_string())
 //! }
 //!
 //! #[rocket::launch]

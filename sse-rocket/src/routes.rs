@@ -60,6 +60,7 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
         let body = read_body(request, data, endpoints.max_body_bytes()).await;
         let result = endpoints
             .publish(request, body)
+            .await
             .map(|published| RawJson(published.json_body()))
             .map_err(Error::from);
         Outcome::from(request, result)

@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::FutureExt;
 use futures_util::StreamExt;
 use sse_core::{Event, Hub, Subscription, Text};
 use std::hint::black_box;
@@ -35,7 +36,10 @@ fn publish_and_receive(
     let event = Event::new(Text::from_static(DATA))
         .event(Text::from_static("price"))
         .expect("name");
-    hub.publish("prices", event).expect("publish");
+    hub.publish("prices", event)
+        .now_or_never()
+        .expect("in memory, ready at once")
+        .expect("publish");
     for subscription in subscriptions {
         match subscription.poll_next_unpin(cx) {
             Poll::Ready(Some(frame)) => {
@@ -118,7 +122,10 @@ fn bench_fanout(c: &mut Criterion) {
                 let event = Event::new(Text::from_static(DATA))
                     .event(Text::from_static("price"))
                     .expect("name");
-                hub.publish("prices", event).expect("publish");
+                hub.publish("prices", event)
+                    .now_or_never()
+                    .expect("in memory, ready at once")
+                    .expect("publish");
                 match subscription.poll_next_unpin(&mut cx) {
                     Poll::Ready(Some(frame)) => {
                         black_box(frame);

@@ -60,7 +60,7 @@ async fn echo(request: HttpRequest) -> Result<HttpResponse, Error> {
 }
 
 async fn chat(hub: web::Data<Hub>, body: web::Bytes) -> Result<HttpResponse, Error> {
-    let published = scenarios::chat(&hub, &body)?;
+    let published = scenarios::chat(&hub, &body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(published.json_body()))

@@ -59,7 +59,7 @@ async fn echo(RawQuery(query): RawQuery) -> Result<Response, Error> {
 }
 
 async fn chat(State(hub): State<Hub>, body: Bytes) -> Result<Response, Error> {
-    let published = scenarios::chat(&hub, &body)?;
+    let published = scenarios::chat(&hub, &body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())
 }
 

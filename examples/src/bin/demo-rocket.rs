@@ -75,10 +75,10 @@ fn echo(query: RawQuery) -> Result<Sse<impl Stream<Item = Event>>, Error> {
 }
 
 #[post("/chat", data = "<body>")]
-fn chat(hub: &State<Hub>, body: Vec<u8>) -> Result<(ContentType, RawJson<String>), Error> {
+async fn chat(hub: &State<Hub>, body: Vec<u8>) -> Result<(ContentType, RawJson<String>), Error> {
     Ok((
         ContentType::JSON,
-        RawJson(scenarios::chat(hub, &body)?.json_body()),
+        RawJson(scenarios::chat(hub, &body).await?.json_body()),
     ))
 }
 

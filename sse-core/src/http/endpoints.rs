@@ -32,6 +32,7 @@
 //! subscribed to before anything is published on it.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -370,11 +371,33 @@ impl<A> HubEndpoints<A> {
     }
 
     /// Publishes for a `POST` with a JSON body, authorized by the hook with `request`.
+    ///
+    /// The body is read, checked and authorized before the returned future is first
+    /// polled; the future only waits for the hub (at once in memory, a round trip with a
+    /// backend), and does not borrow `request`.
     pub fn publish<R: ?Sized>(
         &self,
         request: &R,
         body: RequestBody,
-    ) -> Result<Published, EndpointError>
+    ) -> impl Future<Output = Result<Published, EndpointError>> + Send + '_
+    where
+        A: Authorize<R>,
+    {
+        let prepared = self.prepare_publish(request, body);
+        async move {
+            let (topic, event) = prepared?;
+            let id = self.hub.publish(&topic, event).await?;
+            Ok(Published { id })
+        }
+    }
+
+    /// Everything a publish does before the hub: the body, its JSON, the topic name, the
+    /// hook, the event.
+    fn prepare_publish<R: ?Sized>(
+        &self,
+        request: &R,
+        body: RequestBody,
+    ) -> Result<(TopicName, Event), EndpointError>
     where
         A: Authorize<R>,
     {
@@ -401,13 +424,14 @@ impl<A> HubEndpoints<A> {
         if let Some(ms) = request_body.retry {
             event = event.retry(Duration::from_millis(ms));
         }
-        let id = self.hub.publish(&topic, event)?;
-        Ok(Published { id })
+        Ok((topic, event))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
+
     use super::*;
 
     fn complete(body: &str) -> RequestBody {
@@ -420,6 +444,8 @@ mod tests {
         let status = |body: RequestBody| {
             endpoints
                 .publish(&(), body)
+                .now_or_never()
+                .expect("in memory, ready at once")
                 .map(|_| 200)
                 .unwrap_or_else(|e| e.status())
         };
@@ -450,6 +476,8 @@ mod tests {
         assert_eq!(status(RequestBody::OverLimit), 413);
         let unreadable = endpoints
             .publish(&(), RequestBody::Unreadable("connection closed".into()))
+            .now_or_never()
+            .unwrap()
             .unwrap_err();
         assert_eq!(
             (unreadable.status(), unreadable.code()),
@@ -457,7 +485,9 @@ mod tests {
         );
         let denied = HubEndpoints::new(Hub::new())
             .authorize(|_: &(), _: Access<'_>| Err(Denied::Forbidden))
-            .publish(&(), complete(r#"{"topic":"t","data":"x"}"#));
+            .publish(&(), complete(r#"{"topic":"t","data":"x"}"#))
+            .now_or_never()
+            .unwrap();
         assert_eq!(denied.unwrap_err().status(), 403);
     }
 
@@ -468,6 +498,8 @@ mod tests {
         let mut subscription = hub.subscribe(["t"], None).unwrap();
         endpoints
             .publish(&(), complete(r#"{"topic":"t","data":{"n":[1,2]}}"#))
+            .now_or_never()
+            .unwrap()
             .unwrap();
         use futures_util::StreamExt;
         let frame = futures_util::FutureExt::now_or_never(subscription.next())

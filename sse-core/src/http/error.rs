@@ -15,7 +15,7 @@
 //! | [`HubError`]: bad topic, no topic, too many topics in one subscription | 400 | `invalid_topic`, `no_topics`, `too_many_topics_in_subscription` |
 //! | [`HubError`]: event over the size limit | 413 | `event_too_large` |
 //! | [`HubError`]: removing a topic that has subscribers | 409 | `topic_in_use` |
-//! | [`HubError`]: hub full or shut down | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed` |
+//! | [`HubError`]: hub full or shut down, backend away | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed`, `backend_unavailable` |
 //! | [`HubError`]: no tokio runtime (a server bug) | 500 | `no_runtime` |
 
 use std::borrow::Cow;
@@ -176,6 +176,7 @@ impl HttpError for HubError {
             HubError::TooManyTopics { .. }
             | HubError::TooManySubscribers { .. }
             | HubError::TopicFull { .. }
+            | HubError::Backend { .. }
             | HubError::Closed => 503,
             HubError::NoRuntime => 500,
         }
@@ -191,6 +192,7 @@ impl HttpError for HubError {
             HubError::TopicFull { .. } => "topic_full",
             HubError::EventTooLarge { .. } => "event_too_large",
             HubError::TopicInUse { .. } => "topic_in_use",
+            HubError::Backend { .. } => "backend_unavailable",
             HubError::Closed => "hub_closed",
             HubError::NoRuntime => "no_runtime",
         }

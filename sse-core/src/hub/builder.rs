@@ -137,4 +137,17 @@ impl HubBuilder {
     pub fn build(self) -> Hub {
         Hub::with_config(self.config)
     }
+
+    /// Builds a hub on a [`Backend`](super::backend::Backend), for backend crates such as
+    /// `sse-redis`: `epoch` and `head` (the newest sequence number) are the backend's when
+    /// this instance starts reading, and `backend` is made with the
+    /// [`Feed`](super::backend::Feed) that it hands every event it reads to.
+    pub fn build_with_backend(
+        self,
+        epoch: u32,
+        head: u64,
+        backend: impl FnOnce(super::backend::Feed) -> std::sync::Arc<dyn super::backend::Backend>,
+    ) -> Hub {
+        Hub::with_backend(self.config, epoch, head, backend)
+    }
 }

@@ -53,6 +53,11 @@ pub enum HubError {
         /// Its subscribers.
         subscribers: usize,
     },
+    /// The hub's backend (Redis, say) cannot be reached or did not answer in time.
+    Backend {
+        /// What went wrong.
+        message: String,
+    },
     /// The hub has been shut down.
     Closed,
     /// A background task was requested outside a tokio runtime.
@@ -92,6 +97,9 @@ impl fmt::Display for HubError {
             }
             HubError::TopicInUse { topic, subscribers } => {
                 write!(f, "topic {topic:?} still has {subscribers} subscribers")
+            }
+            HubError::Backend { message } => {
+                write!(f, "the hub's backend is unavailable: {message}")
             }
             HubError::Closed => f.write_str("the hub has shut down"),
             HubError::NoRuntime => f.write_str("this call must run inside a tokio runtime"),

@@ -36,7 +36,7 @@
 //! let hub = Hub::new();
 //! let mut subscription = hub.subscribe(["chat"], None)?;
 //!
-//! let id = hub.publish("chat", Event::new("hello").event("message")?)?;
+//! let id = hub.publish("chat", Event::new("hello").event("message")?).await?;
 //!
 //! let frame = subscription.next().await.unwrap();
 //! assert_eq!(frame.as_bytes(), format!("id: {id}\nevent: message\ndata: hello\n\n").as_bytes());
@@ -63,6 +63,7 @@
 //! `topic` and `pacing` (waking a topic's subscribers), `subscription`, `notice`, `stats`,
 //! `periodic` ([`Hub::publish_every`]), `error`.
 
+pub mod backend;
 mod builder;
 mod error;
 mod id;
@@ -77,7 +78,7 @@ mod topic;
 mod topic_name;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use builder::{HubBuilder, LagPolicy};
@@ -89,8 +90,9 @@ pub use subscription::{DisconnectHandle, Subscription};
 pub use topic_name::TopicName;
 
 use crate::{Event, Frame, LastEventId};
+use backend::{Backend, Feed};
 use builder::HubConfig;
-use locks::{lock, read};
+use locks::{lock, read, write};
 use notice::{MissedReason, missed_frame};
 use stats::Counters;
 use topic::TopicState;
@@ -103,6 +105,9 @@ struct State {
     /// The newest sequence number when a topic was last removed: a topic created later
     /// cannot tell which of the ids before it were its own, so it treats them as evicted.
     removed_through: u64,
+    /// With a backend, a topic created now has none of the events before it locally: they
+    /// are the backend's to give.
+    backed: bool,
 }
 
 impl State {
@@ -114,7 +119,12 @@ impl State {
         if self.topics.len() >= max_topics {
             return Err(HubError::TooManyTopics { max: max_topics });
         }
-        let topic = Arc::new(TopicState::new(name.clone(), self.removed_through));
+        let known_from = if self.backed {
+            self.next_seq - 1
+        } else {
+            self.removed_through
+        };
+        let topic = Arc::new(TopicState::new(name.clone(), known_from));
         self.topics.insert(name.clone(), topic.clone());
         Ok(topic)
     }
@@ -126,7 +136,11 @@ impl State {
 
 struct Shared {
     config: HubConfig,
-    epoch: u32,
+    /// The first part of every id; a backend changes it when it has lost its data.
+    epoch: AtomicU32,
+    /// Bumped with every epoch change; subscriptions of an older one start over.
+    epoch_generation: AtomicU64,
+    backend: Option<Arc<dyn Backend>>,
     /// Held while publishing, subscribing and shutting down, so that sequence numbers are
     /// assigned and rings filled in one order.
     state: Mutex<State>,
@@ -141,34 +155,218 @@ struct Shared {
 }
 
 impl Shared {
+    fn new(config: HubConfig, epoch: u32, head: u64, backend: Option<Arc<dyn Backend>>) -> Shared {
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        Shared {
+            config,
+            epoch: AtomicU32::new(epoch),
+            epoch_generation: AtomicU64::new(0),
+            state: Mutex::new(State {
+                topics: HashMap::new(),
+                next_seq: head + 1,
+                removed_through: 0,
+                backed: backend.is_some(),
+            }),
+            backend,
+            committed: AtomicU64::new(head),
+            closed: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            final_frame: OnceLock::new(),
+            shutdown,
+            stats: Counters::default(),
+        }
+    }
+
+    fn epoch(&self) -> u32 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// A backend's event, in sequence order (see [`Feed::event`]).
+    fn ingest(&self, epoch: u32, seq: u64, topic: &str, body: &[u8]) {
+        if epoch != self.epoch() {
+            self.reset(epoch);
+        }
+        let mut state = lock(&self.state);
+        if seq < state.next_seq {
+            return; // read again after a reconnect
+        }
+        state.next_seq = seq + 1;
+        let Some(target) = state.topics.get(topic).cloned() else {
+            self.committed.store(seq, Ordering::Release);
+            return;
+        };
+        let mut id_text = [0u8; 32];
+        let frame =
+            crate::encode::insert_id(body, id::format_id(&mut id_text, EventId::new(epoch, seq)));
+        target.push(seq, frame, self.config.history, self.config.history_bytes);
+        self.committed.store(seq, Ordering::Release);
+        drop(state);
+        self.stats.published.fetch_add(1, Ordering::Relaxed);
+        target.notify(self.config.coalesce);
+    }
+
+    /// A new epoch: empty rings, and every subscription starts over (see [`Feed::reset`]).
+    fn reset(&self, epoch: u32) {
+        let mut state = lock(&self.state);
+        if epoch == self.epoch() {
+            return;
+        }
+        self.epoch.store(epoch, Ordering::Release);
+        state.next_seq = 1;
+        state.removed_through = 0;
+        self.committed.store(0, Ordering::Release);
+        for topic in state.topics.values() {
+            let mut ring = write(&topic.ring);
+            ring.entries.clear();
+            ring.bytes = 0;
+            ring.evicted_through = 0;
+        }
+        self.epoch_generation.fetch_add(1, Ordering::AcqRel);
+        let topics = state.all_topics();
+        drop(state);
+        tracing::warn!(
+            epoch = format_args!("{epoch:08x}"),
+            "hub backend lost its data; new epoch"
+        );
+        for topic in topics {
+            topic.wake_all();
+        }
+    }
+
+    /// Events through `seq` cannot be read any more (see [`Feed::lost_through`]).
+    fn lost_through(&self, seq: u64) {
+        let mut state = lock(&self.state);
+        state.next_seq = state.next_seq.max(seq + 1);
+        for topic in state.topics.values() {
+            let mut ring = write(&topic.ring);
+            ring.evicted_through = ring.evicted_through.max(seq);
+        }
+        self.committed.fetch_max(seq, Ordering::AcqRel);
+        let topics = state.all_topics();
+        drop(state);
+        for topic in topics {
+            topic.wake_all();
+        }
+    }
+
     /// Where a new subscription starts, given its resume id and the newest sequence number
-    /// `head`, and the `missed` notice it gets first, if any. Called with the state locked.
+    /// `head`; the `missed` notice it gets first, if any; and, with a backend, the history
+    /// to fetch from it for topics whose ring does not reach back. Called with the state
+    /// locked.
     fn resume_point(
         &self,
         resume: Option<Option<EventId>>,
         targets: &[Arc<TopicState>],
         head: u64,
-    ) -> (u64, Option<Frame>) {
+    ) -> ResumePoint {
+        let epoch = self.epoch();
         match resume {
-            None => (head, None),
-            Some(Some(id)) if id.epoch() == self.epoch && id.sequence() <= head => {
-                let lost: Vec<&str> = targets
-                    .iter()
-                    .filter(|topic| read(&topic.ring).evicted_through > id.sequence())
-                    .map(|topic| topic.name.as_str())
-                    .collect();
-                let notice = (!lost.is_empty()).then(|| missed_frame(MissedReason::Expired, lost));
-                (id.sequence(), notice)
+            None => ResumePoint::at(head),
+            // With a backend, an id this instance has not read yet is one it will read.
+            Some(Some(id))
+                if id.epoch() == epoch && id.sequence() > head && self.backend.is_some() =>
+            {
+                ResumePoint::at(id.sequence())
             }
-            Some(_) => (
-                0,
-                Some(missed_frame(
+            Some(Some(id)) if id.epoch() == epoch && id.sequence() <= head => {
+                let after = id.sequence();
+                let short: Vec<(TopicName, u64)> = targets
+                    .iter()
+                    .filter_map(|topic| {
+                        let evicted = read(&topic.ring).evicted_through;
+                        (evicted > after).then(|| (topic.name.clone(), evicted))
+                    })
+                    .collect();
+                let mut point = ResumePoint::at(after);
+                match &self.backend {
+                    _ if short.is_empty() => {}
+                    Some(backend) => {
+                        point.backfill = Some(backfill(backend.clone(), epoch, after, short));
+                    }
+                    None => {
+                        point.notice = Some(missed_frame(
+                            MissedReason::Expired,
+                            short.iter().map(|(name, _)| name.as_str()),
+                        ));
+                    }
+                }
+                point
+            }
+            Some(_) => ResumePoint {
+                start: 0,
+                notice: Some(missed_frame(
                     MissedReason::Unknown,
                     targets.iter().map(|topic| topic.name.as_str()),
                 )),
-            ),
+                backfill: None,
+            },
         }
     }
+}
+
+/// Where a subscription starts, what it is told first, and what it fetches first.
+struct ResumePoint {
+    start: u64,
+    notice: Option<Frame>,
+    backfill: Option<subscription::Backfill>,
+}
+
+impl ResumePoint {
+    fn at(start: u64) -> Self {
+        ResumePoint {
+            start,
+            notice: None,
+            backfill: None,
+        }
+    }
+}
+
+/// Fetches, from the backend, each short topic's events after `after` through where its
+/// ring begins, merged in sequence order; topics it could not fully read are named in a
+/// `missed` notice.
+fn backfill(
+    backend: Arc<dyn Backend>,
+    epoch: u32,
+    after: u64,
+    short: Vec<(TopicName, u64)>,
+) -> subscription::Backfill {
+    subscription::Backfill::fetch(async move {
+        let mut events = Vec::new();
+        let (mut expired, mut unavailable) = (Vec::new(), Vec::new());
+        for (topic, through) in &short {
+            match backend.history(topic, epoch, after, *through).await {
+                Ok(history) => {
+                    if !history.complete {
+                        expired.push(topic.as_str());
+                    }
+                    events.extend(history.events.into_iter().filter_map(|(seq, body)| {
+                        let in_range = seq > after && seq <= *through;
+                        let mut id_text = [0u8; 32];
+                        let id = id::format_id(&mut id_text, EventId::new(epoch, seq));
+                        in_range.then(|| (seq, crate::encode::insert_id(&body, id)))
+                    }));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, topic = topic.as_str(), "could not read history from the backend");
+                    unavailable.push(topic.as_str());
+                }
+            }
+        }
+        events.sort_by_key(|(seq, _)| *seq);
+        events.dedup_by_key(|(seq, _)| *seq);
+        let mut notices = Vec::new();
+        if !expired.is_empty() {
+            notices.push(missed_frame(MissedReason::Expired, expired));
+        }
+        if !unavailable.is_empty() {
+            notices.push(missed_frame(MissedReason::Unavailable, unavailable));
+        }
+        (events, notices)
+    })
 }
 
 /// An in-memory publish/subscribe hub for server-sent events. Cheap to clone; share one
@@ -187,7 +385,8 @@ impl Default for Hub {
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
-            .field("epoch", &format_args!("{:08x}", self.shared.epoch))
+            .field("epoch", &format_args!("{:08x}", self.shared.epoch()))
+            .field("backend", &self.shared.backend.is_some())
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
@@ -205,31 +404,60 @@ impl Hub {
     }
 
     fn with_config(config: HubConfig) -> Hub {
-        let (shutdown, _) = tokio::sync::watch::channel(false);
         Hub {
-            shared: Arc::new(Shared {
-                config,
-                epoch: id::random_epoch(),
-                state: Mutex::new(State {
-                    topics: HashMap::new(),
-                    next_seq: 1,
-                    removed_through: 0,
-                }),
-                committed: AtomicU64::new(0),
-                closed: AtomicBool::new(false),
-                generation: AtomicU64::new(0),
-                final_frame: OnceLock::new(),
-                shutdown,
-                stats: Counters::default(),
+            shared: Arc::new(Shared::new(config, id::random_epoch(), 0, None)),
+        }
+    }
+
+    /// A hub on a backend: `epoch` and `head` (the newest sequence number) are the
+    /// backend's when this instance starts reading, and `backend` is made with the
+    /// [`Feed`] it hands the events it reads to. For backend crates such as `sse-redis`.
+    pub(crate) fn with_backend(
+        config: HubConfig,
+        epoch: u32,
+        head: u64,
+        backend: impl FnOnce(Feed) -> Arc<dyn Backend>,
+    ) -> Hub {
+        Hub {
+            shared: Arc::new_cyclic(|weak| {
+                let backend = backend(Feed {
+                    shared: weak.clone(),
+                });
+                Shared::new(config, epoch, head, Some(backend))
             }),
         }
     }
 
-    /// Publishes `event` to `topic` (created on first use), and returns the id it was given.
+    /// Publishes `event` to `topic` and returns the id it was given.
     ///
     /// The event is encoded once, with the hub's id in place of any id it had, and the same
-    /// bytes go to every subscriber.
-    pub fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+    /// bytes go to every subscriber. On the in-memory hub the topic is created on first use
+    /// and the future is ready at once; with a backend (`sse-redis`) the id comes from the
+    /// backend, and a backend that cannot be reached is a [`HubError::Backend`].
+    pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+        match &self.shared.backend {
+            None => self.publish_here(topic, event),
+            Some(backend) => {
+                let name = TopicName::new(topic)?;
+                if self.is_closed() {
+                    return Err(HubError::Closed);
+                }
+                let body = Event { id: None, ..event }.encode().into_bytes();
+                let max = self.shared.config.max_event_size;
+                // The id line the hub adds is at most 33 bytes.
+                if body.len() + 33 > max {
+                    return Err(HubError::EventTooLarge {
+                        size: body.len() + 33,
+                        max,
+                    });
+                }
+                backend.publish(&name, body).await
+            }
+        }
+    }
+
+    /// The in-memory hub's publish: id, encoding and ring, under the state lock.
+    fn publish_here(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
         let shared = &*self.shared;
         let config = &shared.config;
         let name = TopicName::new(topic)?;
@@ -238,7 +466,7 @@ impl Hub {
             return Err(HubError::Closed);
         }
         let target = state.topic(&name, config.max_topics)?;
-        let id = EventId::new(shared.epoch, state.next_seq);
+        let id = EventId::new(shared.epoch(), state.next_seq);
         let mut id_text = [0u8; 32];
         let frame = crate::encode::encode_with_id(&event, Some(id::format_id(&mut id_text, id)));
         if frame.len() > config.max_event_size {
@@ -295,9 +523,9 @@ impl Hub {
             targets.push(topic);
         }
         // Decide where to start, and take the cursors, while no publish can run.
-        let (start, notice) = shared.resume_point(resume, &targets, state.next_seq - 1);
+        let point = shared.resume_point(resume, &targets, state.next_seq - 1);
         shared.stats.subscribers.fetch_add(1, Ordering::Relaxed);
-        let subscription = Subscription::new(shared.clone(), targets, start, notice);
+        let subscription = Subscription::new(shared.clone(), targets, point);
         drop(state);
         Ok(subscription)
     }
@@ -365,11 +593,14 @@ impl Hub {
     /// removal, is told with a `missed` event (reason `expired`) that the history is gone.
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), sse_core::HubError> {
     /// let hub = sse_core::Hub::new();
-    /// hub.publish("old", sse_core::Event::new("x"))?;
+    /// hub.publish("old", sse_core::Event::new("x")).await?;
     /// assert!(hub.remove_topic("old")?);
     /// assert_eq!(hub.stats().topics, 0);
-    /// # Ok::<(), sse_core::HubError>(())
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn remove_topic(&self, topic: &str) -> Result<bool, HubError> {
         let shared = &*self.shared;
@@ -421,6 +652,6 @@ impl Hub {
 
     /// The hub's epoch (the first part of every id it assigns).
     pub fn epoch(&self) -> u32 {
-        self.shared.epoch
+        self.shared.epoch()
     }
 }

@@ -9,8 +9,10 @@
 //! ```
 //!
 //! `reason` is `expired` (the id is older than the history), `unknown` (not an id of this
-//! hub run), or `lagged` (the subscriber fell behind, under
-//! [`LagPolicy::Skip`](super::LagPolicy::Skip)).
+//! hub run), `lagged` (the subscriber fell behind, under
+//! [`LagPolicy::Skip`](super::LagPolicy::Skip)), and with a backend `reset` (the backend
+//! lost its data and started a new epoch) or `unavailable` (the backend could not be read
+//! for history older than the local one).
 
 use crate::http::error::push_json_string;
 use crate::{Event, Frame, Text};
@@ -27,6 +29,10 @@ pub(crate) enum MissedReason {
     Unknown,
     /// The subscriber fell behind the history.
     Lagged,
+    /// The backend lost its data and started a new epoch.
+    Reset,
+    /// The backend could not be read for the history before the local one.
+    Unavailable,
 }
 
 impl MissedReason {
@@ -35,6 +41,8 @@ impl MissedReason {
             MissedReason::Expired => "expired",
             MissedReason::Unknown => "unknown",
             MissedReason::Lagged => "lagged",
+            MissedReason::Reset => "reset",
+            MissedReason::Unavailable => "unavailable",
         }
     }
 }

@@ -57,7 +57,7 @@ impl Hub {
                     _ = ticker.tick() => {}
                 }
                 let Some(event) = make().into() else { continue };
-                match hub.publish(&topic, event) {
+                match hub.publish(&topic, event).await {
                     Ok(_) => {}
                     Err(HubError::Closed) => break,
                     Err(error) => tracing::warn!(%error, topic, "periodic publish failed"),

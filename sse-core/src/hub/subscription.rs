@@ -1,5 +1,7 @@
 //! [`Subscription`]: a subscriber's cursors into its topics' rings, as a `Stream`.
 
+use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -7,10 +9,11 @@ use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
+use super::backend::BoxFuture;
 use super::locks::{lock, read};
 use super::notice::{MissedReason, missed_frame};
 use super::topic::TopicState;
-use super::{LagPolicy, Shared};
+use super::{LagPolicy, ResumePoint, Shared};
 use crate::Frame;
 
 /// A live subscription to one or more topics of a [`Hub`](super::Hub): a `Stream` of
@@ -32,6 +35,27 @@ pub struct Subscription {
     generation: u64,
     /// Set by a [`DisconnectHandle`] to end this subscription alone.
     stop: Arc<StopFlag>,
+    /// History older than the local rings, fetched from the hub's backend.
+    backfill: Option<Backfill>,
+    /// The hub's epoch generation when this subscription began or last started over.
+    epoch_generation: u64,
+}
+
+/// Events older than a ring's start, fetched from the backend: sequence numbers and frames,
+/// oldest first, and `missed` notices for what could not be fetched.
+type Fetched = (Vec<(u64, Frame)>, Vec<Frame>);
+
+/// A subscription's history from the backend: being fetched, then delivered in sequence
+/// order among the rings' events.
+pub(super) enum Backfill {
+    Fetching(BoxFuture<'static, Fetched>),
+    Ready(VecDeque<(u64, Frame)>),
+}
+
+impl Backfill {
+    pub(super) fn fetch(fetch: impl Future<Output = Fetched> + Send + 'static) -> Backfill {
+        Backfill::Fetching(Box::pin(fetch))
+    }
 }
 
 /// Whether one subscription was told to end, and the waker to tell it with.
@@ -137,21 +161,50 @@ impl Subscription {
     pub(super) fn new(
         shared: Arc<Shared>,
         topics: Vec<Arc<TopicState>>,
-        start: u64,
-        notice: Option<Frame>,
+        point: ResumePoint,
     ) -> Subscription {
         let topics = topics
             .into_iter()
-            .map(|topic| Cursor::new(topic, start))
+            .map(|topic| Cursor::new(topic, point.start))
             .collect();
         Subscription {
             generation: shared.generation.load(Ordering::Acquire),
+            epoch_generation: shared.epoch_generation.load(Ordering::Acquire),
             shared,
             topics,
-            notice,
+            notice: point.notice,
             done: false,
             stop: Arc::default(),
+            backfill: point.backfill,
         }
+    }
+
+    /// The backend lost its data: start over at the new epoch's first event, and say so.
+    fn start_over(&mut self) -> Frame {
+        self.epoch_generation = self.shared.epoch_generation.load(Ordering::Acquire);
+        self.backfill = None;
+        for cursor in &mut self.topics {
+            cursor.seq = 0;
+            cursor.next = 0;
+        }
+        missed_frame(MissedReason::Reset, self.topics())
+    }
+
+    /// Polls the backend fetch, if one is under way; `Ready` once there is none.
+    fn poll_backfill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(Backfill::Fetching(fetch)) = &mut self.backfill {
+            let (events, notices) = std::task::ready!(fetch.as_mut().poll(cx));
+            self.backfill = Some(Backfill::Ready(events.into()));
+            // Several notices are rare (some topics trimmed, others unreadable): one frame.
+            if !notices.is_empty() {
+                let mut all = bytes::BytesMut::new();
+                for notice in notices {
+                    all.extend_from_slice(notice.as_bytes());
+                }
+                self.notice = Some(Frame::from_bytes(all.freeze()));
+            }
+        }
+        Poll::Ready(())
     }
 
     /// The topics subscribed to.
@@ -176,6 +229,17 @@ impl Subscription {
                 if entry.seq <= committed && better {
                     let next = ring.absolute(position) + 1;
                     best = Some((index, entry.seq, next, entry.frame.clone()));
+                }
+            }
+        }
+        if let Some(Backfill::Ready(queue)) = &mut self.backfill {
+            if queue.front().is_some_and(|(seq, _)| {
+                best.as_ref()
+                    .is_none_or(|(_, ring_seq, _, _)| seq < ring_seq)
+            }) {
+                if let Some((_, frame)) = queue.pop_front() {
+                    self.shared.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                    return Step::Frame(frame);
                 }
             }
         }
@@ -265,6 +329,14 @@ impl Stream for Subscription {
         if this.disconnected() {
             this.done = true;
             return Poll::Ready(None);
+        }
+        if this.shared.epoch_generation.load(Ordering::Acquire) != this.epoch_generation {
+            return Poll::Ready(Some(this.start_over()));
+        }
+        if this.poll_backfill(cx).is_pending() {
+            // Shutdown and disconnects wake the rings' waiters: be one meanwhile.
+            this.register(cx.waker());
+            return Poll::Pending;
         }
         if let Some(notice) = this.notice.take() {
             return Poll::Ready(Some(notice));

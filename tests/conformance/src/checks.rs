@@ -246,6 +246,7 @@ pub async fn missed_event_for_expired_id<I: Integration>(integration: &'static I
     for n in 0..20 {
         ids.push(
             hub.publish("m", Event::new(n.to_string()))
+                .await
                 .expect("publish")
                 .to_string(),
         );
@@ -346,6 +347,7 @@ pub async fn stalled_client_does_not_slow_others_and_is_closed_without_silent_lo
         };
         wait_for("the fast readers", PATIENCE, || n < slowest() + 32).await;
         hub.publish("s", Event::new(format!("{n} {padding}")))
+            .await
             .expect("publish");
         max_buffered = max_buffered.max(hub.stats().buffered_bytes);
     }
@@ -428,6 +430,7 @@ pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integrat
     })
     .await;
     hub.publish("bye", Event::new("before shutdown"))
+        .await
         .expect("publish");
     // Every stream is mid-flight, with an event delivered, when shutdown begins. (Shutdown
     // does not drain events still queued for a client: a stalled one would hold it up.)

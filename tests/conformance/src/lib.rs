@@ -148,7 +148,9 @@ pub fn emitter_events(hub: &Hub, script: EmitterScript) -> EmitterStream {
                 let _ = emitter.send(Event::new("first")).await;
                 let reason = emitter.closed().await;
                 let failed = emitter.send(Event::new("after")).await.is_err();
-                let _ = hub.publish(EMITTER_CLOSED, Event::new(format!("{reason:?} {failed}")));
+                let _ = hub
+                    .publish(EMITTER_CLOSED, Event::new(format!("{reason:?} {failed}")))
+                    .await;
             }
             EmitterScript::Complete => {
                 for data in ["a", "b"] {

@@ -1,0 +1,107 @@
+//! The backend seam: what a hub needs from an engine that orders and keeps events beyond
+//! this process (Redis in `sse-redis`; NATS JetStream or PostgreSQL could follow).
+//!
+//! A hub built with a [`Backend`] keeps everything else local and identical to the
+//! in-memory hub: rings, cursors, lag policy, coalescing, limits, shutdown. What changes:
+//!
+//! - **Publishing** goes through [`Backend::publish`], which assigns the id (epoch and a
+//!   sequence number shared by every instance) and stores the event. It does not touch the
+//!   local rings.
+//! - **Every instance reads every event once**, in sequence order, and hands it to its hub
+//!   through a [`Feed`]: the publishing instance too, so there is one delivery path. Events
+//!   of topics the instance does not hold are skipped (they stay in the backend).
+//! - **Resuming** reads the local ring when it reaches back far enough, and
+//!   [`Backend::history`] for the part before it, merged in sequence order with no gap or
+//!   duplicate at the hand-over.
+//! - **The epoch is the backend's**: when the backend has lost its data, the engine calls
+//!   [`Feed::reset`] with a new epoch; live subscribers get a `missed` event (reason
+//!   `reset`) and go on with new events, and old ids are answered with reason `unknown`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Weak;
+
+use bytes::Bytes;
+
+use super::{EventId, HubError, Shared, TopicName};
+
+/// A boxed future, as [`Backend`] methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An engine that orders and keeps a hub's events for several instances. See the [module
+/// docs](self).
+pub trait Backend: Send + Sync + 'static {
+    /// Stores `body` (the event encoded without an `id:` line) on `topic` and returns the
+    /// id it was given. Fails fast, with [`HubError::Backend`], when the engine is away.
+    fn publish<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        body: Bytes,
+    ) -> BoxFuture<'a, Result<EventId, HubError>>;
+
+    /// The events of `topic` in `epoch` with sequence numbers from `after + 1` through
+    /// `through`, oldest first.
+    fn history<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        epoch: u32,
+        after: u64,
+        through: u64,
+    ) -> BoxFuture<'a, Result<History, HubError>>;
+}
+
+/// What [`Backend::history`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// Sequence numbers and bodies (encoded without an `id:` line), oldest first.
+    pub events: Vec<(u64, Bytes)>,
+    /// Whether these are all the topic's events in the range (`false` when the engine has
+    /// trimmed the oldest of them).
+    pub complete: bool,
+}
+
+/// How an engine hands the events it reads to its hub. It holds the hub weakly: once every
+/// handle of the hub is gone, [`event`](Self::event) returns `false` and the engine stops.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub(super) shared: Weak<Shared>,
+}
+
+impl Feed {
+    /// Hands over the event `seq` of `topic`, in `epoch`. Events must come in increasing
+    /// sequence order. An event of another epoch than the hub's resets the hub to that
+    /// epoch first (see [`reset`](Self::reset)). Returns `false` once the hub is gone or
+    /// shut down.
+    pub fn event(&self, epoch: u32, seq: u64, topic: &str, body: &[u8]) -> bool {
+        match self.shared.upgrade() {
+            Some(shared) if !shared.is_closed() => {
+                shared.ingest(epoch, seq, topic, body);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The backend lost its data and starts again in `epoch`: every ring is emptied, live
+    /// subscribers are told with a `missed` event (reason `reset`) and go on with the new
+    /// epoch's events.
+    pub fn reset(&self, epoch: u32) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.reset(epoch);
+        }
+    }
+
+    /// Events through `seq` can no longer be read (the engine trimmed them before this
+    /// instance read them): rings treat them as evicted, so subscribers that needed them
+    /// are told instead of silently missing them.
+    pub fn lost_through(&self, seq: u64) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.lost_through(seq);
+        }
+    }
+
+    /// The hub's epoch, or `None` once the hub is gone.
+    pub fn epoch(&self) -> Option<u32> {
+        self.shared.upgrade().map(|shared| shared.epoch())
+    }
+}
