@@ -16,7 +16,8 @@ pub struct EventId {
 }
 
 impl EventId {
-    pub(crate) fn new(epoch: u32, seq: u64) -> Self {
+    /// The id `seq` of `epoch` (for backends, which assign ids).
+    pub fn new(epoch: u32, seq: u64) -> Self {
         EventId { epoch, seq }
     }
 
