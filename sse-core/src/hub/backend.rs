@@ -25,6 +25,11 @@ use bytes::Bytes;
 
 use super::{EventId, HubError, Shared, TopicName};
 
+/// A fresh random epoch, for a backend that starts one (when its store is new or lost).
+pub fn random_epoch() -> u32 {
+    super::id::random_epoch()
+}
+
 /// A boxed future, as [`Backend`] methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

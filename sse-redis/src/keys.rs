@@ -1,0 +1,34 @@
+//! [`Keys`]: the Redis keys one hub uses, under a prefix.
+//!
+//! - `<prefix>:epoch`: the epoch, 8 hex digits; a new one when Redis has lost its data;
+//! - `<prefix>:seq`: the last sequence number given (`INCR`);
+//! - `<prefix>:log`: every event, in sequence order (a stream whose entry ids are
+//!   `<seq>-0`, fields `e` epoch, `t` topic, `b` the event encoded without an id); each
+//!   instance reads it once; trimmed to about [`Options::log_len`](crate::Options::log_len);
+//! - `<prefix>:t:<topic>`: one topic's events (entry ids `<seq>-0`, field `b`), for resuming
+//!   beyond an instance's memory; trimmed to about [`Options::history`](crate::Options::history)
+//!   and expiring after [`Options::topic_ttl`](crate::Options::topic_ttl) without a publish.
+
+/// The key names for one prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    pub(crate) epoch: String,
+    pub(crate) seq: String,
+    pub(crate) log: String,
+    topic_prefix: String,
+}
+
+impl Keys {
+    pub(crate) fn new(prefix: &str) -> Keys {
+        Keys {
+            epoch: format!("{prefix}:epoch"),
+            seq: format!("{prefix}:seq"),
+            log: format!("{prefix}:log"),
+            topic_prefix: format!("{prefix}:t:"),
+        }
+    }
+
+    pub(crate) fn topic(&self, topic: &str) -> String {
+        format!("{}{topic}", self.topic_prefix)
+    }
+}

@@ -1,0 +1,184 @@
+//! The [`sse_core::Hub`] across many server instances, on Redis.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use sse_core::Hub;
+//!
+//! // Every instance connects to the same Redis; the hub is then used exactly as the
+//! // in-memory one, by the same adapters and routes.
+//! let hub = sse_redis::connect("redis://127.0.0.1:6379", Hub::builder()).await?;
+//! # drop(hub);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What to know first
+//!
+//! - **An event published on any instance reaches subscribers on every instance**, in the
+//!   same order everywhere, with the same id. Each instance reads each event from Redis
+//!   once (not once per subscriber) and fans it out from its own memory, with the same
+//!   rings, lag policy, coalescing, limits and shutdown as the in-memory hub.
+//! - **Ids are `<epoch>-<sequence>`**, like the in-memory hub's, but both parts are
+//!   Redis's: the sequence number is one counter for every topic, kept in Redis, so an id
+//!   means the same event on every instance and a `Last-Event-ID` from one instance resumes
+//!   on any other, for single- and multi-topic subscriptions alike. The epoch is drawn when
+//!   Redis has none: the first time, and again whenever Redis has lost its data (a restart
+//!   without persistence, a flush, a failover to an empty replica). Live subscribers are
+//!   then told with a `missed` event (reason `reset`) and go on with the new epoch's
+//!   events; an id from before is answered with `missed` (reason `unknown`), never applied
+//!   to the wrong events.
+//! - **Resuming** reads the instance's memory when it reaches back far enough and Redis's
+//!   per-topic history when it does not, exactly once and in order, then live events. What
+//!   Redis has trimmed is announced with `missed` (reason `expired`), never skipped.
+//! - **Publishing is one round trip** (a Lua script: next id, append to the log and the
+//!   topic), pipelined with every other publish in flight on the instance's connection. It
+//!   fails fast when Redis is away ([`HubError::Backend`](sse_core::HubError::Backend),
+//!   which the adapters answer with 503 `backend_unavailable`), after at most
+//!   [`Options::timeout`].
+//! - **Redis away**: live streams stay open; publishing fails; when Redis is back, each
+//!   instance reads on from the last event it had, so nothing Redis still holds is lost or
+//!   delivered twice.
+//! - **Redis memory is bounded**: the log is trimmed to about [`Options::log_len`] events,
+//!   each topic to about [`Options::history`] (`MAXLEN ~`: Redis trims whole nodes, so a
+//!   little more is kept), and a topic nobody publishes to expires after
+//!   [`Options::topic_ttl`], with its history.
+//!
+//! The keys are listed in [`Options::prefix`]'s docs.
+//!
+//! # Features
+//!
+//! - `tls` (default): `rediss://` URLs, through the system's OpenSSL.
+
+mod backend;
+mod error;
+mod keys;
+mod reader;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sse_core::Hub;
+use sse_core::hub::HubBuilder;
+
+pub use error::Error;
+
+use backend::RedisBackend;
+use keys::Keys;
+
+/// Settings of the Redis side: key prefix, trimming, expiry, timeouts.
+///
+/// ```
+/// use std::time::Duration;
+/// let options = sse_redis::Options::new()
+///     .prefix("myapp:sse")
+///     .history(4096)
+///     .topic_ttl(Duration::from_secs(3600));
+/// # drop(options);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Options {
+    prefix: String,
+    history: usize,
+    log_len: usize,
+    topic_ttl: Duration,
+    timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            prefix: "sse".into(),
+            history: 1024,
+            log_len: 100_000,
+            topic_ttl: Duration::from_secs(24 * 3600),
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Options {
+    /// The defaults: prefix `sse`, 1024 events of history per topic, a log of 100,000
+    /// events, topics expiring after a day without a publish, a 2 s timeout.
+    pub fn new() -> Self {
+        Options::default()
+    }
+
+    /// The key prefix (default `sse`); hubs with different prefixes on one Redis are
+    /// separate. The keys are `<prefix>:epoch` (the epoch), `<prefix>:seq` (the last
+    /// sequence number), `<prefix>:log` (every event, a stream), and `<prefix>:t:<topic>`
+    /// (each topic's history, a stream).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Events kept in Redis per topic for resuming (default 1024, approximately).
+    pub fn history(mut self, events: usize) -> Self {
+        self.history = events.max(1);
+        self
+    }
+
+    /// Events kept in the log every instance reads (default 100,000, approximately): how
+    /// far behind an instance may fall, while Redis or the instance is away, and still read
+    /// every event.
+    pub fn log_len(mut self, events: usize) -> Self {
+        self.log_len = events.max(1);
+        self
+    }
+
+    /// How long a topic nobody publishes to is kept (default a day), with its history.
+    pub fn topic_ttl(mut self, ttl: Duration) -> Self {
+        self.topic_ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How long a publish or a history read may take before it fails (default 2 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// Connects to Redis at `url` and builds the hub on it with the default [`Options`]. Call
+/// it inside a tokio runtime; it starts the instance's reader task.
+///
+/// `url` is `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS.
+pub async fn connect(url: &str, hub: HubBuilder) -> Result<Hub, Error> {
+    connect_with(url, hub, Options::default()).await
+}
+
+/// [`connect`], with [`Options`].
+pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Result<Hub, Error> {
+    let client = redis::Client::open(url).map_err(Error::InvalidUrl)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(options.timeout))
+        .set_response_timeout(Some(options.timeout))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(1));
+    let mut connection = ConnectionManager::new_with_config(client.clone(), config)
+        .await
+        .map_err(Error::from_connect)?;
+    let keys = Keys::new(&options.prefix);
+    let epoch = reader::current_epoch(&mut connection, &keys)
+        .await
+        .map_err(Error::from_connect)?;
+    let head: Option<u64> = redis::cmd("GET")
+        .arg(&keys.seq)
+        .query_async(&mut connection)
+        .await
+        .map_err(Error::from_connect)?;
+    let head = head.unwrap_or(0);
+    let backend = Arc::new(RedisBackend::new(connection, keys.clone(), options));
+    let mut feed = None;
+    let hub = hub.build_with_backend(epoch, head, |handle| {
+        feed = Some(handle);
+        backend
+    });
+    if let Some(feed) = feed {
+        tokio::spawn(reader::run(client, keys, feed, epoch, head));
+    }
+    tracing::info!(epoch = format_args!("{epoch:08x}"), head, "hub on Redis");
+    Ok(hub)
+}
