@@ -2,13 +2,11 @@
 //! instances in one process, resume across them, Redis killed and restarted with and
 //! without its data, and the errors a bad URL, a wrong password or an absent Redis give.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::RedisServer;
 use futures_util::StreamExt;
+use sse_conformance::redis_server::RedisServer;
 use sse_core::{Decoded, Decoder, Event, EventId, Hub, HubError, LastEventId, Subscription};
 
 /// Reads decoded events (id, name, data) from a subscription until `count` arrived or

@@ -74,7 +74,7 @@ fn data_of(item: Option<MessageEvent>) -> String {
 pub async fn status_and_headers_and_head_before_first_event<I: Integration>(
     integration: &'static I,
 ) {
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     // `open` returns when the head has arrived; nothing has been published.
     let mut reader = EventReader::open(app.addr, "/events?topic=news", &[]).await;
@@ -94,7 +94,12 @@ pub async fn status_and_headers_and_head_before_first_event<I: Integration>(
 
 /// The exact bytes of a set of events, retry prelude included.
 pub async fn exact_bytes_of_fixed_events<I: Integration>(integration: &'static I) {
-    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let app = start(
+        integration,
+        crate::hub(Hub::builder()).await,
+        AppConfig::default(),
+    )
+    .await;
     let answer = fetch(app.addr, "GET", "/fixed", &[], None).await;
     assert_event_stream_headers(answer.status, &answer.headers);
     let mut expected = b"retry: 1500\n".to_vec();
@@ -112,7 +117,7 @@ pub async fn exact_bytes_of_fixed_events<I: Integration>(integration: &'static I
 pub async fn keep_alive_comments_while_idle<I: Integration>(integration: &'static I) {
     let config = AppConfig::default();
     let interval = config.keep_alive;
-    let app = start(integration, Hub::new(), config).await;
+    let app = start(integration, crate::hub(Hub::builder()).await, config).await;
     let mut reader = EventReader::open(app.addr, "/events?topic=quiet", &[]).await;
     let began = Instant::now();
     for _ in 0..3 {
@@ -132,7 +137,7 @@ pub async fn keep_alive_comments_while_idle<I: Integration>(integration: &'stati
 pub async fn resume_after_last_event_id_exactly_once_then_live<I: Integration>(
     integration: &'static I,
 ) {
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut ids = Vec::new();
     for n in 0..5 {
@@ -171,7 +176,12 @@ pub async fn resume_after_last_event_id_exactly_once_then_live<I: Integration>(
 pub async fn last_event_id_extractor_reads_raw_utf8_and_query<I: Integration>(
     integration: &'static I,
 ) {
-    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let app = start(
+        integration,
+        crate::hub(Hub::builder()).await,
+        AppConfig::default(),
+    )
+    .await;
     let extracted = |answer: crate::client::Answer| {
         let mut decoder = sse_core::Decoder::new();
         decoder.push(&answer.body).expect("decodable");
@@ -240,7 +250,7 @@ pub async fn last_event_id_extractor_reads_raw_utf8_and_query<I: Integration>(
 
 /// An id older than the history gets a `missed` event, then everything still kept.
 pub async fn missed_event_for_expired_id<I: Integration>(integration: &'static I) {
-    let hub = Hub::builder().history(8).build();
+    let hub = crate::hub(Hub::builder().history(8)).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut ids = Vec::new();
     for n in 0..20 {
@@ -270,7 +280,7 @@ pub async fn missed_event_for_expired_id<I: Integration>(integration: &'static I
 /// A client that goes away is gone from the hub's stats promptly (the next keep-alive write
 /// at the latest).
 pub async fn disconnected_client_leaves_the_hub<I: Integration>(integration: &'static I) {
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let config = AppConfig::default();
     let interval = config.keep_alive;
     let app = start(integration, hub.clone(), config).await;
@@ -307,7 +317,7 @@ pub async fn stalled_client_does_not_slow_others_and_is_closed_without_silent_lo
     integration: &'static I,
 ) {
     const EVENTS: usize = 3000;
-    let hub = Hub::builder().history(64).history_bytes(1 << 20).build();
+    let hub = crate::hub(Hub::builder().history(64).history_bytes(1 << 20)).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut stalled = EventReader::open(app.addr, "/events?topic=s", &[]).await;
     // The fast readers report progress; the publisher stays within 32 events of the slower
@@ -414,7 +424,7 @@ pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integrat
 ) {
     const HUB_STREAMS: usize = 980;
     const CLOCK_STREAMS: usize = 20;
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut readers = Vec::new();
     for batch in 0..(HUB_STREAMS / 49) {
@@ -487,7 +497,7 @@ pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integrat
 pub async fn unreadable_and_oversize_bodies_have_the_same_status_everywhere<I: Integration>(
     integration: &'static I,
 ) {
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let config = AppConfig::default();
     let over_limit = config.max_body + 1;
     let app = start(integration, hub.clone(), config).await;
@@ -557,7 +567,7 @@ pub async fn compression_middleware_leaves_events_alone<I: Integration>(integrat
     if !integration.has_compression() {
         return;
     }
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let accept: &[(&str, &[u8])] = &[("accept-encoding", b"gzip, deflate, br, zstd")];
     let mut reader = EventReader::open(app.addr, "/events?topic=z", accept).await;
@@ -586,7 +596,7 @@ pub async fn compression_middleware_leaves_events_alone<I: Integration>(integrat
 pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integration>(
     integration: &'static I,
 ) {
-    let hub = Hub::builder().max_subscribers(3).build();
+    let hub = crate::hub(Hub::builder().max_subscribers(3)).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let post = |body: String, auth: Option<&'static [u8]>| async move {
         let mut headers: Vec<(&str, &[u8])> = vec![("content-type", b"application/json")];
@@ -698,7 +708,12 @@ pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integratio
 
 /// A stream that fails after one event ends cleanly at an event boundary.
 pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I) {
-    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let app = start(
+        integration,
+        crate::hub(Hub::builder()).await,
+        AppConfig::default(),
+    )
+    .await;
     let answer = fetch(app.addr, "GET", "/failing", &[], None).await;
     assert_eq!(answer.status, 200);
     assert_eq!(&answer.body[..], b"data: ok\n\n");
@@ -710,7 +725,12 @@ pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I
 pub async fn a_handlers_own_until_counts_beside_the_apps_signal<I: Integration>(
     integration: &'static I,
 ) {
-    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let app = start(
+        integration,
+        crate::hub(Hub::builder()).await,
+        AppConfig::default(),
+    )
+    .await;
     let mut reader = EventReader::open(app.addr, "/until-ready", &[]).await;
     assert_event_stream_headers(reader.status, &reader.headers);
     assert_eq!(
@@ -732,7 +752,7 @@ pub async fn a_handlers_own_until_counts_beside_the_apps_signal<I: Integration>(
 pub async fn an_emitters_producer_learns_that_its_client_left<I: Integration>(
     integration: &'static I,
 ) {
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let config = AppConfig::default();
     let keep_alive = config.keep_alive;
     let mut reports = hub.subscribe([EMITTER_CLOSED], None).expect("subscribe");
@@ -763,7 +783,12 @@ pub async fn an_emitters_producer_learns_that_its_client_left<I: Integration>(
 pub async fn an_emitters_final_event_arrives_before_the_end<I: Integration>(
     integration: &'static I,
 ) {
-    let app = start(integration, Hub::new(), AppConfig::default()).await;
+    let app = start(
+        integration,
+        crate::hub(Hub::builder()).await,
+        AppConfig::default(),
+    )
+    .await;
     let mut reader = EventReader::open(app.addr, "/emitter/complete", &[]).await;
     assert_event_stream_headers(reader.status, &reader.headers);
     let mut events = Vec::new();
@@ -788,7 +813,7 @@ pub async fn graceful_shutdown_with_a_thousand_open_emitters_completes<I: Integr
     integration: &'static I,
 ) {
     const EMITTERS: usize = 1000;
-    let hub = Hub::new();
+    let hub = crate::hub(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut readers = Vec::new();
     for _ in 0..(EMITTERS / 50) {

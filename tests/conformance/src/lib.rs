@@ -25,12 +25,14 @@
 
 mod checks;
 pub mod client;
+pub mod redis_server;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::Stream;
 use sse_core::http::endpoints::{Access, Denied};
+use sse_core::hub::HubBuilder;
 use sse_core::{Emitter, EmitterStream, Event, Hub};
 
 pub use checks::*;
@@ -186,7 +188,9 @@ pub fn clock() -> impl Stream<Item = Event> + Send + 'static {
 }
 
 /// Expands to one `#[test]` per conformance check, for `$integration` (an expression of a
-/// type implementing [`Integration`]).
+/// type implementing [`Integration`]), on the in-memory hub; and, in a module `on_redis`,
+/// one per check again on a hub on Redis (a `redis-server` of its own per check), but for
+/// the few checks about the in-memory history window.
 #[macro_export]
 macro_rules! conformance_suite {
     ($integration:expr) => {
@@ -196,9 +200,7 @@ macro_rules! conformance_suite {
             keep_alive_comments_while_idle,
             resume_after_last_event_id_exactly_once_then_live,
             last_event_id_extractor_reads_raw_utf8_and_query,
-            missed_event_for_expired_id,
             disconnected_client_leaves_the_hub,
-            stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
             graceful_shutdown_ends_open_streams_at_event_boundaries,
             compression_middleware_leaves_events_alone,
             publish_and_subscribe_errors_have_documented_statuses,
@@ -207,17 +209,64 @@ macro_rules! conformance_suite {
             a_handlers_own_until_counts_beside_the_apps_signal,
             an_emitters_producer_learns_that_its_client_left,
             an_emitters_final_event_arrives_before_the_end,
-            graceful_shutdown_with_a_thousand_open_emitters_completes,
+            graceful_shutdown_with_a_thousand_open_emitters_completes;
+            in_memory_only:
+            missed_event_for_expired_id,
+            stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
         );
     };
-    (@tests $integration:expr; $($check:ident),* $(,)?) => {
+    (@tests $integration:expr; $($check:ident),* ; in_memory_only: $($memory:ident),* $(,)?) => {
         $(
             #[test]
             fn $check() {
                 $crate::run(&$integration, $crate::$check);
             }
         )*
+        $(
+            #[test]
+            fn $memory() {
+                $crate::run(&$integration, $crate::$memory);
+            }
+        )*
+        /// The same checks on a hub on Redis.
+        mod on_redis {
+            use super::*;
+            $(
+                #[test]
+                fn $check() {
+                    $crate::run_on_redis(&$integration, $crate::$check);
+                }
+            )*
+        }
     };
+}
+
+thread_local! {
+    /// The Redis a check running on this thread builds its hubs on, if any.
+    static REDIS: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The hub a check runs against: `builder`'s, in memory, or on the check's Redis when the
+/// check runs [`on Redis`](run_on_redis).
+pub async fn hub(builder: HubBuilder) -> Hub {
+    match REDIS.with(|redis| redis.borrow().clone()) {
+        None => builder.build(),
+        Some(url) => sse_redis::connect(&url, builder)
+            .await
+            .expect("a hub on the check's Redis"),
+    }
+}
+
+/// Runs one check with its hubs on a `redis-server` of its own.
+pub fn run_on_redis<I: Integration, F, Fut>(integration: &'static I, check: F)
+where
+    F: FnOnce(&'static I) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let redis = redis_server::RedisServer::start();
+    REDIS.with(|slot| *slot.borrow_mut() = Some(redis.url()));
+    run(integration, check);
+    REDIS.with(|slot| *slot.borrow_mut() = None);
 }
 
 /// Runs one check against `integration` on a fresh client runtime. Called from `#[test]`
@@ -282,8 +331,8 @@ mod tests {
         let listed: Vec<&str> = list
             .lines()
             .skip(1)
-            .map(|line| line.trim().trim_end_matches(','))
-            .filter(|name| !name.is_empty())
+            .map(|line| line.trim().trim_end_matches([',', ';']))
+            .filter(|name| !name.is_empty() && *name != "in_memory_only:")
             .collect();
         assert!(checks.len() >= 13, "found the checks: {checks:?}");
         let mut missing: Vec<&str> = checks

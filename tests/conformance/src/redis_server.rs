@@ -1,7 +1,7 @@
-//! Test support: a real `redis-server` on a free loopback port, in a directory of its own,
-//! that a test can kill (SIGKILL) and start again, with its data or without.
-// Each test binary includes this module and uses part of it.
-#![allow(dead_code)]
+//! [`RedisServer`]: a real `redis-server` on a free loopback port, in a directory of its
+//! own, that a test can kill (SIGKILL) and start again, with its data or without. The test
+//! command installs Debian's `redis-server` when it is missing; `REDIS_SERVER` names
+//! another binary.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -9,9 +9,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A `redis-server` child process, killed on drop.
-pub(crate) struct RedisServer {
+#[derive(Debug)]
+pub struct RedisServer {
     child: Option<Child>,
-    pub(crate) port: u16,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
     dir: PathBuf,
     /// Keep data across a kill: append-only file, fsync on every write.
     durable: bool,
@@ -20,17 +22,17 @@ pub(crate) struct RedisServer {
 
 impl RedisServer {
     /// A server without persistence.
-    pub(crate) fn start() -> RedisServer {
+    pub fn start() -> RedisServer {
         RedisServer::start_with(false, None)
     }
 
     /// A server whose data survives `kill -9`.
-    pub(crate) fn start_durable() -> RedisServer {
+    pub fn start_durable() -> RedisServer {
         RedisServer::start_with(true, None)
     }
 
     /// A server that requires `password`.
-    pub(crate) fn start_with_password(password: &str) -> RedisServer {
+    pub fn start_with_password(password: &str) -> RedisServer {
         RedisServer::start_with(false, Some(password.to_owned()))
     }
 
@@ -50,7 +52,8 @@ impl RedisServer {
         server
     }
 
-    pub(crate) fn url(&self) -> String {
+    /// Its `redis://` URL, with the password if it has one.
+    pub fn url(&self) -> String {
         match &self.password {
             Some(password) => format!("redis://:{password}@127.0.0.1:{}", self.port),
             None => format!("redis://127.0.0.1:{}", self.port),
@@ -99,7 +102,7 @@ impl RedisServer {
     }
 
     /// `kill -9`: no chance to save anything.
-    pub(crate) fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -107,13 +110,13 @@ impl RedisServer {
     }
 
     /// Starts it again on the same port, with whatever its files kept.
-    pub(crate) fn restart(&mut self) {
+    pub fn restart(&mut self) {
         self.kill();
         self.launch();
     }
 
     /// Starts it again on the same port with no data at all.
-    pub(crate) fn restart_empty(&mut self) {
+    pub fn restart_empty(&mut self) {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
         std::fs::create_dir_all(&self.dir).expect("test directory");
