@@ -1,61 +1,384 @@
-//! Server-Sent Events for [actix-web](https://docs.rs/actix-web) 4, on [`sse_core`].
+//! Server-Sent Events for [actix-web](https://docs.rs/actix-web) 4: an [`Sse`] responder
+//! that ends at the app's shutdown, a [`LastEventId`] extractor, and ready-made hub
+//! [`routes`]. Everything a handler needs is re-exported here.
 //!
-//! - [`Sse`]: a `Responder` from any stream of events or a hub subscription, with the right
-//!   headers (including `content-encoding: identity`, so `Compress` leaves it alone, and
-//!   `x-accel-buffering: no`), keep-alive and an optional retry prelude;
-//! - [`LastEventId`]: an extractor for the reconnecting client's `Last-Event-ID`;
-//! - [`routes`]: ready-made `GET /events` + `POST /publish` over a [`Hub`](sse_core::Hub), with an
-//!   authorization hook;
-//! - [`Error`]: every `sse-core` error as a JSON response with the right status.
+//! ```toml
+//! [dependencies]
+//! sse-actix = "0.1"
+//! actix-web = "4.13" # 4.13 for HttpServer::tcp_nodelay
+//! tokio = { version = "1", features = ["macros"] } # tokio::select!
+//! ```
+//!
+//! # An app
+//!
+//! A hub in the app's own state, a subscription that resumes after `Last-Event-ID`,
+//! publishing handlers, the ready-made routes, a clock, and a graceful shutdown that cannot
+//! hang:
 //!
 //! ```no_run
-//! use std::time::Duration;
-//! use actix_web::{App, HttpServer, web};
-//! use futures_util::stream;
-//! use sse_actix::{Error, LastEventId, Sse};
-//! use sse_core::{Event, Hub, Subscription};
+//! use std::fmt;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::time::{Duration, SystemTime};
 //!
-//! // 1. A finite stream: the words of a sentence, then the end.
-//! async fn words() -> Sse<impl futures_util::Stream<Item = Event>> {
-//!     Sse::new(stream::iter("the quick brown fox".split(' ').map(Event::new)))
+//! use actix_web::http::StatusCode;
+//! use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+//! use sse_actix::{
+//!     Event, EventError, EventName, Hub, HubEndpoints, HubError, LastEventId, Sse,
+//!     Subscription,
+//! };
+//!
+//! // Event names checked once, at compile time.
+//! const NEWS: EventName = EventName::from_static("news");
+//! const TICK: EventName = EventName::from_static("tick");
+//! const BYE: EventName = EventName::from_static("bye");
+//!
+//! struct AppState {
+//!     hub: Hub,
+//!     posts: AtomicU64,
 //! }
 //!
-//! // 2. A hub subscription, resuming after Last-Event-ID without loss.
-//! async fn news(hub: web::Data<Hub>, LastEventId(last): LastEventId) -> Result<Sse<Subscription>, Error> {
-//!     Ok(Sse::new(hub.subscribe(["news"], last.as_ref())?).retry(Duration::from_secs(2)))
+//! /// The app's errors. `sse-core`'s errors come in through `?` as an `sse_actix::Error`,
+//! /// which answers each with its documented status and a JSON body.
+//! #[derive(Debug)]
+//! enum AppError {
+//!     Sse(sse_actix::Error),
+//!     EmptyPost,
 //! }
 //!
-//! // 3. Publishing from any other handler.
-//! async fn post_news(hub: web::Data<Hub>, body: String) -> Result<String, Error> {
-//!     Ok(hub.publish("news", Event::new(body).event("headline")?).await?.to_string())
+//! impl From<HubError> for AppError {
+//!     fn from(error: HubError) -> Self {
+//!         AppError::Sse(error.into())
+//!     }
+//! }
+//!
+//! impl From<EventError> for AppError {
+//!     fn from(error: EventError) -> Self {
+//!         AppError::Sse(error.into())
+//!     }
+//! }
+//!
+//! impl fmt::Display for AppError {
+//!     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+//!         match self {
+//!             AppError::Sse(error) => error.fmt(f),
+//!             AppError::EmptyPost => f.write_str("nothing to post"),
+//!         }
+//!     }
+//! }
+//!
+//! impl ResponseError for AppError {
+//!     fn status_code(&self) -> StatusCode {
+//!         match self {
+//!             AppError::Sse(error) => error.status_code(),
+//!             AppError::EmptyPost => StatusCode::BAD_REQUEST,
+//!         }
+//!     }
+//!
+//!     fn error_response(&self) -> HttpResponse {
+//!         match self {
+//!             AppError::Sse(error) => error.error_response(),
+//!             AppError::EmptyPost => HttpResponse::BadRequest().body("nothing to post"),
+//!         }
+//!     }
+//! }
+//!
+//! /// `GET /news`: the `news` topic. A reconnecting browser sends `Last-Event-ID` and first
+//! /// gets every event it missed, exactly once and in order, then live ones.
+//! async fn news(
+//!     app: web::Data<AppState>,
+//!     LastEventId(last): LastEventId,
+//! ) -> Result<Sse<Subscription>, AppError> {
+//!     let subscription = app.hub.subscribe(["news"], last.as_ref())?; // HubError
+//!     Ok(Sse::new(subscription).retry(Duration::from_secs(2)))
+//! }
+//!
+//! /// `POST /news`: publishes the body to every subscriber; answers the id the hub gave it.
+//! async fn post_news(app: web::Data<AppState>, body: String) -> Result<String, AppError> {
+//!     if body.trim().is_empty() {
+//!         return Err(AppError::EmptyPost);
+//!     }
+//!     let id = app.hub.publish("news", Event::new(body).named(NEWS)).await?;
+//!     app.posts.fetch_add(1, Ordering::Relaxed);
+//!     Ok(id.to_string())
+//! }
+//!
+//! /// `POST /news/{name}`: the same, under an event name the client chose. Such a name is
+//! /// checked: one with a line break is an `EventError` (422).
+//! async fn post_named(
+//!     app: web::Data<AppState>,
+//!     name: web::Path<String>,
+//!     body: String,
+//! ) -> Result<String, AppError> {
+//!     let event = Event::new(body).event(name.into_inner())?;
+//!     Ok(app.hub.publish("news", event).await?.to_string())
+//! }
+//!
+//! /// `GET /stats`
+//! async fn stats(app: web::Data<AppState>) -> String {
+//!     let posts = app.posts.load(Ordering::Relaxed);
+//!     format!("{posts} posts, {} subscribers", app.hub.stats().subscribers)
 //! }
 //!
 //! #[actix_web::main]
-//! async fn main() -> std::io::Result<()> {
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let hub = Hub::new();
-//!     let app_hub = hub.clone();
+//!     // Built once, outside the factory, so that every worker shares them.
+//!     let state = web::Data::new(AppState { hub: hub.clone(), posts: AtomicU64::new(0) });
+//!     let hub_data = web::Data::new(hub.clone());
+//!
+//!     // One clock for the whole app, on the topic `clock`, until the hub shuts down.
+//!     hub.publish_every("clock", Duration::from_secs(1), || {
+//!         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+//!         Event::new(now.as_secs().to_string()).named(TICK)
+//!     })?;
+//!
 //!     let server = HttpServer::new(move || {
 //!         App::new()
-//!             .app_data(web::Data::new(app_hub.clone()))
-//!             .route("/words", web::get().to(words))
+//!             .app_data(state.clone())
+//!             // The app's shutdown: every `Sse` ends when this hub shuts down.
+//!             .app_data(hub_data.clone())
 //!             .route("/news", web::get().to(news))
 //!             .route("/news", web::post().to(post_news))
-//!             .service(sse_actix::routes(sse_core::http::endpoints::HubEndpoints::new(app_hub.clone())))
+//!             .route("/news/{name}", web::post().to(post_named))
+//!             .route("/stats", web::get().to(stats))
+//!             // `GET /events?topic=news&topic=clock` and `POST /publish`, ready-made.
+//!             .service(sse_actix::routes(HubEndpoints::new(hub_data.get_ref().clone())))
 //!     })
-//!     .disable_signals()
-//!     .bind("127.0.0.1:3001")?
+//!     .disable_signals() // stopped below, after the hub
+//!     .tcp_nodelay(true) // send each event at once
+//!     .bind(("0.0.0.0", 3000))?
 //!     .run();
-//!     // Graceful shutdown: end every event stream at an event boundary, then stop; the
-//!     // server would otherwise wait for the streams until its shutdown timeout.
+//!
 //!     let handle = server.handle();
 //!     actix_web::rt::spawn(async move {
-//!         let _ = tokio::signal::ctrl_c().await;
-//!         hub.shutdown(None);
+//!         terminated().await;
+//!         // Subscribers get this event, then every event stream ends; then stop.
+//!         hub.shutdown(Some(Event::new("restarting").named(BYE)));
 //!         handle.stop(true).await;
 //!     });
-//!     server.await
+//!     server.await?;
+//!     Ok(())
+//! }
+//!
+//! /// Ctrl-C, or SIGTERM (what `docker stop` and Kubernetes send).
+//! async fn terminated() {
+//!     let ctrl_c = async {
+//!         actix_web::rt::signal::ctrl_c().await.expect("listening for Ctrl-C");
+//!     };
+//!     #[cfg(unix)]
+//!     let sigterm = async {
+//!         use actix_web::rt::signal::unix::{SignalKind, signal};
+//!         signal(SignalKind::terminate()).expect("listening for SIGTERM").recv().await;
+//!     };
+//!     #[cfg(not(unix))]
+//!     let sigterm = std::future::pending::<()>();
+//!     tokio::select! {
+//!         () = ctrl_c => {}
+//!         () = sigterm => {}
+//!     }
 //! }
 //! ```
+//!
+//! Hub ids (`5f3a9c2e-1042`) are assigned by the hub; an id an event was built with is
+//! replaced. The hub's history, lag policy and limits are in [`sse_core::hub`].
+//!
+//! # Two styles, one scenario
+//!
+//! "A word a second, then the end", written twice, as Spring writes the same scenario
+//! for MVC and for WebFlux: (a) return a stream; (b) hand an [`Emitter`] to a task that
+//! sends whenever it has something.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use actix_web::{App, Either, HttpResponse, web};
+//! use sse_actix::{Emitter, EmitterStream, Event, Finite, LastEventId, Resume, Sse};
+//!
+//! const WORDS: [&str; 5] = ["Server-sent", "events", "resume", "after", "reconnecting"];
+//!
+//! /// (a) A returned stream: numbered `1..=5`, resumed after `Last-Event-ID`.
+//! async fn words(LastEventId(last): LastEventId) -> Either<Sse<Finite>, HttpResponse> {
+//!     match Finite::resume(last.as_ref(), WORDS.map(Event::new))
+//!         .map(|s| Sse::new(s.paced(Duration::from_secs(1))))
+//!     {
+//!         Some(sse) => Either::Left(sse),
+//!         None => Either::Right(HttpResponse::NoContent().finish()), // has every word
+//!     }
+//! }
+//!
+//! /// (b) An emitter: a task sends a word a second, numbered the same way, then completes.
+//! async fn words_emitter(
+//!     LastEventId(last): LastEventId,
+//! ) -> Either<Sse<EmitterStream>, HttpResponse> {
+//!     let Some(resume) = Resume::after(last.as_ref(), WORDS.len()) else {
+//!         return Either::Right(HttpResponse::NoContent().finish());
+//!     };
+//!     let (emitter, events) = Emitter::channel();
+//!     actix_web::rt::spawn(async move {
+//!         let mut second = actix_web::rt::time::interval(Duration::from_secs(1));
+//!         for number in resume.remaining() {
+//!             tokio::select! {
+//!                 _ = emitter.closed() => return, // the client left: stop working
+//!                 _ = second.tick() => {}         // the first tick is at once
+//!             }
+//!             let word = Finite::numbered(number, Event::new(WORDS[number - 1]));
+//!             if emitter.send(word).await.is_err() {
+//!                 return; // closed while sending
+//!             }
+//!         }
+//!         emitter.complete(None);
+//!     });
+//!     Either::Left(Sse::new(events))
+//! }
+//!
+//! let app = App::new()
+//!     .route("/words", web::get().to(words))
+//!     .route("/words/emitter", web::get().to(words_emitter));
+//! # drop(app);
+//! ```
+//!
+//! - **Answer 204 when the client has seen the end.** A browser's `EventSource` reconnects
+//!   whenever a stream ends, a finished one too, and would replay it forever; `204 No
+//!   Content` is the one answer that stops it. `Finite::resume` and `Resume::after` return
+//!   `None` exactly then (see [`sse_core::finite`]).
+//! - **The stream style** suits data you have or can compute as a `Stream`: pacing,
+//!   backpressure and the end come with the stream, and a departed client's stream is
+//!   simply dropped.
+//! - **The emitter style** suits code that pushes: callbacks, a job in a task, several
+//!   producers sharing clones of one emitter. [`send`](Emitter::send) waits while the
+//!   buffer (16 events by default) is full, and fails once the stream has closed;
+//!   [`closed`](Emitter::closed) resolves with the reason, so a producer can stop its work.
+//!   The stream ends after [`complete`](Emitter::complete), or when every emitter is dropped.
+//! - **A departed client is noticed after two keep-alive writes on actix-web**, about two
+//!   keep-alive intervals after it left (measured by the conformance check): actix-web
+//!   learns of it only by writing, and the first write after the client left still
+//!   succeeds. Until then the emitter stays open and sends succeed into its buffer. The
+//!   keep-alive bounds the wait: a comment is written after 15 s without events by
+//!   default; set it shorter with `Sse::new(events).keep_alive(KeepAlive::new().interval(..))`.
+//!   (axum notices at once, rocket after one write.) A client whose network vanished
+//!   without closing anything is noticed only when TCP gives up on the connection.
+//!
+//! # Graceful shutdown that cannot hang
+//!
+//! An event stream may never end by itself, and a graceful stop waits for open responses.
+//! The app above does three things:
+//!
+//! 1. It registers the hub as `web::Data<Hub>` in the app data. [`Sse`] looks it up when it
+//!    responds and ends at an event boundary when the hub shuts down: hub subscriptions
+//!    (after the hub's final event), `Finite` streams, emitters, any `Sse`. (A
+//!    [`ShutdownSignal`] in the app data, `.app_data(signal)`, takes precedence.)
+//! 2. `.disable_signals()`, and a task that waits for Ctrl-C **or SIGTERM** (what
+//!    containers are stopped with), calls `hub.shutdown(Some(final_event))`, then
+//!    `handle.stop(true)`: subscribers receive the final event (without an id, so a
+//!    reconnecting client keeps its `Last-Event-ID`), every stream ends, and the server
+//!    stops at once.
+//! 3. Nothing else: no handler needs its own shutdown future.
+//!
+//! With actix-web's default signal handling instead, a SIGTERM stops accepting
+//! connections, then waits the shutdown timeout (30 s by default,
+//! `HttpServer::shutdown_timeout`) for the event streams, which never end, and then drops
+//! them: no final event, and every stop takes the whole timeout. (Ctrl-C, SIGINT, is a
+//! forced stop that drops them at once.)
+//!
+//! A handler's own [`Sse::until`] still works for other reasons to stop (a logout, a
+//! cancelled job): `Sse::new(events).until(logged_out)`.
+//!
+//! # Periodic publishing
+//!
+//! [`Hub::publish_every`] spawns its task on the current tokio runtime, so call it inside
+//! one, as in `#[actix_web::main]` above (actix-web's runtime is tokio's); outside, it
+//! returns [`HubError::NoRuntime`]. The task stops when the hub shuts down. Every
+//! subscriber of the topic shares the one task.
+//!
+//! # Serving
+//!
+//! - **`TCP_NODELAY`**: events are small writes; with Nagle's algorithm, one may wait for
+//!   the client's delayed ACK of the previous one (up to 40 ms). actix-web leaves the
+//!   operating system's default unless told: `HttpServer::tcp_nodelay(true)` (actix-web
+//!   4.13 and later), as above.
+//! - **State shared by every worker** is built once, outside the `HttpServer::new`
+//!   factory, and cloned in: the factory runs once per worker thread.
+//! - **Memory per connection**: what an idle stream costs on each framework is measured
+//!   in the repository's `BENCHMARKS.md`.
+//! - **Many events a second?** [`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce)
+//!   makes each subscriber write what arrived within a window in one go.
+//!
+//! # Authentication and CORS for `EventSource`
+//!
+//! A browser's `EventSource` cannot send headers: no `Authorization`. Authenticate with a
+//! cookie, which it sends by itself (cross-origin with `new EventSource(url, {
+//! withCredentials: true })`; across sites the cookie must be `SameSite=None; Secure`),
+//! or with a token in the query string, which is weaker: URLs end up in logs and
+//! histories. The ready-made routes call an [`Authorize`] hook with the
+//! [`HttpRequest`](actix_web::HttpRequest) and the [`Access`] asked for:
+//!
+//! ```
+//! use actix_web::HttpRequest;
+//! use actix_web::http::header::COOKIE;
+//! use sse_actix::{Access, Denied, Hub, HubEndpoints};
+//!
+//! # struct User { admin: bool }
+//! # fn user_of(session: &str) -> Option<User> { (session == "s3cr3t").then_some(User { admin: false }) }
+//! /// The `session` cookie. (With actix-web's `cookies` feature, on by default:
+//! /// `request.cookie("session")`. A query-string token instead:
+//! /// `request.query_string().split('&').find_map(|pair| pair.strip_prefix("token="))`.)
+//! fn session(request: &HttpRequest) -> Option<&str> {
+//!     request.headers().get_all(COOKIE)
+//!         .filter_map(|value| value.to_str().ok())
+//!         .flat_map(|cookies| cookies.split(';'))
+//!         .find_map(|cookie| cookie.trim().strip_prefix("session="))
+//! }
+//!
+//! let hub = Hub::new();
+//! let endpoints = HubEndpoints::new(hub.clone()).authorize(
+//!     |request: &HttpRequest, access: Access<'_>| -> Result<(), Denied> {
+//!         // `user_of`: your session store.
+//!         let user = session(request).and_then(user_of).ok_or(Denied::Unauthorized)?; // 401
+//!         match access {
+//!             Access::Publish(_) if !user.admin => Err(Denied::Forbidden), // 403
+//!             _ => Ok(()),
+//!         }
+//!     },
+//! );
+//! let app = actix_web::App::new().service(sse_actix::routes(endpoints));
+//! # drop(app);
+//! ```
+//!
+//! CORS, when the page is served from another origin, with the `actix-cors` crate
+//! (`actix-cors = "0.7"`), allowing that origin and its cookies:
+//!
+//! ```ignore
+//! use actix_cors::Cors;
+//! use actix_web::http::header;
+//!
+//! App::new()
+//!     .wrap(
+//!         Cors::default()
+//!             .allowed_origin("https://app.example.com")
+//!             .allowed_methods(["GET", "POST"])
+//!             .allowed_header(header::CONTENT_TYPE)
+//!             .supports_credentials(),
+//!     )
+//!     .service(sse_actix::routes(endpoints))
+//! ```
+//!
+//! With credentials, the browser accepts only the exact origin in
+//! `Access-Control-Allow-Origin`, never `*`. An `EventSource` request is a plain `GET`; a
+//! `fetch` that publishes JSON is preflighted, hence the methods and headers.
+//!
+//! # What is here
+//!
+//! - [`Sse`]: a `Responder` from any stream of events, a hub subscription or an emitter,
+//!   with the right headers (including `content-encoding: identity`, so `Compress` leaves
+//!   it alone, and `x-accel-buffering: no`), keep-alive, an optional retry prelude, and an
+//!   end at the app's shutdown (a [`ShutdownSignal`] or `web::Data<Hub>` in the app data);
+//! - [`LastEventId`]: the reconnecting client's `Last-Event-ID` (header or query);
+//! - [`routes`]: `GET /events` + `POST /publish` over a [`Hub`], with an [`Authorize`] hook;
+//! - [`Error`]: every `sse-core` error as a JSON response with its status;
+//! - re-exports of the `sse-core` types handlers use ([`Event`], [`EventName`], [`Hub`],
+//!   [`Emitter`], [`Finite`], ...), and of [`Stream`], [`StreamExt`] and [`stream`] from
+//!   `futures-util`, so an app needs no other dependency for them. The whole core is
+//!   [`sse_core`].
 
 mod error;
 mod extract;
@@ -64,7 +387,12 @@ mod routes;
 
 pub use error::Error;
 pub use extract::LastEventId;
+pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
 pub use routes::routes;
 pub use sse_core;
 pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};
+pub use sse_core::{
+    CloseReason, Emitter, EmitterStream, Event, EventError, EventId, EventName, Finite, Hub,
+    HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
+};
