@@ -9,8 +9,38 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};
-use sse_core::{Hub, Subscription};
+use sse_core::{HttpError, Hub, Subscription};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
+
+/// A bad demo request, answered with the demo's own JSON body, which names the field at
+/// fault (the adapter's `Error` keeps only the code and the message).
+#[derive(Debug)]
+struct Invalid(scenarios::DemoError);
+
+impl From<scenarios::DemoError> for Invalid {
+    fn from(error: scenarios::DemoError) -> Self {
+        Invalid(error)
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl actix_web::ResponseError for Invalid {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::from_u16(self.0.status())
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type("application/json")
+            .body(self.0.json_body())
+    }
+}
 
 fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscription>, Error> {
     Ok(Sse::new(hub.subscribe([name], last.0.as_ref())?).retry(RETRY))
@@ -42,7 +72,7 @@ async fn tokens(
     request: HttpRequest,
     hub: web::Data<Hub>,
     LastEventId(last): LastEventId,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Invalid> {
     Ok(
         match scenarios::tokens(request.query_string(), last.as_ref())? {
             Some(tokens) => Sse::new(tokens)
@@ -54,12 +84,12 @@ async fn tokens(
     )
 }
 
-async fn echo(request: HttpRequest) -> Result<HttpResponse, Error> {
+async fn echo(request: HttpRequest) -> Result<HttpResponse, Invalid> {
     let event = scenarios::echo(request.query_string())?;
     Ok(Sse::new(stream::iter([event])).respond_to(&request))
 }
 
-async fn chat(hub: web::Data<Hub>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn chat(hub: web::Data<Hub>, body: web::Bytes) -> Result<HttpResponse, Invalid> {
     let published = scenarios::chat(&hub, &body)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")

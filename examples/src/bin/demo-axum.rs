@@ -19,8 +19,26 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use sse_axum::{Error, LastEventId, Sse};
-use sse_core::{Hub, Subscription};
+use sse_core::{HttpError, Hub, Subscription};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
+
+/// A bad demo request, answered with the demo's own JSON body, which names the field at
+/// fault (the adapter's `Error` keeps only the code and the message).
+struct Invalid(scenarios::DemoError);
+
+impl From<scenarios::DemoError> for Invalid {
+    fn from(error: scenarios::DemoError) -> Self {
+        Invalid(error)
+    }
+}
+
+impl IntoResponse for Invalid {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let headers = [(CONTENT_TYPE, "application/json")];
+        (status, headers, self.0.json_body()).into_response()
+    }
+}
 
 /// `/clock` and `/metrics`: a hub topic fed by a periodic publisher.
 async fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscription>, Error> {
@@ -41,7 +59,7 @@ async fn tokens(
     State(hub): State<Hub>,
     LastEventId(last): LastEventId,
     RawQuery(query): RawQuery,
-) -> Result<Response, Error> {
+) -> Result<Response, Invalid> {
     Ok(
         match scenarios::tokens(query.as_deref().unwrap_or(""), last.as_ref())? {
             Some(tokens) => Sse::new(tokens)
@@ -53,12 +71,12 @@ async fn tokens(
     )
 }
 
-async fn echo(RawQuery(query): RawQuery) -> Result<Response, Error> {
+async fn echo(RawQuery(query): RawQuery) -> Result<Response, Invalid> {
     let event = scenarios::echo(query.as_deref().unwrap_or(""))?;
     Ok(Sse::new(stream::iter([event])).into_response())
 }
 
-async fn chat(State(hub): State<Hub>, body: Bytes) -> Result<Response, Error> {
+async fn chat(State(hub): State<Hub>, body: Bytes) -> Result<Response, Invalid> {
     let published = scenarios::chat(&hub, &body)?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())
 }

@@ -11,9 +11,26 @@ use rocket::http::{ContentType, Status};
 use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
 use rocket::{Request, State, get, post, routes};
-use sse_core::{Event, Hub, Subscription};
+use sse_core::{Event, HttpError, Hub, Subscription};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
 use sse_rocket::{Error, LastEventId, Sse};
+
+/// A bad demo request, answered with the demo's own JSON body, which names the field at
+/// fault (the adapter's `Error` keeps only the code and the message).
+struct Invalid(scenarios::DemoError);
+
+impl From<scenarios::DemoError> for Invalid {
+    fn from(error: scenarios::DemoError) -> Self {
+        Invalid(error)
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Invalid {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let status = Status::from_code(self.0.status()).unwrap_or(Status::BadRequest);
+        (status, RawJson(self.0.json_body())).respond_to(request)
+    }
+}
 
 /// An event stream, or 204 once the client has seen all of a finite stream.
 enum Finite<S> {
@@ -65,17 +82,17 @@ fn tokens(
     hub: &State<Hub>,
     last: LastEventId,
     query: RawQuery,
-) -> Result<Finite<impl Stream<Item = Event> + use<>>, Error> {
+) -> Result<Finite<impl Stream<Item = Event> + use<>>, Invalid> {
     Ok(finite(scenarios::tokens(&query.0, last.0.as_ref())?, hub))
 }
 
 #[get("/echo")]
-fn echo(query: RawQuery) -> Result<Sse<impl Stream<Item = Event>>, Error> {
+fn echo(query: RawQuery) -> Result<Sse<impl Stream<Item = Event>>, Invalid> {
     Ok(Sse::new(stream::iter([scenarios::echo(&query.0)?])))
 }
 
 #[post("/chat", data = "<body>")]
-fn chat(hub: &State<Hub>, body: Vec<u8>) -> Result<(ContentType, RawJson<String>), Error> {
+fn chat(hub: &State<Hub>, body: Vec<u8>) -> Result<(ContentType, RawJson<String>), Invalid> {
     Ok((
         ContentType::JSON,
         RawJson(scenarios::chat(hub, &body)?.json_body()),
