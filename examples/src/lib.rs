@@ -15,8 +15,12 @@
 //! | `GET /echo?data=&event=&id=&retry=&comment=` | exactly that event; a bad field is a 400 naming it |
 //! | `POST /chat` | `{"user","text"}` to the `chat` topic |
 //! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
+//! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
+//! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
 
+pub mod job;
 pub mod scenarios;
+pub mod stats;
 pub mod system;
 
 use std::net::SocketAddr;

@@ -169,11 +169,15 @@ pub struct DemoError {
 }
 
 impl DemoError {
-    fn new(field: &'static str, message: String) -> Self {
+    /// A 400 for a bad `field`, with the code `invalid_<field>` (`invalid_body` for any
+    /// field without one of its own).
+    pub(crate) fn new(field: &'static str, message: String) -> Self {
         let code = match field {
             "retry" => "invalid_retry",
             "text" => "invalid_text",
             "user" => "invalid_user",
+            "steps" => "invalid_steps",
+            "interval_ms" => "invalid_interval_ms",
             _ => "invalid_body",
         };
         DemoError {
@@ -182,6 +186,11 @@ impl DemoError {
             field,
             message,
         }
+    }
+
+    /// The request field at fault (`""` when it is not one field).
+    pub fn field(&self) -> &'static str {
+        self.field
     }
 }
 

@@ -10,7 +10,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};
 use sse_core::{HttpError, Hub, Subscription};
-use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
+use sse_examples::job::{self, Jobs};
+use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
 
 /// A bad demo request, answered with the demo's own JSON body, which names the field at
 /// fault (the adapter's `Error` keeps only the code and the message).
@@ -101,6 +102,29 @@ async fn disconnect(hub: web::Data<Hub>) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
+async fn job(
+    request: HttpRequest,
+    hub: web::Data<Hub>,
+    jobs: web::Data<Jobs>,
+    LastEventId(last): LastEventId,
+) -> Result<HttpResponse, Invalid> {
+    Ok(
+        match job::start(&jobs, &hub, request.query_string(), last.as_ref())? {
+            Some(events) => Sse::new(events)
+                .retry(RETRY)
+                .keep_alive(job::keep_alive())
+                .respond_to(&request),
+            None => HttpResponse::NoContent().finish(),
+        },
+    )
+}
+
+async fn stats(hub: web::Data<Hub>, jobs: web::Data<Jobs>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(stats::json(&hub, &jobs))
+}
+
 use actix_web::Responder as _;
 
 #[actix_web::main]
@@ -108,9 +132,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3001)?;
     let hub = start_hub(coalesce)?;
     let app_hub = hub.clone();
+    let jobs = web::Data::new(Jobs::new());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(app_hub.clone()))
+            .app_data(jobs.clone())
             .route(
                 "/",
                 web::get().to(|| async {
@@ -126,6 +152,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/echo", web::get().to(echo))
             .route("/chat", web::post().to(chat))
             .route("/disconnect", web::post().to(disconnect))
+            .route("/job", web::get().to(job))
+            .route("/stats", web::get().to(stats))
             .service(sse_actix::routes(endpoints(&app_hub)))
     })
     .disable_signals()

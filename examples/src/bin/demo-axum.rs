@@ -8,7 +8,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRef, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse, Response};
@@ -20,7 +20,27 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use sse_axum::{Error, LastEventId, Sse};
 use sse_core::{HttpError, Hub, Subscription};
-use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
+use sse_examples::job::{self, Jobs};
+use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
+
+/// The router's state: the hub, and the count of running jobs.
+#[derive(Clone)]
+struct App {
+    hub: Hub,
+    jobs: Jobs,
+}
+
+impl FromRef<App> for Hub {
+    fn from_ref(app: &App) -> Hub {
+        app.hub.clone()
+    }
+}
+
+impl FromRef<App> for Jobs {
+    fn from_ref(app: &App) -> Jobs {
+        app.jobs.clone()
+    }
+}
 
 /// A bad demo request, answered with the demo's own JSON body, which names the field at
 /// fault (the adapter's `Error` keeps only the code and the message).
@@ -86,6 +106,30 @@ async fn disconnect(State(hub): State<Hub>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+async fn job(
+    State(App { hub, jobs }): State<App>,
+    LastEventId(last): LastEventId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Invalid> {
+    Ok(
+        match job::start(&jobs, &hub, query.as_deref().unwrap_or(""), last.as_ref())? {
+            Some(events) => Sse::new(events)
+                .retry(RETRY)
+                .keep_alive(job::keep_alive())
+                .into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}
+
+async fn stats(State(App { hub, jobs }): State<App>) -> Response {
+    (
+        [(CONTENT_TYPE, "application/json")],
+        stats::json(&hub, &jobs),
+    )
+        .into_response()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3000)?;
@@ -105,8 +149,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/echo", get(echo))
         .route("/chat", post(chat))
         .route("/disconnect", post(disconnect))
+        .route("/job", get(job))
+        .route("/stats", get(stats))
         .merge(sse_axum::routes(endpoints(&hub)))
-        .with_state(hub.clone());
+        .with_state(App {
+            hub: hub.clone(),
+            jobs: Jobs::new(),
+        });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     announce("axum", listener.local_addr()?);
     serve(listener, app, async move {

@@ -11,7 +11,8 @@ use rocket::http::{ContentType, Status};
 use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
 use rocket::{Request, State, get, post, routes};
-use sse_core::{Event, HttpError, Hub, Subscription};
+use sse_core::{EmitterStream, Event, HttpError, Hub, IntoFrame, Subscription};
+use sse_examples::job::Jobs;
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
 use sse_rocket::{Error, LastEventId, Sse};
 
@@ -33,27 +34,28 @@ impl<'r> Responder<'r, 'static> for Invalid {
 }
 
 /// An event stream, or 204 once the client has seen all of a finite stream.
-enum Finite<S> {
+enum OrNoContent<S> {
     Stream(Sse<S>),
     Seen,
 }
 
-impl<'r, S> Responder<'r, 'r> for Finite<S>
+impl<'r, S> Responder<'r, 'r> for OrNoContent<S>
 where
-    S: Stream<Item = Event> + Send + 'static,
+    S: Stream + Send + 'static,
+    S::Item: IntoFrame,
 {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'r> {
         match self {
-            Finite::Stream(sse) => sse.respond_to(request),
-            Finite::Seen => Status::NoContent.respond_to(request),
+            OrNoContent::Stream(sse) => sse.respond_to(request),
+            OrNoContent::Seen => Status::NoContent.respond_to(request),
         }
     }
 }
 
-fn finite<S: Stream<Item = Event>>(stream: Option<S>, hub: &Hub) -> Finite<S> {
+fn finite<S: Stream<Item = Event>>(stream: Option<S>, hub: &Hub) -> OrNoContent<S> {
     match stream {
-        Some(stream) => Finite::Stream(Sse::new(stream).retry(RETRY).until(hub.closed())),
-        None => Finite::Seen,
+        Some(stream) => OrNoContent::Stream(Sse::new(stream).retry(RETRY).until(hub.closed())),
+        None => OrNoContent::Seen,
     }
 }
 
@@ -73,7 +75,7 @@ fn metrics(hub: &State<Hub>, last: LastEventId) -> Result<Sse<Subscription>, Err
 }
 
 #[get("/words")]
-fn words(hub: &State<Hub>, last: LastEventId) -> Finite<impl Stream<Item = Event> + use<>> {
+fn words(hub: &State<Hub>, last: LastEventId) -> OrNoContent<impl Stream<Item = Event> + use<>> {
     finite(scenarios::words(last.0.as_ref()), hub)
 }
 
@@ -82,7 +84,7 @@ fn tokens(
     hub: &State<Hub>,
     last: LastEventId,
     query: RawQuery,
-) -> Result<Finite<impl Stream<Item = Event> + use<>>, Invalid> {
+) -> Result<OrNoContent<impl Stream<Item = Event> + use<>>, Invalid> {
     Ok(finite(scenarios::tokens(&query.0, last.0.as_ref())?, hub))
 }
 
@@ -103,6 +105,34 @@ fn chat(hub: &State<Hub>, body: Vec<u8>) -> Result<(ContentType, RawJson<String>
 fn disconnect(hub: &State<Hub>) -> Status {
     hub.disconnect_all();
     Status::NoContent
+}
+
+#[get("/job")]
+fn job(
+    hub: &State<Hub>,
+    jobs: &State<Jobs>,
+    last: LastEventId,
+    query: RawQuery,
+) -> Result<OrNoContent<EmitterStream>, Invalid> {
+    // (Rocket's route macro names a type after each route: the modules go by full path.)
+    Ok(
+        match sse_examples::job::start(jobs, hub, &query.0, last.0.as_ref())? {
+            Some(events) => OrNoContent::Stream(
+                Sse::new(events)
+                    .retry(RETRY)
+                    .keep_alive(sse_examples::job::keep_alive()),
+            ),
+            None => OrNoContent::Seen,
+        },
+    )
+}
+
+#[get("/stats")]
+fn stats(hub: &State<Hub>, jobs: &State<Jobs>) -> (ContentType, RawJson<String>) {
+    (
+        ContentType::JSON,
+        RawJson(sse_examples::stats::json(hub, jobs)),
+    )
 }
 
 /// The raw query string (rocket's typed query parameters would decode it first).
@@ -134,9 +164,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     rocket::custom(config)
         .manage(hub.clone())
+        .manage(Jobs::new())
         .mount(
             "/",
-            routes![page, clock, metrics, words, tokens, echo, chat, disconnect],
+            routes![
+                page, clock, metrics, words, tokens, echo, chat, disconnect, job, stats
+            ],
         )
         .mount("/", sse_rocket::routes(endpoints(&hub)))
         .attach(rocket::fairing::AdHoc::on_liftoff("announce", |rocket| {

@@ -44,3 +44,84 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// An event stream read as a client would, telling a clean end of the body (the chunked
+/// terminator arrived) from a broken one (the connection dropped mid-body).
+pub struct Stream {
+    /// The response status.
+    pub status: u16,
+    body: hyper::body::Incoming,
+    decoder: sse_core::Decoder,
+    /// Every byte received.
+    pub raw: Vec<u8>,
+    /// `Some(Ok(()))` once the body ended cleanly, `Some(Err(why))` if it broke.
+    pub end: Option<Result<(), String>>,
+}
+
+impl Stream {
+    /// `GET path`, once the response head has arrived.
+    pub async fn open(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &[u8])]) -> Stream {
+        let response = sse_conformance::client::request(addr, "GET", path, headers, None).await;
+        Stream {
+            status: response.status().as_u16(),
+            body: response.into_body(),
+            decoder: sse_core::Decoder::new(),
+            raw: Vec::new(),
+            end: None,
+        }
+    }
+
+    /// The next dispatched event; `None` at the end. Panics if neither comes in
+    /// [`PATIENCE`](sse_conformance::client::PATIENCE).
+    pub async fn next_event(&mut self) -> Option<sse_core::MessageEvent> {
+        let patience = sse_conformance::client::PATIENCE;
+        tokio::time::timeout(patience, async {
+            loop {
+                match self.decoder.next_item() {
+                    Some(sse_core::Decoded::Event(event)) => return Some(event),
+                    Some(_) => continue,
+                    None if self.end.is_some() => return None,
+                    None => self.read().await,
+                }
+            }
+        })
+        .await
+        .expect("an event or the end of the stream in time")
+    }
+
+    /// Every event left, up to the end of the stream.
+    pub async fn rest(&mut self) -> Vec<sse_core::MessageEvent> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next_event().await {
+            events.push(event);
+        }
+        events
+    }
+
+    /// Whether the body has ended cleanly, after the end of an event (or of nothing).
+    pub fn ended_cleanly(&self) -> bool {
+        matches!(self.end, Some(Ok(()))) && (self.raw.is_empty() || self.raw.ends_with(b"\n\n"))
+    }
+
+    async fn read(&mut self) {
+        use hyper::body::Body;
+        let body = &mut self.body;
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *body).poll_frame(cx)).await;
+        match frame {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    self.raw.extend_from_slice(&data);
+                    self.decoder.push(&data).expect("decodable stream");
+                }
+            }
+            Some(Err(error)) => {
+                self.decoder.finish();
+                self.end = Some(Err(error.to_string()));
+            }
+            None => {
+                self.decoder.finish();
+                self.end = Some(Ok(()));
+            }
+        }
+    }
+}
