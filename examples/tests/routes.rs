@@ -374,6 +374,49 @@ async fn check_job_and_stats(binary: &str) {
     );
 }
 
+/// SIGTERM while a hub subscriber and other streams are open: the subscriber receives
+/// `event: shutdown`, every stream ends cleanly, and the process exits with 0.
+async fn check_shutdown(binary: &str) {
+    let mut server = Server::start(binary);
+    let addr = server.addr;
+
+    let mut chat = Stream::open(addr, "/events?topic=chat", &[]).await;
+    let mut clock = Stream::open(addr, "/clock", &[]).await;
+    let mut words = Stream::open(addr, "/words", &[]).await;
+    let mut job = Stream::open(addr, "/job?steps=10000&interval_ms=100", &[]).await;
+    for stream in [&chat, &clock, &words, &job] {
+        assert_eq!(stream.status, 200);
+    }
+    // Every stream is live: a clock tick, a word, a step.
+    for stream in [&mut clock, &mut words, &mut job] {
+        assert!(stream.next_event().await.is_some());
+    }
+
+    server.terminate();
+
+    for (name, stream) in [("/events?topic=chat", &mut chat), ("/clock", &mut clock)] {
+        let events = stream.rest().await;
+        let last = events.last().unwrap_or_else(|| panic!("{name}: no events"));
+        assert_eq!(last.event_type, "shutdown", "{name}: {events:?}");
+        let json: serde_json::Value = serde_json::from_str(&last.data).expect("JSON data");
+        assert_eq!(json["reason"], "shutdown", "{name}");
+        assert!(stream.ended_cleanly(), "{name}: {:?}", stream.end);
+    }
+    for (name, stream) in [("/words", &mut words), ("/job", &mut job)] {
+        let events = stream.rest().await;
+        assert!(
+            events.iter().all(|event| event.event_type != "shutdown"),
+            "{name}: {events:?}"
+        );
+        assert!(stream.ended_cleanly(), "{name}: {:?}", stream.end);
+        assert!(stream.raw.ends_with(b"\n\n"), "{name}");
+    }
+
+    let status = tokio::task::block_in_place(|| server.wait_for_exit(Duration::from_secs(10)));
+    let status = status.expect("the server exits within 10 s of SIGTERM");
+    assert!(status.success(), "exit status: {status}");
+}
+
 fn run(check: impl std::future::Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -415,4 +458,19 @@ fn demo_actix_job_and_stats() {
 #[test]
 fn demo_rocket_job_and_stats() {
     run(check_job_and_stats(ROCKET));
+}
+
+#[test]
+fn demo_axum_sigterm_ends_every_stream_and_exits_0() {
+    run(check_shutdown(AXUM));
+}
+
+#[test]
+fn demo_actix_sigterm_ends_every_stream_and_exits_0() {
+    run(check_shutdown(ACTIX));
+}
+
+#[test]
+fn demo_rocket_sigterm_ends_every_stream_and_exits_0() {
+    run(check_shutdown(ROCKET));
 }

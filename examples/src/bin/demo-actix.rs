@@ -11,6 +11,7 @@ use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};
 use sse_core::{HttpError, Hub, Subscription};
 use sse_examples::job::{self, Jobs};
+use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
 
 /// A bad demo request, answered with the demo's own JSON body, which names the field at
@@ -130,6 +131,7 @@ use actix_web::Responder as _;
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3001)?;
+    let signals = Signals::listen()?;
     let hub = start_hub(coalesce)?;
     let app_hub = hub.clone();
     let jobs = web::Data::new(Jobs::new());
@@ -156,14 +158,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/stats", web::get().to(stats))
             .service(sse_actix::routes(endpoints(&app_hub)))
     })
+    // Our own signal handling: the hub's final event first, then the graceful stop.
     .disable_signals()
+    .shutdown_timeout(shutdown::GRACE.as_secs())
     .bind(addr)?;
     announce("actix", server.addrs()[0]);
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        hub.shutdown(None); // ends every event stream, so the server can finish
+        // The hub's shutdown ends every event stream, so the graceful stop can finish.
+        shutdown::on_signal(signals, hub).await;
         handle.stop(true).await;
     });
     server.await?;

@@ -21,6 +21,7 @@ use hyper_util::service::TowerToHyperService;
 use sse_axum::{Error, LastEventId, Sse};
 use sse_core::{HttpError, Hub, Subscription};
 use sse_examples::job::{self, Jobs};
+use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
 
 /// The router's state: the hub, and the count of running jobs.
@@ -133,6 +134,7 @@ async fn stats(State(App { hub, jobs }): State<App>) -> Response {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3000)?;
+    let signals = Signals::listen()?;
     let hub = start_hub(coalesce)?;
     let app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
@@ -158,11 +160,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     announce("axum", listener.local_addr()?);
-    serve(listener, app, async move {
-        let _ = tokio::signal::ctrl_c().await;
-        hub.shutdown(None); // ends every event stream, so the server can finish
-    })
-    .await;
+    // The hub's shutdown ends every event stream, so the server can finish.
+    serve(listener, app, shutdown::on_signal(signals, hub)).await;
     Ok(())
 }
 
@@ -201,5 +200,13 @@ async fn serve(
         let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(connection);
     }
-    connections.shutdown().await;
+    if tokio::time::timeout(shutdown::GRACE, connections.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "connections still open after {:?}; exiting",
+            shutdown::GRACE
+        );
+    }
 }

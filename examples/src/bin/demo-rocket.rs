@@ -13,6 +13,7 @@ use rocket::response::{self, Responder};
 use rocket::{Request, State, get, post, routes};
 use sse_core::{EmitterStream, Event, HttpError, Hub, IntoFrame, Subscription};
 use sse_examples::job::Jobs;
+use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
 use sse_rocket::{Error, LastEventId, Sse};
 
@@ -152,17 +153,29 @@ impl<'r> rocket::request::FromRequest<'r> for RawQuery {
     }
 }
 
+/// How long after the hub's shutdown rocket's own shutdown starts (see `main`).
+const ROCKET_SHUTDOWN_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3002)?;
+    let signals = Signals::listen()?;
     let hub = start_hub(coalesce)?;
     let config = rocket::Config {
         address: addr.ip(),
         port: addr.port(),
         log_level: rocket::config::LogLevel::Critical,
+        // Our own signal handling (below): the hub's final event goes out before rocket's
+        // shutdown ends every response.
+        shutdown: rocket::config::Shutdown {
+            ctrlc: false,
+            #[cfg(unix)]
+            signals: Default::default(),
+            ..Default::default()
+        },
         ..rocket::Config::release_default()
     };
-    rocket::custom(config)
+    let rocket = rocket::custom(config)
         .manage(hub.clone())
         .manage(Jobs::new())
         .mount(
@@ -180,8 +193,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             })
         }))
-        // Every `Sse` ends at rocket's shutdown (Ctrl-C), so graceful shutdown completes.
-        .launch()
+        .ignite()
         .await?;
+    let rocket_shutdown = rocket.shutdown();
+    tokio::spawn(async move {
+        shutdown::on_signal(signals, hub).await;
+        // Every `Sse` also ends at rocket's own shutdown, at once: give the hub's
+        // subscribers a moment to write their final event first.
+        tokio::time::sleep(ROCKET_SHUTDOWN_DELAY).await;
+        rocket_shutdown.notify();
+    });
+    rocket.launch().await?;
     Ok(())
 }
