@@ -72,8 +72,15 @@ pub fn shutdown_event() -> Option<Event> {
 /// Shuts the hub down with [`shutdown_event`] as every subscriber's final event; streams
 /// that end with `hub.closed()` end too.
 pub fn shut_down(hub: &Hub, signal: &str) {
-    eprintln!("{signal}: shutting down");
+    log(&format!("{signal}: shutting down"));
     hub.shutdown(shutdown_event());
+}
+
+/// Writes a line to stderr, ignoring failure: unlike `eprintln!`, it does not panic when
+/// stderr is closed (a detached server), which here would stop the shutdown half-way.
+pub fn log(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Waits for SIGINT or SIGTERM, then [`shut_down`]s the hub.

@@ -204,9 +204,9 @@ async fn serve(
         .await
         .is_err()
     {
-        eprintln!(
+        shutdown::log(&format!(
             "connections still open after {:?}; exiting",
             shutdown::GRACE
-        );
+        ));
     }
 }
