@@ -15,8 +15,16 @@
 //! | `GET /echo?data=&event=&id=&retry=&comment=` | exactly that event; a bad field is a 400 naming it |
 //! | `POST /chat` | `{"user","text"}` to the `chat` topic |
 //! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
+//! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
+//! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
+//!
+//! On SIGINT (Ctrl-C) or SIGTERM every hub subscriber receives `event: shutdown`, every
+//! stream ends at an event boundary, and the process exits ([`shutdown`]).
 
+pub mod job;
 pub mod scenarios;
+pub mod shutdown;
+pub mod stats;
 pub mod system;
 
 use std::net::SocketAddr;

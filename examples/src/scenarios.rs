@@ -3,11 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use sse_core::http::HttpError;
 use sse_core::http::endpoints::{EndpointError, Published};
-use sse_core::{Event, EventError, Hub, LastEventId};
+use sse_core::{Event, EventError, Finite, Hub, LastEventId};
 
 /// The sentence `/words` streams, one word a second.
 pub const WORDS: &str = "Server-sent events push text from server to browser";
@@ -19,40 +18,25 @@ pub const DEFAULT_TEXT: &str =
 /// The longest `text` `/tokens` accepts, in bytes.
 pub const MAX_TEXT: usize = 4096;
 
-/// Where a finite stream resumes: after the event whose id (a number) the client last saw.
-/// `None` means the client saw the end already: answer 204 so the browser stops
-/// reconnecting (any other status, or a new stream, would make it start again).
-fn resume_index(last_event_id: Option<&LastEventId>, total: usize) -> Option<usize> {
-    match last_event_id.and_then(|id| id.as_str().parse::<usize>().ok()) {
-        None => Some(0),
-        Some(seen) if seen >= total => None,
-        Some(seen) => Some(seen),
-    }
-}
+/// How long `/words` waits between words.
+pub const WORD_PERIOD: Duration = Duration::from_secs(1);
+
+/// How long `/tokens` waits between pieces.
+pub const TOKEN_PERIOD: Duration = Duration::from_millis(60);
 
 /// `/words`: the words of [`WORDS`], one a second, ids `1`..; `None` (answer 204) when the
 /// client has seen them all.
-pub fn words(
-    last_event_id: Option<&LastEventId>,
-) -> Option<impl Stream<Item = Event> + Send + use<>> {
-    let words: Vec<&'static str> = WORDS.split(' ').collect();
-    let start = resume_index(last_event_id, words.len())?;
-    let ticks = tokio_interval(Duration::from_secs(1));
-    Some(
-        stream::iter(words.into_iter().enumerate().skip(start))
-            .zip(ticks)
-            .filter_map(|((index, word), _)| async move {
-                Event::new(word).id((index + 1).to_string()).ok()
-            }),
-    )
+pub fn words(last_event_id: Option<&LastEventId>) -> Option<Finite> {
+    let words = WORDS.split(' ').map(Event::new);
+    Some(Finite::resume(last_event_id, words)?.paced(WORD_PERIOD))
 }
 
-/// `/tokens?text=` (given the raw query): the text in small pieces (`event: token`, ids `1`..), every 60 ms,
-/// then `event: done` with the count; `None` (answer 204) after the end.
+/// `/tokens?text=` (given the raw query): the text in small pieces (`event: token`, ids
+/// `1`..), every 60 ms, then `event: done` with the count; `None` (answer 204) after the end.
 pub fn tokens(
     query: &str,
     last_event_id: Option<&LastEventId>,
-) -> Result<Option<impl Stream<Item = Event> + Send + use<>>, DemoError> {
+) -> Result<Option<Finite>, DemoError> {
     let text = form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == "text")
         .map(|(_, value)| value.into_owned())
@@ -65,30 +49,15 @@ pub fn tokens(
         ));
     }
     let pieces = split_tokens(if text.is_empty() { DEFAULT_TEXT } else { text });
-    let total = pieces.len() + 1; // the tokens, then `done`
-    let Some(start) = resume_index(last_event_id, total) else {
-        return Ok(None);
-    };
     let count = pieces.len();
     let events: Vec<Event> = pieces
         .into_iter()
-        .enumerate()
-        .map(|(index, piece)| {
-            Event::new(piece)
-                .event("token")
-                .and_then(|e| e.id((index + 1).to_string()))
-        })
-        .chain([Event::new(format!("{{\"tokens\":{count}}}"))
-            .event("done")
-            .and_then(|e| e.id(total.to_string()))])
+        .map(|piece| Event::new(piece).event("token"))
+        .chain([Event::new(format!("{{\"tokens\":{count}}}")).event("done")])
         .collect::<Result<_, EventError>>()
         .map_err(|error| DemoError::new("text", error.to_string()))?;
-    let ticks = tokio_interval(Duration::from_millis(60));
-    Ok(Some(
-        stream::iter(events.into_iter().skip(start))
-            .zip(ticks)
-            .map(|(event, _)| event),
-    ))
+    // Numbered together: the tokens are `1..=count`, `done` is `count + 1`.
+    Ok(Finite::resume(last_event_id, events).map(|events| events.paced(TOKEN_PERIOD)))
 }
 
 /// Splits text the way a tokenizer roughly would: words with their trailing space, and long
@@ -201,11 +170,15 @@ pub struct DemoError {
 }
 
 impl DemoError {
-    fn new(field: &'static str, message: String) -> Self {
+    /// A 400 for a bad `field`, with the code `invalid_<field>` (`invalid_body` for any
+    /// field without one of its own).
+    pub(crate) fn new(field: &'static str, message: String) -> Self {
         let code = match field {
             "retry" => "invalid_retry",
             "text" => "invalid_text",
             "user" => "invalid_user",
+            "steps" => "invalid_steps",
+            "interval_ms" => "invalid_interval_ms",
             _ => "invalid_body",
         };
         DemoError {
@@ -214,6 +187,11 @@ impl DemoError {
             field,
             message,
         }
+    }
+
+    /// The request field at fault (`""` when it is not one field).
+    pub fn field(&self) -> &'static str {
+        self.field
     }
 }
 
@@ -258,13 +236,6 @@ impl HttpError for DemoError {
         serde_json::json!({"error": self.code, "field": self.field, "message": self.message})
             .to_string()
     }
-}
-
-fn tokio_interval(period: Duration) -> impl Stream<Item = ()> + Send + 'static {
-    stream::unfold(tokio::time::interval(period), |mut interval| async move {
-        interval.tick().await;
-        Some(((), interval))
-    })
 }
 
 #[cfg(test)]

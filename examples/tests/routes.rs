@@ -2,7 +2,10 @@
 
 mod common;
 
-use common::Server;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{Server, Stream};
 use sse_conformance::client::{EventReader, fetch, publish};
 use sse_core::{Decoded, Decoder, MessageEvent};
 
@@ -204,26 +207,270 @@ async fn check_routes(binary: &str) {
     );
 }
 
-fn run(binary: &str) {
+/// `(event type, data, id)` of each event.
+fn triples(events: &[MessageEvent]) -> Vec<(String, String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            (
+                e.event_type.clone(),
+                e.data.clone(),
+                e.last_event_id.clone(),
+            )
+        })
+        .collect()
+}
+
+/// What `/job?steps=N` sends after the client saw `seen` events: `progress` for each step
+/// left, then `done`, numbered `seen + 1..=N + 1`.
+fn job_events(steps: usize, seen: usize) -> Vec<(String, String, String)> {
+    (seen + 1..=steps + 1)
+        .map(|n| {
+            if n <= steps {
+                let data = format!(r#"{{"step":{n},"of":{steps}}}"#);
+                ("progress".to_owned(), data, n.to_string())
+            } else {
+                let data = format!(r#"{{"steps":{steps}}}"#);
+                ("done".to_owned(), data, n.to_string())
+            }
+        })
+        .collect()
+}
+
+async fn stats(addr: SocketAddr) -> serde_json::Value {
+    let answer = fetch(addr, "GET", "/stats", &[], None).await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("application/json")
+    );
+    answer.json()
+}
+
+/// Polls `/stats` until `jobs_running` is `want`, for up to 20 s (a liveness guard, not a
+/// measure of speed); returns the last value seen.
+async fn wait_for_jobs(addr: SocketAddr, want: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let running = stats(addr).await["jobs_running"]
+            .as_u64()
+            .expect("jobs_running is a count");
+        if running == want || Instant::now() >= deadline {
+            return running;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn check_job_and_stats(binary: &str) {
+    let server = Server::start(binary);
+    let addr = server.addr;
+
+    // The whole job: progress 1..N, then done N+1, then a clean end.
+    let mut job = Stream::open(addr, "/job?steps=5&interval_ms=10", &[]).await;
+    assert_eq!(job.status, 200);
+    let events = job.rest().await;
+    assert_eq!(triples(&events), job_events(5, 0));
+    assert!(job.ended_cleanly(), "{:?}", job.end);
+    assert!(
+        job.raw.starts_with(b"retry: 1000\n"),
+        "the demo's retry comes first"
+    );
+
+    // Resuming continues after the last id seen.
+    for seen in [3, 5] {
+        let id = seen.to_string();
+        let mut job = Stream::open(
+            addr,
+            "/job?steps=5&interval_ms=10",
+            &[("last-event-id", id.as_bytes())],
+        )
+        .await;
+        assert_eq!(job.status, 200);
+        assert_eq!(
+            triples(&job.rest().await),
+            job_events(5, seen),
+            "after {seen}"
+        );
+        assert!(job.ended_cleanly(), "{:?}", job.end);
+    }
+
+    // A client that saw `done` is told to stop.
+    for seen in ["6", "7", "99999999999999999999999"] {
+        let answer = fetch(
+            addr,
+            "GET",
+            "/job?steps=5&interval_ms=10",
+            &[("last-event-id", seen.as_bytes())],
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, 204, "after {seen}");
+    }
+
+    // The defaults: 20 steps.
+    let mut job = Stream::open(addr, "/job", &[]).await;
+    let first = job.next_event().await.expect("first step");
+    assert_eq!(
+        (first.event_type.as_str(), first.data.as_str()),
+        ("progress", r#"{"step":1,"of":20}"#)
+    );
+    drop(job);
+
+    // Bad parameters: 400 with a JSON error naming the parameter.
+    for (query, field) in [
+        ("steps=0", "steps"),
+        ("steps=10001", "steps"),
+        ("steps=ten", "steps"),
+        ("steps=-1", "steps"),
+        ("steps=", "steps"),
+        ("interval_ms=9", "interval_ms"),
+        ("interval_ms=soon", "interval_ms"),
+        ("steps=3&interval_ms=1.5", "interval_ms"),
+    ] {
+        let answer = fetch(addr, "GET", &format!("/job?{query}"), &[], None).await;
+        assert_eq!(answer.status, 400, "{query}");
+        let json = answer.json();
+        assert_eq!(json["field"], field, "{query}");
+        assert_eq!(json["error"], format!("invalid_{field}"), "{query}");
+        assert!(json["message"].is_string(), "{query}");
+    }
+
+    // /stats: the job count and the hub's counts.
+    let json = stats(addr).await;
+    assert!(json["jobs_running"].is_u64(), "{json}");
+    for field in [
+        "topics",
+        "subscribers",
+        "published",
+        "delivered",
+        "lagged",
+        "dropped",
+        "buffered_events",
+        "buffered_bytes",
+    ] {
+        assert!(json["hub"][field].is_u64(), "hub.{field}: {json}");
+    }
+    assert!(
+        json["hub"]["published"].as_u64() > Some(0),
+        "the clock publishes: {json}"
+    );
+    assert_eq!(wait_for_jobs(addr, 0).await, 0, "every job above has ended");
+
+    // A client that leaves mid-job stops it.
+    let mut job = Stream::open(addr, "/job?steps=10000&interval_ms=50", &[]).await;
+    for step in 1..=2 {
+        let event = job.next_event().await.expect("progress");
+        assert_eq!(event.last_event_id, step.to_string());
+    }
+    assert_eq!(stats(addr).await["jobs_running"], 1);
+    drop(job);
+    assert_eq!(
+        wait_for_jobs(addr, 0).await,
+        0,
+        "the job stops once its client has left"
+    );
+}
+
+/// SIGTERM while a hub subscriber and other streams are open: the subscriber receives
+/// `event: shutdown`, every stream ends cleanly, and the process exits with 0.
+async fn check_shutdown(binary: &str) {
+    let mut server = Server::start(binary);
+    let addr = server.addr;
+
+    let mut chat = Stream::open(addr, "/events?topic=chat", &[]).await;
+    let mut clock = Stream::open(addr, "/clock", &[]).await;
+    let mut words = Stream::open(addr, "/words", &[]).await;
+    let mut job = Stream::open(addr, "/job?steps=10000&interval_ms=100", &[]).await;
+    for stream in [&chat, &clock, &words, &job] {
+        assert_eq!(stream.status, 200);
+    }
+    // Every stream is live: a clock tick, a word, a step.
+    for stream in [&mut clock, &mut words, &mut job] {
+        assert!(stream.next_event().await.is_some());
+    }
+
+    server.terminate();
+
+    for (name, stream) in [("/events?topic=chat", &mut chat), ("/clock", &mut clock)] {
+        let events = stream.rest().await;
+        let last = events.last().unwrap_or_else(|| panic!("{name}: no events"));
+        assert_eq!(last.event_type, "shutdown", "{name}: {events:?}");
+        let json: serde_json::Value = serde_json::from_str(&last.data).expect("JSON data");
+        assert_eq!(json["reason"], "shutdown", "{name}");
+        assert!(stream.ended_cleanly(), "{name}: {:?}", stream.end);
+    }
+    for (name, stream) in [("/words", &mut words), ("/job", &mut job)] {
+        let events = stream.rest().await;
+        assert!(
+            events.iter().all(|event| event.event_type != "shutdown"),
+            "{name}: {events:?}"
+        );
+        assert!(stream.ended_cleanly(), "{name}: {:?}", stream.end);
+        assert!(stream.raw.ends_with(b"\n\n"), "{name}");
+    }
+
+    let status = tokio::task::block_in_place(|| server.wait_for_exit(Duration::from_secs(10)));
+    let status = status.expect("the server exits within 10 s of SIGTERM");
+    assert!(status.success(), "exit status: {status}");
+}
+
+fn run(check: impl std::future::Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(check_routes(binary));
+        .block_on(check);
 }
+
+const AXUM: &str = env!("CARGO_BIN_EXE_demo-axum");
+const ACTIX: &str = env!("CARGO_BIN_EXE_demo-actix");
+const ROCKET: &str = env!("CARGO_BIN_EXE_demo-rocket");
 
 #[test]
 fn demo_axum_routes() {
-    run(env!("CARGO_BIN_EXE_demo-axum"));
+    run(check_routes(AXUM));
 }
 
 #[test]
 fn demo_actix_routes() {
-    run(env!("CARGO_BIN_EXE_demo-actix"));
+    run(check_routes(ACTIX));
 }
 
 #[test]
 fn demo_rocket_routes() {
-    run(env!("CARGO_BIN_EXE_demo-rocket"));
+    run(check_routes(ROCKET));
+}
+
+#[test]
+fn demo_axum_job_and_stats() {
+    run(check_job_and_stats(AXUM));
+}
+
+#[test]
+fn demo_actix_job_and_stats() {
+    run(check_job_and_stats(ACTIX));
+}
+
+#[test]
+fn demo_rocket_job_and_stats() {
+    run(check_job_and_stats(ROCKET));
+}
+
+#[test]
+fn demo_axum_sigterm_ends_every_stream_and_exits_0() {
+    run(check_shutdown(AXUM));
+}
+
+#[test]
+fn demo_actix_sigterm_ends_every_stream_and_exits_0() {
+    run(check_shutdown(ACTIX));
+}
+
+#[test]
+fn demo_rocket_sigterm_ends_every_stream_and_exits_0() {
+    run(check_shutdown(ROCKET));
 }

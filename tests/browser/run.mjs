@@ -3,7 +3,10 @@
 // the clock, the words (and stops at the end), the token stream, messages published with
 // POST /publish and the chat; then the server drops every stream (POST /disconnect), more is
 // published while the browser is away, and the browser must resume with Last-Event-ID and
-// end up with every message exactly once, in order.
+// end up with every message exactly once, in order. The background-job card runs a job to the
+// end (the bar fills, `done` closes it); a second job is left mid-way, and GET /stats must
+// show the server stopped it; coming back resumes after the last step seen. Last, SIGTERM: the
+// page shows the server's `shutdown` notice and the server exits with 0.
 //
 //   node tests/browser/run.mjs target/debug/demo-axum [target/debug/demo-actix ...]
 //   SCREENSHOT=docs/demo.png node tests/browser/run.mjs target/debug/demo-axum
@@ -47,6 +50,25 @@ async function post(url, body) {
   return response;
 }
 
+async function jobsRunning(url) {
+  const response = await fetch(`${url}/stats`);
+  check(response.ok, `GET /stats: ${response.status}`);
+  const stats = await response.json();
+  check(typeof stats.jobs_running === "number" && typeof stats.hub?.subscribers === "number", `stats: ${JSON.stringify(stats)}`);
+  return stats.jobs_running;
+}
+
+// Polls GET /stats until no job runs: the server notices a client that left (its keep-alive
+// writes every 2 s at the latest). A generous deadline, not a measure of speed.
+async function waitForNoJobs(url) {
+  const deadline = Date.now() + 20_000;
+  let running;
+  while ((running = await jobsRunning(url)) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  check(running === 0, `jobs still running after the client left: ${running}`);
+}
+
+const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+
 async function testServer(browser, binary) {
   const { child, url } = await startServer(binary);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -88,6 +110,36 @@ async function testServer(browser, binary) {
     await page.click("#chat-send");
     await page.waitForFunction(() => window.demo.chat.some((m) => m.text === "hello from chromium"), null, PATIENCE);
 
+    // The background job: the bar fills as progress arrives, `done` closes the EventSource.
+    await page.fill("#job-steps", "8");
+    await page.fill("#job-interval", "100");
+    await page.click("#job-start");
+    await page.waitForFunction(() => window.demo.job.done, null, PATIENCE);
+    check((await demo("job.step")) === 8, `job step: ${await demo("job.step")}`);
+    check(JSON.stringify(await demo("job.ids")) === JSON.stringify(range(1, 9)), `job ids: ${JSON.stringify(await demo("job.ids"))}`);
+    check((await page.$eval("#job-bar", (bar) => bar.style.width)) === "100%", "the bar is full");
+    check(await page.isEnabled("#job-start"), "a new job can start");
+
+    // Another job, left mid-way: the server stops its task.
+    await page.fill("#job-steps", "1000");
+    await page.click("#job-start");
+    await page.waitForFunction(() => window.demo.job.step >= 3, null, PATIENCE);
+    check((await jobsRunning(url)) === 1, "the job runs while its page watches");
+    const width = parseFloat(await page.$eval("#job-bar", (bar) => bar.style.width));
+    check(width > 0 && width < 100, `the bar is part-way: ${width}%`);
+    await page.click("#job-leave");
+    const left = await demo("job.step");
+    await waitForNoJobs(url);
+    check((await demo("job.step")) === left, "nothing arrives after leaving");
+
+    // Coming back resumes after the last step seen; leaving again stops it again.
+    await page.click("#job-return");
+    await page.waitForFunction((left) => window.demo.job.step >= left + 2, left, PATIENCE);
+    await page.click("#job-leave");
+    const jobIds = await demo("job.ids");
+    check(JSON.stringify(jobIds) === JSON.stringify(range(1, jobIds.length)), `job ids after coming back: ${JSON.stringify(jobIds)}`);
+    await waitForNoJobs(url);
+
     // The words arrived, and the end stuck (204 on reconnect).
     await page.waitForFunction(() => window.demo.wordsDone, null, PATIENCE);
     check(JSON.stringify(await demo("words")) === JSON.stringify(WORDS), `words: ${JSON.stringify(await demo("words"))}`);
@@ -97,6 +149,16 @@ async function testServer(browser, binary) {
       await page.waitForTimeout(3_000); // a few more metric samples for the chart
       await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
     }
+
+    // SIGTERM: the hub stream's final `shutdown` event reaches the page, and the server exits 0.
+    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    child.kill("SIGTERM");
+    await page.waitForFunction(() => window.demo.shutdown !== null, null, PATIENCE);
+    check(await page.isVisible("#notice"), "the shutdown notice shows");
+    const exit = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve(null), 10_000))]);
+    check(exit !== null, "the server exits within 10 s of SIGTERM");
+    check(exit.code === 0, `exit: ${JSON.stringify(exit)}`);
+    check(errors.length === 0, `page errors: ${errors}`);
   } finally {
     await page.close();
     child.kill();

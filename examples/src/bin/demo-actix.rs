@@ -10,7 +10,9 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};
 use sse_core::{Hub, Subscription};
-use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
+use sse_examples::job::{self, Jobs};
+use sse_examples::shutdown::{self, Signals};
+use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
 
 fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscription>, Error> {
     Ok(Sse::new(hub.subscribe([name], last.0.as_ref())?).retry(RETRY))
@@ -71,16 +73,42 @@ async fn disconnect(hub: web::Data<Hub>) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
+async fn job(
+    request: HttpRequest,
+    hub: web::Data<Hub>,
+    jobs: web::Data<Jobs>,
+    LastEventId(last): LastEventId,
+) -> Result<HttpResponse, Error> {
+    Ok(
+        match job::start(&jobs, &hub, request.query_string(), last.as_ref())? {
+            Some(events) => Sse::new(events)
+                .retry(RETRY)
+                .keep_alive(job::keep_alive())
+                .respond_to(&request),
+            None => HttpResponse::NoContent().finish(),
+        },
+    )
+}
+
+async fn stats(hub: web::Data<Hub>, jobs: web::Data<Jobs>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(stats::json(&hub, &jobs))
+}
+
 use actix_web::Responder as _;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3001)?;
+    let signals = Signals::listen()?;
     let hub = start_hub(coalesce)?;
     let app_hub = hub.clone();
+    let jobs = web::Data::new(Jobs::new());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(app_hub.clone()))
+            .app_data(jobs.clone())
             .route(
                 "/",
                 web::get().to(|| async {
@@ -96,16 +124,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/echo", web::get().to(echo))
             .route("/chat", web::post().to(chat))
             .route("/disconnect", web::post().to(disconnect))
+            .route("/job", web::get().to(job))
+            .route("/stats", web::get().to(stats))
             .service(sse_actix::routes(endpoints(&app_hub)))
     })
+    // Our own signal handling: the hub's final event first, then the graceful stop.
     .disable_signals()
+    .shutdown_timeout(shutdown::GRACE.as_secs())
     .bind(addr)?;
     announce("actix", server.addrs()[0]);
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        hub.shutdown(None); // ends every event stream, so the server can finish
+        // The hub's shutdown ends every event stream, so the graceful stop can finish.
+        shutdown::on_signal(signals, hub).await;
         handle.stop(true).await;
     });
     server.await?;

@@ -8,7 +8,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRef, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse, Response};
@@ -20,7 +20,28 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use sse_axum::{Error, LastEventId, Sse};
 use sse_core::{Hub, Subscription};
-use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
+use sse_examples::job::{self, Jobs};
+use sse_examples::shutdown::{self, Signals};
+use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
+
+/// The router's state: the hub, and the count of running jobs.
+#[derive(Clone)]
+struct App {
+    hub: Hub,
+    jobs: Jobs,
+}
+
+impl FromRef<App> for Hub {
+    fn from_ref(app: &App) -> Hub {
+        app.hub.clone()
+    }
+}
+
+impl FromRef<App> for Jobs {
+    fn from_ref(app: &App) -> Jobs {
+        app.jobs.clone()
+    }
+}
 
 /// `/clock` and `/metrics`: a hub topic fed by a periodic publisher.
 async fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscription>, Error> {
@@ -68,9 +89,34 @@ async fn disconnect(State(hub): State<Hub>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+async fn job(
+    State(App { hub, jobs }): State<App>,
+    LastEventId(last): LastEventId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Error> {
+    Ok(
+        match job::start(&jobs, &hub, query.as_deref().unwrap_or(""), last.as_ref())? {
+            Some(events) => Sse::new(events)
+                .retry(RETRY)
+                .keep_alive(job::keep_alive())
+                .into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}
+
+async fn stats(State(App { hub, jobs }): State<App>) -> Response {
+    (
+        [(CONTENT_TYPE, "application/json")],
+        stats::json(&hub, &jobs),
+    )
+        .into_response()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3000)?;
+    let signals = Signals::listen()?;
     let hub = start_hub(coalesce)?;
     let app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
@@ -87,15 +133,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/echo", get(echo))
         .route("/chat", post(chat))
         .route("/disconnect", post(disconnect))
+        .route("/job", get(job))
+        .route("/stats", get(stats))
         .merge(sse_axum::routes(endpoints(&hub)))
-        .with_state(hub.clone());
+        .with_state(App {
+            hub: hub.clone(),
+            jobs: Jobs::new(),
+        });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     announce("axum", listener.local_addr()?);
-    serve(listener, app, async move {
-        let _ = tokio::signal::ctrl_c().await;
-        hub.shutdown(None); // ends every event stream, so the server can finish
-    })
-    .await;
+    // The hub's shutdown ends every event stream, so the server can finish.
+    serve(listener, app, shutdown::on_signal(signals, hub)).await;
     Ok(())
 }
 
@@ -134,5 +182,13 @@ async fn serve(
         let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(connection);
     }
-    connections.shutdown().await;
+    if tokio::time::timeout(shutdown::GRACE, connections.shutdown())
+        .await
+        .is_err()
+    {
+        shutdown::log(&format!(
+            "connections still open after {:?}; exiting",
+            shutdown::GRACE
+        ));
+    }
 }

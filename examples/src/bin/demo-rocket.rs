@@ -11,32 +11,35 @@ use rocket::http::{ContentType, Status};
 use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
 use rocket::{Request, State, get, post, routes};
-use sse_core::{Event, Hub, Subscription};
+use sse_core::{EmitterStream, Event, Hub, IntoFrame, Subscription};
+use sse_examples::job::Jobs;
+use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
-use sse_rocket::{Error, LastEventId, Sse};
+use sse_rocket::{Error, HubShutdown, LastEventId, Sse};
 
 /// An event stream, or 204 once the client has seen all of a finite stream.
-enum Finite<S> {
+enum OrNoContent<S> {
     Stream(Sse<S>),
     Seen,
 }
 
-impl<'r, S> Responder<'r, 'r> for Finite<S>
+impl<'r, S> Responder<'r, 'r> for OrNoContent<S>
 where
-    S: Stream<Item = Event> + Send + 'static,
+    S: Stream + Send + 'static,
+    S::Item: IntoFrame,
 {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'r> {
         match self {
-            Finite::Stream(sse) => sse.respond_to(request),
-            Finite::Seen => Status::NoContent.respond_to(request),
+            OrNoContent::Stream(sse) => sse.respond_to(request),
+            OrNoContent::Seen => Status::NoContent.respond_to(request),
         }
     }
 }
 
-fn finite<S: Stream<Item = Event>>(stream: Option<S>, hub: &Hub) -> Finite<S> {
+fn finite<S: Stream<Item = Event>>(stream: Option<S>, hub: &Hub) -> OrNoContent<S> {
     match stream {
-        Some(stream) => Finite::Stream(Sse::new(stream).retry(RETRY).until(hub.closed())),
-        None => Finite::Seen,
+        Some(stream) => OrNoContent::Stream(Sse::new(stream).retry(RETRY).until(hub.closed())),
+        None => OrNoContent::Seen,
     }
 }
 
@@ -56,7 +59,7 @@ fn metrics(hub: &State<Hub>, last: LastEventId) -> Result<Sse<Subscription>, Err
 }
 
 #[get("/words")]
-fn words(hub: &State<Hub>, last: LastEventId) -> Finite<impl Stream<Item = Event> + use<>> {
+fn words(hub: &State<Hub>, last: LastEventId) -> OrNoContent<impl Stream<Item = Event> + use<>> {
     finite(scenarios::words(last.0.as_ref()), hub)
 }
 
@@ -65,7 +68,7 @@ fn tokens(
     hub: &State<Hub>,
     last: LastEventId,
     query: RawQuery,
-) -> Result<Finite<impl Stream<Item = Event> + use<>>, Error> {
+) -> Result<OrNoContent<impl Stream<Item = Event> + use<>>, Error> {
     Ok(finite(scenarios::tokens(&query.0, last.0.as_ref())?, hub))
 }
 
@@ -88,6 +91,34 @@ fn disconnect(hub: &State<Hub>) -> Status {
     Status::NoContent
 }
 
+#[get("/job")]
+fn job(
+    hub: &State<Hub>,
+    jobs: &State<Jobs>,
+    last: LastEventId,
+    query: RawQuery,
+) -> Result<OrNoContent<EmitterStream>, Error> {
+    // (Rocket's route macro names a type after each route: the modules go by full path.)
+    Ok(
+        match sse_examples::job::start(jobs, hub, &query.0, last.0.as_ref())? {
+            Some(events) => OrNoContent::Stream(
+                Sse::new(events)
+                    .retry(RETRY)
+                    .keep_alive(sse_examples::job::keep_alive()),
+            ),
+            None => OrNoContent::Seen,
+        },
+    )
+}
+
+#[get("/stats")]
+fn stats(hub: &State<Hub>, jobs: &State<Jobs>) -> (ContentType, RawJson<String>) {
+    (
+        ContentType::JSON,
+        RawJson(sse_examples::stats::json(hub, jobs)),
+    )
+}
+
 /// The raw query string (rocket's typed query parameters would decode it first).
 struct RawQuery(String);
 
@@ -108,20 +139,36 @@ impl<'r> rocket::request::FromRequest<'r> for RawQuery {
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Options { addr, coalesce } = Options::from_args(3002)?;
+    let signals = Signals::listen()?;
     let hub = start_hub(coalesce)?;
     let config = rocket::Config {
         address: addr.ip(),
         port: addr.port(),
         log_level: rocket::config::LogLevel::Critical,
+        // Our own signal handling (below), listening from the start; the `HubShutdown`
+        // fairing then shuts the hub down with its final event, and streams end after it.
+        shutdown: rocket::config::Shutdown {
+            ctrlc: false,
+            #[cfg(unix)]
+            signals: Default::default(),
+            ..Default::default()
+        },
         ..rocket::Config::release_default()
     };
-    rocket::custom(config)
+    let rocket = rocket::custom(config)
         .manage(hub.clone())
+        .manage(Jobs::new())
         .mount(
             "/",
-            routes![page, clock, metrics, words, tokens, echo, chat, disconnect],
+            routes![
+                page, clock, metrics, words, tokens, echo, chat, disconnect, job, stats
+            ],
         )
         .mount("/", sse_rocket::routes(endpoints(&hub)))
+        .attach(match shutdown::shutdown_event() {
+            Some(event) => HubShutdown::new(hub.clone()).final_event(event),
+            None => HubShutdown::new(hub.clone()),
+        })
         .attach(rocket::fairing::AdHoc::on_liftoff("announce", |rocket| {
             Box::pin(async move {
                 announce(
@@ -130,8 +177,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             })
         }))
-        // Every `Sse` ends at rocket's shutdown (Ctrl-C), so graceful shutdown completes.
-        .launch()
+        .ignite()
         .await?;
+    let rocket_shutdown = rocket.shutdown();
+    tokio::spawn(async move {
+        let signal = signals.recv().await;
+        shutdown::log(&format!("{signal}: shutting down"));
+        rocket_shutdown.notify();
+    });
+    rocket.launch().await?;
     Ok(())
 }

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 /// A demo binary started with `--addr 127.0.0.1:0`, killed on drop.
 pub(crate) struct Server {
@@ -36,11 +37,120 @@ impl Server {
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Sends SIGTERM (with `kill`, no FFI); see [`wait_for_exit`](Self::wait_for_exit).
+    pub(crate) fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -TERM {}: {sent}", self.pid());
+    }
+
+    /// Waits up to `within` for the process to exit on its own (blocking the thread): its
+    /// exit status, or `None` if it is still running then (it is killed on drop).
+    pub(crate) fn wait_for_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// An event stream read as a client would, telling a clean end of the body (the chunked
+/// terminator arrived) from a broken one (the connection dropped mid-body).
+pub(crate) struct Stream {
+    /// The response status.
+    pub status: u16,
+    body: hyper::body::Incoming,
+    decoder: sse_core::Decoder,
+    /// Every byte received.
+    pub raw: Vec<u8>,
+    /// `Some(Ok(()))` once the body ended cleanly, `Some(Err(why))` if it broke.
+    pub end: Option<Result<(), String>>,
+}
+
+impl Stream {
+    /// `GET path`, once the response head has arrived.
+    pub(crate) async fn open(
+        addr: std::net::SocketAddr,
+        path: &str,
+        headers: &[(&str, &[u8])],
+    ) -> Stream {
+        let response = sse_conformance::client::request(addr, "GET", path, headers, None).await;
+        Stream {
+            status: response.status().as_u16(),
+            body: response.into_body(),
+            decoder: sse_core::Decoder::new(),
+            raw: Vec::new(),
+            end: None,
+        }
+    }
+
+    /// The next dispatched event; `None` at the end. Panics if neither comes in
+    /// [`PATIENCE`](sse_conformance::client::PATIENCE).
+    pub(crate) async fn next_event(&mut self) -> Option<sse_core::MessageEvent> {
+        let patience = sse_conformance::client::PATIENCE;
+        tokio::time::timeout(patience, async {
+            loop {
+                match self.decoder.next_item() {
+                    Some(sse_core::Decoded::Event(event)) => return Some(event),
+                    Some(_) => continue,
+                    None if self.end.is_some() => return None,
+                    None => self.read().await,
+                }
+            }
+        })
+        .await
+        .expect("an event or the end of the stream in time")
+    }
+
+    /// Every event left, up to the end of the stream.
+    pub(crate) async fn rest(&mut self) -> Vec<sse_core::MessageEvent> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next_event().await {
+            events.push(event);
+        }
+        events
+    }
+
+    /// Whether the body has ended cleanly, after the end of an event (or of nothing).
+    pub(crate) fn ended_cleanly(&self) -> bool {
+        matches!(self.end, Some(Ok(()))) && (self.raw.is_empty() || self.raw.ends_with(b"\n\n"))
+    }
+
+    async fn read(&mut self) {
+        use hyper::body::Body;
+        let body = &mut self.body;
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *body).poll_frame(cx)).await;
+        match frame {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    self.raw.extend_from_slice(&data);
+                    self.decoder.push(&data).expect("decodable stream");
+                }
+            }
+            Some(Err(error)) => {
+                self.decoder.finish();
+                self.end = Some(Err(error.to_string()));
+            }
+            None => {
+                self.decoder.finish();
+                self.end = Some(Ok(()));
+            }
+        }
     }
 }

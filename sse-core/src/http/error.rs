@@ -58,6 +58,8 @@ pub struct ErrorResponse {
     status: u16,
     code: Cow<'static, str>,
     message: String,
+    /// The error's own JSON body (an `HttpError` may add fields to the standard two).
+    body: String,
 }
 
 impl ErrorResponse {
@@ -67,16 +69,23 @@ impl ErrorResponse {
         code: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
+        let (code, message) = (code.into(), message.into());
         ErrorResponse {
             status,
-            code: code.into(),
-            message: message.into(),
+            body: json_error(&code, &message),
+            code,
+            message,
         }
     }
 
-    /// The response for any [`HttpError`].
+    /// The response for any [`HttpError`], with its own [`json_body`](HttpError::json_body).
     pub fn from_error<E: HttpError + ?Sized>(error: &E) -> Self {
-        ErrorResponse::new(error.status(), error.code().to_owned(), error.to_string())
+        ErrorResponse {
+            status: error.status(),
+            code: error.code().to_owned().into(),
+            message: error.to_string(),
+            body: error.json_body(),
+        }
     }
 
     /// What went wrong, for a person.
@@ -103,7 +112,7 @@ impl HttpError for ErrorResponse {
     }
 
     fn json_body(&self) -> String {
-        json_error(&self.code, &self.message)
+        self.body.clone()
     }
 }
 
