@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, integration, property and doc tests of every crate, the shared
-# conformance suite against axum, actix-web and rocket, HTTP tests of the three demo servers,
-# and the browser test (headless Chromium against the three demo servers).
-# Installs what the tests need (Debian's chromium, playwright-core from npm) when missing.
+# conformance suite against axum, actix-web and rocket (on the in-memory hub and on Redis),
+# the Redis tests, HTTP tests of the three demo servers, and the browser test (headless
+# Chromium against the three demo servers).
+# Installs what the tests need (Debian's redis-server and chromium, playwright-core from npm)
+# when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# The Redis tests start their own redis-server processes on free loopback ports.
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "Installing Debian's redis-server for the Redis tests..."
+  apt_install redis-server
+  # The package starts a system instance on port 6379; the tests do not use it.
+  $SUDO systemctl stop redis-server >/dev/null 2>&1 || $SUDO service redis-server stop >/dev/null 2>&1 || true
+fi
 
 cargo test --workspace --all-features --no-fail-fast
 
 # The browser test.
 if ! command -v chromium >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser test..."
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
 fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

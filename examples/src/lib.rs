@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use sse_core::http::endpoints::HubEndpoints;
-use sse_core::{Hub, HubError, KeepAlive};
+use sse_core::{Hub, KeepAlive};
 
 /// The page served at `/`: no build step, no external assets.
 pub const PAGE: &str = include_str!("page.html");
@@ -39,12 +39,18 @@ pub const PAGE: &str = include_str!("page.html");
 /// How long a browser waits before reconnecting (sent with each stream's first event).
 pub const RETRY: Duration = Duration::from_secs(1);
 
-/// The demo's hub, coalescing wakes over `coalesce` (see [`COALESCE`]), with the clock and
-/// metrics publishers running. Call inside a tokio runtime.
-pub fn start_hub(coalesce: Duration) -> Result<Hub, HubError> {
-    let hub = Hub::builder().coalesce(coalesce).build();
-    system::start_clock(&hub)?;
-    system::start_metrics(&hub)?;
+/// The demo's hub, coalescing wakes (see [`COALESCE`]), in memory or on Redis, with the clock
+/// and metrics publishers running unless turned off. Call inside a tokio runtime.
+pub async fn start_hub(options: &Options) -> Result<Hub, Box<dyn std::error::Error>> {
+    let builder = Hub::builder().coalesce(options.coalesce);
+    let hub = match &options.redis {
+        Some(url) => sse_redis::connect(url, builder).await?,
+        None => builder.build(),
+    };
+    if options.periodic {
+        system::start_clock(&hub)?;
+        system::start_metrics(&hub)?;
+    }
     Ok(hub)
 }
 
@@ -63,12 +69,17 @@ pub fn endpoints(hub: &Hub) -> HubEndpoints {
 pub const COALESCE: Duration = Duration::from_millis(20);
 
 /// The command line: `[--addr HOST:PORT] [--coalesce-ms N]`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// `--addr`, else `PORT` on 127.0.0.1, else `127.0.0.1:<default port>`.
     pub addr: SocketAddr,
     /// `--coalesce-ms`, else [`COALESCE`].
     pub coalesce: Duration,
+    /// `--redis URL`, else `REDIS_URL`: the hub on Redis, shared with every demo on it.
+    pub redis: Option<String>,
+    /// Whether this instance publishes the clock and metrics topics (`--no-periodic`
+    /// turns it off: in a cluster, one instance is enough).
+    pub periodic: bool,
 }
 
 impl Options {
@@ -76,8 +87,16 @@ impl Options {
     pub fn from_args(default_port: u16) -> Result<Options, String> {
         let mut addr = None;
         let mut coalesce = COALESCE;
+        let mut redis = std::env::var("REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty());
+        let mut periodic = true;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
+            if arg == "--no-periodic" {
+                periodic = false;
+                continue;
+            }
             let (name, value) = match arg.split_once('=') {
                 Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
                 None => (arg.clone(), args.next()),
@@ -98,9 +117,11 @@ impl Options {
                             .map_err(|error| format!("--coalesce-ms {value:?}: {error}"))?,
                     )
                 }
+                "--redis" => redis = Some(value),
                 _ => {
                     return Err(format!(
-                        "unknown argument {arg:?}; usage: [--addr HOST:PORT] [--coalesce-ms N]"
+                        "unknown argument {arg:?}; usage: [--addr HOST:PORT] [--coalesce-ms N] \
+                         [--redis URL] [--no-periodic]"
                     ));
                 }
             }
@@ -113,7 +134,12 @@ impl Options {
                 .map_err(|error| format!("PORT {port:?}: {error}"))?,
             (None, Err(_)) => SocketAddr::from(([127, 0, 0, 1], default_port)),
         };
-        Ok(Options { addr, coalesce })
+        Ok(Options {
+            addr,
+            coalesce,
+            redis,
+            periodic,
+        })
     }
 }
 

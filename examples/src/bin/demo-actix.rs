@@ -100,9 +100,10 @@ use actix_web::Responder as _;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let Options { addr, coalesce } = Options::from_args(3001)?;
+    let options = Options::from_args(3001)?;
+    let addr = options.addr;
     let signals = Signals::listen()?;
-    let hub = start_hub(coalesce)?;
+    let hub = start_hub(&options).await?;
     let app_hub = hub.clone();
     let jobs = web::Data::new(Jobs::new());
     let server = HttpServer::new(move || {

@@ -115,9 +115,10 @@ async fn stats(State(App { hub, jobs }): State<App>) -> Response {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let Options { addr, coalesce } = Options::from_args(3000)?;
+    let options = Options::from_args(3000)?;
+    let addr = options.addr;
     let signals = Signals::listen()?;
-    let hub = start_hub(coalesce)?;
+    let hub = start_hub(&options).await?;
     let app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route(

@@ -138,9 +138,10 @@ impl<'r> rocket::request::FromRequest<'r> for RawQuery {
 
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let Options { addr, coalesce } = Options::from_args(3002)?;
+    let options = Options::from_args(3002)?;
+    let addr = options.addr;
     let signals = Signals::listen()?;
-    let hub = start_hub(coalesce)?;
+    let hub = start_hub(&options).await?;
     let config = rocket::Config {
         address: addr.ip(),
         port: addr.port(),

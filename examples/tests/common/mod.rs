@@ -15,8 +15,14 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(binary: &str) -> Server {
+        Server::start_with(binary, &[])
+    }
+
+    /// Started with `args` after `--addr 127.0.0.1:0`.
+    pub(crate) fn start_with(binary: &str, args: &[&str]) -> Server {
         let mut child = Command::new(binary)
             .args(["--addr", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("demo binary starts");
