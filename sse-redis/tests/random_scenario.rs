@@ -147,7 +147,10 @@ async fn run(seed: u64, redis: &RedisServer) {
         );
     }
     let delivered: usize = clients.iter().map(|client| client.received.len()).sum();
-    assert!(delivered > log.len(), "the scenario delivered {delivered} events");
+    assert!(
+        delivered > log.len(),
+        "the scenario delivered {delivered} events"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
