@@ -3,6 +3,10 @@
 #   bash scripts/compare.sh            # the standard scenarios (about 15 minutes)
 #   QUICK=1 bash scripts/compare.sh    # a short subset (about 4 minutes)
 #   ONLY=fanout-5000 SUSTAIN=0 SERVERS="axum nchan" bash scripts/compare.sh   # a part
+#   SERVERS="axum axum-redis axum-redis2" bash scripts/compare.sh   # in memory against Redis
+# axum-redis is demo-axum on Redis; axum-redis2 is two demo-axum instances on one Redis,
+# subscribers split between them and publishes sent to the first. redis-server shares core
+# 0 with the server(s): the machine has two cores, and the load tool needs the other.
 # Each server runs pinned to core 0 (taskset), the load tool on core 1; connections are
 # ramped up in batches of 100 (and every server listens with a backlog >= 1024) so bursts of
 # connects do not wait for SYN retries. Results: target/compare/*.json, the tables in
@@ -13,6 +17,9 @@ OUT=target/compare
 mkdir -p "$OUT"
 for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do rm -f "$OUT/$server--${ONLY:-}"*.json; done
 
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
 if ! dpkg -s nginx libnginx-mod-nchan >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null
 fi
@@ -25,9 +32,29 @@ mkdir -p "$NCHAN_DIR/body"
 PORT=3900
 sed -e "s|@PORT@|$PORT|" -e "s|@DIR@|$NCHAN_DIR|" benches/nchan/nginx.conf > "$NCHAN_DIR/nginx.conf"
 
-start() { # name -> sets PID, KIND
+REDIS_PORT=6390
+PORT2=3901
+ALSO=()
+start_redis() { # -> sets RPID
+  taskset -c 0 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no --loglevel warning > /dev/null 2>&1 &
+  RPID=$!
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null && break; sleep 0.1; done
+}
+start() { # name -> sets PID, KIND (and RPID, PID2, ALSO for the Redis setups)
+  ALSO=(); RPID=""; PID2=""
   case "$1" in
     axum|actix|rocket) taskset -c 0 "target/release/demo-$1" --addr "127.0.0.1:$PORT" > /dev/null 2>&1 & KIND=hub ;;
+    axum-redis|axum-redis2)
+      start_redis
+      taskset -c 0 target/release/demo-axum --addr "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$REDIS_PORT" > /dev/null 2>&1 &
+      KIND=hub
+      if [ "$1" = axum-redis2 ]; then
+        taskset -c 0 target/release/demo-axum --addr "127.0.0.1:$PORT2" --redis "redis://127.0.0.1:$REDIS_PORT" --no-periodic > /dev/null 2>&1 &
+        PID2=$!
+        ALSO=(--also "127.0.0.1:$PORT2")
+        for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT2") 2>/dev/null && break; sleep 0.1; done
+      fi ;;
     nchan) taskset -c 0 nginx -c "$NCHAN_DIR/nginx.conf" -p "$NCHAN_DIR" 2>/dev/null & KIND=nchan ;;
     axum-broadcast) taskset -c 0 target/release/axum-broadcast "127.0.0.1:$PORT" > /dev/null 2>&1 & KIND=broadcast ;;
   esac
@@ -36,13 +63,28 @@ start() { # name -> sets PID, KIND
   if [ "$1" = nchan ]; then PID=$(pgrep -f "nginx: worker process" | head -1); fi
 }
 
-stop() { kill "$1" 2>/dev/null || true; [ -f "$NCHAN_DIR/nginx.pid" ] && kill "$(cat "$NCHAN_DIR/nginx.pid")" 2>/dev/null; rm -f "$NCHAN_DIR/nginx.pid"; sleep 1; }
+stop() {
+  kill "$1" ${PID2:+"$PID2"} 2>/dev/null || true
+  if [ -n "$RPID" ]; then kill "$RPID" 2>/dev/null || true; fi
+  [ -f "$NCHAN_DIR/nginx.pid" ] && kill "$(cat "$NCHAN_DIR/nginx.pid")" 2>/dev/null; rm -f "$NCHAN_DIR/nginx.pid"; sleep 1
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 load() { # server scenario args...
   local server=$1 scenario=$2; shift 2
   echo "== $server: $scenario"
-  taskset -c 1 target/release/sse-load --server "127.0.0.1:$PORT" --kind "$KIND" --quiet --sources 8 \
+  local before=""; [ -n "$RPID" ] && before=$(cpu_ticks "$RPID")
+  taskset -c 1 target/release/sse-load --server "127.0.0.1:$PORT" "${ALSO[@]}" --kind "$KIND" --quiet --sources 8 \
     --label "$server" --pid "$PID" --json "$OUT/$server--$scenario.json" "$@" | sed 's/^/   /'
+  if [ -n "$RPID" ]; then
+    python3 -c '
+import json, sys
+path, ticks = sys.argv[1], int(sys.argv[2])
+r = json.load(open(path)); r["redis_cpu_seconds"] = ticks / 100.0
+json.dump(r, open(path, "w"))
+print("   redis-server: %.2f CPU s, %.1f us per event published" % (ticks / 100.0, ticks * 1e4 / max(r.get("published", 0), 1)))' \
+      "$OUT/$server--$scenario.json" "$(( $(cpu_ticks "$RPID") - before ))"
+  fi
 }
 
 if [ -n "${QUICK:-}" ]; then
@@ -88,7 +130,7 @@ for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do
   for rate in $SUSTAIN_RATES; do
     start "$server"
     echo "== $server: sustain 2000 x $rate"
-    taskset -c 1 target/release/sse-load --server "127.0.0.1:$PORT" --kind "$KIND" --quiet --sources 8 \
+    taskset -c 1 target/release/sse-load --server "127.0.0.1:$PORT" "${ALSO[@]}" --kind "$KIND" --quiet --sources 8 \
       --label "$server" --pid "$PID" --json "$OUT/sustain/$server--$rate.json" \
       --connections 2000 --rate "$rate" --duration 6 | sed 's/^/   /' || echo "   (failed)"
     stop "$PID"

@@ -53,14 +53,16 @@ fn parse(data: &str) -> Option<(usize, u64, u64)> {
     ))
 }
 
-/// One subscriber. `stalled` subscribers read the head, then nothing until `resume` turns
-/// true. A `true` on `reconnect` drops the connection once and resumes with
-/// `Last-Event-ID`. Ends when `stop` turns true.
+/// One subscriber, on `servers[index % len]` and, after each reconnect, the next one.
+/// `stalled` subscribers read the head, then nothing until `resume` turns true. A `true` on
+/// `reconnect` drops the connection once and resumes with `Last-Event-ID`. Ends when `stop`
+/// turns true.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn subscriber(
     shared: Arc<Shared>,
     kind: Kind,
-    server: SocketAddr,
+    servers: Arc<[SocketAddr]>,
+    index: usize,
     source: IpAddr,
     topic: String,
     stalled: bool,
@@ -88,7 +90,10 @@ pub(crate) async fn subscriber(
     // `false` for a subscriber not in the storm: its receiver's sender is gone.
     let mut reconnect =
         std::pin::pin!(async move { reconnect.wait_for(|now| *now).await.is_ok() }.fuse());
+    let mut session = index;
     'sessions: while !*stopped.borrow() {
+        let server = servers[session % servers.len()];
+        session += 1;
         // A server may use ids that cannot travel back in a header (control characters):
         // resume without one, as a browser would have to.
         let last_event_id = decoder.last_event_id().as_bytes();

@@ -15,7 +15,7 @@
 //! ~28,000 ports are available.
 
 mod conn;
-mod procfs;
+pub mod procfs;
 mod reader;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -81,9 +81,13 @@ impl Kind {
 #[derive(Parser, Debug, Clone)]
 #[command(about = "End-to-end load test of an SSE server on loopback")]
 pub struct Args {
-    /// The server's address.
+    /// The server's address (publishers publish here).
     #[arg(long, default_value = "127.0.0.1:3000")]
     server: SocketAddr,
+    /// More instances of the same hub (on Redis, say): subscribers are spread over the
+    /// server and these, and a subscriber that reconnects moves to the next one.
+    #[arg(long)]
+    also: Vec<SocketAddr>,
     /// The kind of server.
     #[arg(long, value_enum, default_value = "hub")]
     kind: Kind,
@@ -214,6 +218,9 @@ pub async fn run(args: Args) -> Result<Report, Box<dyn std::error::Error>> {
 
     // Ramp up in batches of 100 at the connect rate.
     let mut tasks = Vec::with_capacity(args.connections);
+    let servers: Arc<[SocketAddr]> = std::iter::once(args.server)
+        .chain(args.also.iter().copied())
+        .collect();
     let batch_pause = Duration::from_secs_f64(100.0 / args.connect_rate.max(1) as f64);
     for index in 0..args.connections {
         let source = IpAddr::V4(Ipv4Addr::new(
@@ -235,7 +242,8 @@ pub async fn run(args: Args) -> Result<Report, Box<dyn std::error::Error>> {
             tokio::spawn(conn::subscriber(
                 shared.clone(),
                 args.kind,
-                args.server,
+                servers.clone(),
+                index,
                 source,
                 args.topic.clone(),
                 stalled,

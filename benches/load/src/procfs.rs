@@ -2,13 +2,15 @@
 
 /// One reading.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Usage {
+pub struct Usage {
+    /// User and system CPU seconds.
     pub cpu_seconds: f64,
+    /// Resident memory, KiB.
     pub rss_kib: u64,
 }
 
 /// Reads `/proc/<pid>/stat` (user + system time) and `/proc/<pid>/status` (`VmRSS`).
-pub(crate) fn sample(pid: u32) -> Option<Usage> {
+pub fn sample(pid: u32) -> Option<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     let rest = &stat[stat.rfind(')')? + 2..];

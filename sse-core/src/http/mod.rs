@@ -8,7 +8,7 @@
 //!   framework; each adapter mounts them in its own idiom.
 //!
 //! The contract an adapter meets, and the conformance checks that prove it, are written
-//! down in `tests/conformance/README.md`.
+//! down in `tests/conformance/README.md` in the repository.
 
 #[cfg(feature = "endpoints")]
 pub mod endpoints;

@@ -6,7 +6,7 @@ use std::fmt;
 #[non_exhaustive]
 pub enum HubError {
     /// A topic name is empty, too long, or has a character outside the allowed set
-    /// (see [`Topic`](crate::hub::Topic)).
+    /// (see [`TopicName`](crate::hub::TopicName)).
     InvalidTopic {
         /// The rejected name (lossy, truncated to 200 characters).
         topic: String,

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// Counts of what a hub holds and has done, from [`Hub::stats`].
+/// Counts of what a hub holds and has done, from [`Hub::stats`](super::Hub::stats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct HubStats {
