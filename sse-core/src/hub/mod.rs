@@ -205,7 +205,6 @@ impl Shared {
         target.push(seq, frame, self.config.history, self.config.history_bytes);
         self.committed.store(seq, Ordering::Release);
         drop(state);
-        self.stats.published.fetch_add(1, Ordering::Relaxed);
         target.notify(self.config.coalesce);
     }
 
@@ -451,7 +450,9 @@ impl Hub {
                         max,
                     });
                 }
-                backend.publish(&name, body).await
+                let id = backend.publish(&name, body).await?;
+                self.shared.stats.published.fetch_add(1, Ordering::Relaxed);
+                Ok(id)
             }
         }
     }

@@ -10,7 +10,7 @@ pub struct HubStats {
     pub topics: usize,
     /// Live subscriptions.
     pub subscribers: usize,
-    /// Events published.
+    /// Events published through this hub (with a backend: by this instance).
     pub published: u64,
     /// Events handed to subscribers (one per subscriber per event).
     pub delivered: u64,
