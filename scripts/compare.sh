@@ -13,7 +13,7 @@
 # target/compare/tables.md, and the chart docs/benchmarks.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=target/compare
+OUT=${OUT:-target/compare}
 mkdir -p "$OUT"
 for server in ${SERVERS:-axum actix rocket nchan axum-broadcast}; do rm -f "$OUT/$server--${ONLY:-}"*.json; done
 
@@ -42,13 +42,17 @@ start_redis() { # -> sets RPID
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null && break; sleep 0.1; done
 }
 start() { # name -> sets PID, KIND (and RPID, PID2, ALSO for the Redis setups)
-  ALSO=(); RPID=""; PID2=""
+  ALSO=(); RPID=""; PID2=""; FIRST=""
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "port $PORT is already taken: stop what listens there first" >&2; exit 1
+  fi
   case "$1" in
     axum|actix|rocket) taskset -c 0 "target/release/demo-$1" --addr "127.0.0.1:$PORT" > /dev/null 2>&1 & KIND=hub ;;
     axum-redis|axum-redis2)
       start_redis
       taskset -c 0 target/release/demo-axum --addr "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$REDIS_PORT" > /dev/null 2>&1 &
       KIND=hub
+      FIRST=$!
       if [ "$1" = axum-redis2 ]; then
         taskset -c 0 target/release/demo-axum --addr "127.0.0.1:$PORT2" --redis "redis://127.0.0.1:$REDIS_PORT" --no-periodic > /dev/null 2>&1 &
         PID2=$!
@@ -59,13 +63,16 @@ start() { # name -> sets PID, KIND (and RPID, PID2, ALSO for the Redis setups)
     axum-broadcast) taskset -c 0 target/release/axum-broadcast "127.0.0.1:$PORT" > /dev/null 2>&1 & KIND=broadcast ;;
   esac
   PID=$!
+  case "$1" in axum-redis|axum-redis2) PID=$FIRST ;; esac
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
   if [ "$1" = nchan ]; then PID=$(pgrep -f "nginx: worker process" | head -1); fi
 }
 
-stop() {
-  kill "$1" ${PID2:+"$PID2"} 2>/dev/null || true
-  if [ -n "$RPID" ]; then kill "$RPID" 2>/dev/null || true; fi
+stop() { # SIGKILL and wait: the demos shut down gracefully on SIGTERM, holding the port
+  kill -9 "$1" ${PID2:+"$PID2"} ${RPID:+"$RPID"} 2>/dev/null || true
+  for pid in "$1" ${PID2:+"$PID2"} ${RPID:+"$RPID"}; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  done
   [ -f "$NCHAN_DIR/nginx.pid" ] && kill "$(cat "$NCHAN_DIR/nginx.pid")" 2>/dev/null; rm -f "$NCHAN_DIR/nginx.pid"; sleep 1
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -143,5 +150,5 @@ sys.exit(0 if ok else 1)' "$OUT/sustain/$server--$rate.json" "$rate" || break
 done
 rm -rf "$NCHAN_DIR"
 python3 scripts/compare_table.py "$OUT" > "$OUT/tables.md"
-target/release/sse-chart "$OUT" docs/benchmarks.png
-echo "tables: $OUT/tables.md, chart: docs/benchmarks.png"
+target/release/sse-chart "$OUT" "${CHART:-docs/benchmarks.png}"
+echo "tables: $OUT/tables.md, chart: ${CHART:-docs/benchmarks.png}"

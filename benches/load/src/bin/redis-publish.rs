@@ -36,13 +36,21 @@ struct Args {
     /// redis-server's process id, for its CPU seconds.
     #[arg(long)]
     redis_pid: Option<u32>,
+    /// More instances reading every event (each a hub on the same Redis, as another
+    /// server would be), to measure what each reader costs Redis.
+    #[arg(long, default_value_t = 0)]
+    readers: usize,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let options = sse_redis::Options::new().prefix(format!("bench{}", std::process::id()));
-    let hub = sse_redis::connect_with(&args.redis, Hub::builder(), options).await?;
+    let hub = sse_redis::connect_with(&args.redis, Hub::builder(), options.clone()).await?;
+    let mut readers = Vec::new();
+    for _ in 0..args.readers {
+        readers.push(sse_redis::connect_with(&args.redis, Hub::builder(), options.clone()).await?);
+    }
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let data = "x".repeat(args.payload);
@@ -70,11 +78,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let published = ok.load(Ordering::Relaxed);
     let redis_after = args.redis_pid.and_then(sse_load::procfs::sample);
     println!(
-        "published {published} events of {} bytes in {elapsed:.1} s: {:.0} events/s ({} failed, {} in flight)",
+        "published {published} events of {} bytes in {elapsed:.1} s: {:.0} events/s ({} failed, {} in flight, {} readers)",
         args.payload,
         published as f64 / elapsed,
         failed.load(Ordering::Relaxed),
-        args.concurrency
+        args.concurrency,
+        1 + readers.len()
     );
     if let (Some(before), Some(after)) = (redis_before, redis_after) {
         let cpu = after.cpu_seconds - before.cpu_seconds;
