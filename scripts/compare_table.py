@@ -7,7 +7,7 @@ import json
 import pathlib
 import sys
 
-SERVERS = ["axum", "actix", "rocket", "nchan", "axum-broadcast"]
+SERVERS = ["axum", "actix", "rocket", "nchan", "axum-broadcast", "axum-redis", "axum-redis2"]
 directory = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/compare")
 reports = {}
 sustain = {}
