@@ -23,6 +23,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
   $SUDO systemctl stop redis-server >/dev/null 2>&1 || $SUDO service redis-server stop >/dev/null 2>&1 || true
 fi
 
+# The TLS test makes a self-signed certificate with the openssl command.
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+
 cargo test --workspace --all-features --no-fail-fast
 
 # The browser test.

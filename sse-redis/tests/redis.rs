@@ -271,3 +271,13 @@ async fn a_publish_while_redis_is_away_fails_and_streams_stay_open() {
     // Redis came back empty (no persistence): a reset notice, then the new event.
     assert_eq!(events.last().map(|e| e.0.clone()), Some(id.to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rediss_url_speaks_tls() {
+    let redis = RedisServer::start_tls();
+    assert!(redis.url().starts_with("rediss://"));
+    let hub = instance(&redis).await;
+    let mut live = hub.subscribe(["t"], None).unwrap();
+    let id = hub.publish("t", Event::new("over TLS")).await.unwrap();
+    assert_eq!(take(&mut live, 1, PATIENCE).await[0].0, id.to_string());
+}

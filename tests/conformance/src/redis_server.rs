@@ -18,6 +18,8 @@ pub struct RedisServer {
     /// Keep data across a kill: append-only file, fsync on every write.
     durable: bool,
     password: Option<String>,
+    /// Serve TLS only (a self-signed certificate made with the `openssl` command).
+    tls: bool,
 }
 
 impl RedisServer {
@@ -36,17 +38,48 @@ impl RedisServer {
         RedisServer::start_with(false, Some(password.to_owned()))
     }
 
+    /// A server that speaks only TLS, with a self-signed certificate: its [`url`](Self::url)
+    /// is `rediss://...#insecure` (no certificate verification).
+    pub fn start_tls() -> RedisServer {
+        RedisServer::start_configured(false, None, true)
+    }
+
     fn start_with(durable: bool, password: Option<String>) -> RedisServer {
+        RedisServer::start_configured(durable, password, false)
+    }
+
+    fn start_configured(durable: bool, password: Option<String>, tls: bool) -> RedisServer {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("sse-redis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("test directory");
+        if tls {
+            let made = Command::new("openssl")
+                .args([
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                ])
+                .args([
+                    "-subj",
+                    "/CN=localhost",
+                    "-keyout",
+                    "key.pem",
+                    "-out",
+                    "cert.pem",
+                ])
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("the openssl command runs");
+            assert!(made.success(), "openssl made a certificate");
+        }
         let mut server = RedisServer {
             child: None,
             port,
             dir,
             durable,
             password,
+            tls,
         };
         server.launch();
         server
@@ -54,17 +87,26 @@ impl RedisServer {
 
     /// Its `redis://` URL, with the password if it has one.
     pub fn url(&self) -> String {
-        match &self.password {
-            Some(password) => format!("redis://:{password}@127.0.0.1:{}", self.port),
-            None => format!("redis://127.0.0.1:{}", self.port),
+        match (&self.password, self.tls) {
+            (_, true) => format!("rediss://127.0.0.1:{}/#insecure", self.port),
+            (Some(password), false) => format!("redis://:{password}@127.0.0.1:{}", self.port),
+            (None, false) => format!("redis://127.0.0.1:{}", self.port),
         }
     }
 
     fn launch(&mut self) {
         let mut command = Command::new(redis_server());
+        if self.tls {
+            command
+                .args(["--port", "0", "--tls-port"])
+                .arg(self.port.to_string())
+                .args(["--tls-cert-file", "cert.pem", "--tls-key-file", "key.pem"])
+                .args(["--tls-ca-cert-file", "cert.pem", "--tls-auth-clients", "no"])
+                .current_dir(&self.dir);
+        } else {
+            command.arg("--port").arg(self.port.to_string());
+        }
         command
-            .arg("--port")
-            .arg(self.port.to_string())
             .args([
                 "--bind",
                 "127.0.0.1",
