@@ -34,7 +34,8 @@
 //!   topic), pipelined with every other publish in flight on the instance's connection. It
 //!   fails fast when Redis is away ([`HubError::Backend`](sse_core::HubError::Backend),
 //!   which the adapters answer with 503 `backend_unavailable`), after at most
-//!   [`Options::timeout`].
+//!   [`Options::timeout`]; at most [`MAX_IN_FLIGHT`] requests are in flight, so nothing
+//!   queues without bound while Redis is slow.
 //! - **Redis away**: live streams stay open; publishing fails; when Redis is back, each
 //!   instance reads on from the last event it had, so nothing Redis still holds is lost or
 //!   delivered twice.
@@ -65,6 +66,10 @@ pub use error::Error;
 
 use backend::RedisBackend;
 use keys::Keys;
+
+/// The most requests in flight on an instance's Redis connection; more wait for a slot,
+/// within [`Options::timeout`], so nothing queues without bound while Redis is slow.
+pub const MAX_IN_FLIGHT: usize = 1024;
 
 /// Settings of the Redis side: key prefix, trimming, expiry, timeouts.
 ///
@@ -155,6 +160,9 @@ pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Resul
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(options.timeout))
         .set_response_timeout(Some(options.timeout))
+        // Publishes beyond this wait for a slot (within the timeout) instead of queueing
+        // without bound while Redis is slow.
+        .set_concurrency_limit(MAX_IN_FLIGHT)
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_secs(1));
     let mut connection = ConnectionManager::new_with_config(client.clone(), config)
