@@ -41,8 +41,11 @@ impl ResponseError for Error {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type("application/json")
-            .body(self.0.json_body())
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/json");
+        if let Some(seconds) = self.0.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
+        }
+        response.body(self.0.json_body())
     }
 }

@@ -2,8 +2,9 @@
 
 use std::fmt;
 
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use sse_core::http::{ErrorResponse, HttpError};
 
@@ -40,11 +41,17 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
+        let mut response = (
             status,
             [(CONTENT_TYPE, "application/json")],
             self.0.json_body(),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.0.retry_after() {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -40,10 +40,14 @@ impl std::error::Error for Error {}
 impl<'r, 'o: 'r> Responder<'r, 'o> for Error {
     fn respond_to(self, _request: &'r Request<'_>) -> response::Result<'o> {
         let body = self.0.json_body();
-        Response::build()
+        let mut response = Response::build();
+        response
             .status(Status::new(self.0.status()))
             .header(ContentType::JSON)
-            .sized_body(body.len(), Cursor::new(body))
-            .ok()
+            .sized_body(body.len(), Cursor::new(body));
+        if let Some(seconds) = self.0.retry_after() {
+            response.raw_header("retry-after", seconds.to_string());
+        }
+        response.ok()
     }
 }

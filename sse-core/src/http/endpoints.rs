@@ -165,6 +165,13 @@ impl HttpError for EndpointError {
         }
     }
 
+    fn retry_after(&self) -> Option<u32> {
+        match self {
+            EndpointError::Hub(error) => error.retry_after(),
+            _ => None,
+        }
+    }
+
     fn code(&self) -> &str {
         match self {
             EndpointError::Denied(Denied::Unauthorized) => "unauthorized",

@@ -35,6 +35,11 @@ pub trait HttpError: fmt::Display {
     fn json_body(&self) -> String {
         json_error(self.code(), &self.to_string())
     }
+
+    /// Seconds after which retrying may succeed, sent as `Retry-After` (default: none).
+    fn retry_after(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// An error response: a status, a code and a message, answered as
@@ -60,6 +65,7 @@ pub struct ErrorResponse {
     message: String,
     /// The error's own JSON body (an `HttpError` may add fields to the standard two).
     body: String,
+    retry_after: Option<u32>,
 }
 
 impl ErrorResponse {
@@ -75,6 +81,7 @@ impl ErrorResponse {
             body: json_error(&code, &message),
             code,
             message,
+            retry_after: None,
         }
     }
 
@@ -85,6 +92,7 @@ impl ErrorResponse {
             code: error.code().to_owned().into(),
             message: error.to_string(),
             body: error.json_body(),
+            retry_after: error.retry_after(),
         }
     }
 
@@ -113,6 +121,10 @@ impl HttpError for ErrorResponse {
 
     fn json_body(&self) -> String {
         self.body.clone()
+    }
+
+    fn retry_after(&self) -> Option<u32> {
+        self.retry_after
     }
 }
 
@@ -188,6 +200,17 @@ impl HttpError for HubError {
             | HubError::Backend { .. }
             | HubError::Closed => 503,
             HubError::NoRuntime => 500,
+        }
+    }
+
+    /// A full hub or an absent backend may have room again soon: 1 second.
+    fn retry_after(&self) -> Option<u32> {
+        match self {
+            HubError::TooManyTopics { .. }
+            | HubError::TooManySubscribers { .. }
+            | HubError::TopicFull { .. }
+            | HubError::Backend { .. } => Some(1),
+            _ => None,
         }
     }
 

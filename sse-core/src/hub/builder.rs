@@ -36,7 +36,7 @@ impl Default for HubConfig {
             history_bytes: 1 << 20,
             max_event_size: 64 << 10,
             max_topics: 10_000,
-            max_subscribers: 100_000,
+            max_subscribers: default_max_subscribers(),
             max_subscribers_per_topic: 100_000,
             max_topics_per_subscription: 16,
             lag_policy: LagPolicy::Close,
@@ -89,7 +89,12 @@ impl HubBuilder {
         self
     }
 
-    /// The most live subscriptions (default 100,000).
+    /// The most live subscriptions. The default leaves room in the process's limit on open
+    /// files (each subscriber is a connection, a descriptor): the soft limit minus 10% and
+    /// at least 64 for everything else, read from `/proc/self/limits` on Linux; 100,000
+    /// where that cannot be read. Past it, subscribing fails at once with
+    /// [`HubError::TooManySubscribers`](super::HubError::TooManySubscribers) (503 with
+    /// `Retry-After`), instead of connections hanging once the process cannot accept more.
     pub fn max_subscribers(mut self, subscribers: usize) -> Self {
         self.config.max_subscribers = subscribers.max(1);
         self
@@ -149,5 +154,60 @@ impl HubBuilder {
         backend: impl FnOnce(super::backend::Feed) -> std::sync::Arc<dyn super::backend::Backend>,
     ) -> Hub {
         Hub::with_backend(self.config, epoch, head, backend)
+    }
+}
+
+/// The default subscriber limit: room left in the open-files limit (see
+/// [`HubBuilder::max_subscribers`]).
+fn default_max_subscribers() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| open_files_soft_limit(&limits))
+        .map_or(100_000, subscribers_within)
+}
+
+/// The soft "Max open files" limit in `/proc/self/limits` (`None` for "unlimited").
+fn open_files_soft_limit(limits: &str) -> Option<usize> {
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Subscribers that fit in `open_files` descriptors, leaving 10% and at least 64.
+fn subscribers_within(open_files: usize) -> usize {
+    let reserve = (open_files / 10).max(64);
+    open_files.saturating_sub(reserve).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subscriber_limit_leaves_room_in_the_open_files_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max cpu time              unlimited            unlimited            seconds   \n\
+                      Max open files            20000                20000                files     \n";
+        assert_eq!(open_files_soft_limit(limits), Some(20_000));
+        assert_eq!(subscribers_within(20_000), 18_000);
+        assert_eq!(subscribers_within(1024), 922);
+        assert_eq!(subscribers_within(256), 192);
+        assert_eq!(subscribers_within(10), 1);
+        assert_eq!(
+            open_files_soft_limit("Max open files unlimited unlimited files"),
+            None
+        );
+        // On this machine, whatever its limit, the default is below it.
+        if let Some(open_files) = std::fs::read_to_string("/proc/self/limits")
+            .ok()
+            .and_then(|limits| open_files_soft_limit(&limits))
+        {
+            assert!(default_max_subscribers() < open_files);
+        }
     }
 }

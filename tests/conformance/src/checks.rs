@@ -690,6 +690,11 @@ pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integratio
         (answer.status.as_u16(), answer.json()["error"].as_str()),
         (503, Some("too_many_subscribers"))
     );
+    assert_eq!(
+        header(&answer.headers, "retry-after"),
+        Some("1"),
+        "a full hub says when to try again"
+    );
 
     // The hub is unharmed: a good publish reaches every subscriber.
     let answer = post(valid(), None).await;
