@@ -789,3 +789,38 @@ async fn a_disconnect_handle_ends_one_waiting_subscription_only() {
     );
     assert_eq!(hub.stats().subscribers, 1);
 }
+
+#[test]
+fn topics_only_subscribed_to_go_when_their_last_subscriber_leaves() {
+    let hub = Hub::builder().max_topics(20).build();
+    // A stranger subscribing to made-up names, again and again, cannot fill the topic cap.
+    for round in 0..10 {
+        let names: Vec<String> = (0..16).map(|n| format!("made-up-{round}-{n}")).collect();
+        let subscription = hub.subscribe(&names, None).unwrap();
+        assert_eq!(hub.stats().topics, 16);
+        drop(subscription);
+        assert_eq!(hub.stats().topics, 0, "round {round}");
+    }
+    // A topic with a history stays for resuming; one still subscribed to stays too.
+    let first = hub.subscribe(["kept"], None).unwrap();
+    let second = hub.subscribe(["kept", "shared"], None).unwrap();
+    hub.publish("kept", Event::new("x"))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap();
+    drop(first);
+    drop(second);
+    assert_eq!(
+        hub.stats().topics,
+        1,
+        "only the topic with a history is left"
+    );
+    assert!(hub.topic_stats("kept").is_some());
+    let _third = hub.subscribe(["shared"], None).unwrap();
+    let _fourth = hub.subscribe(["shared"], None).unwrap();
+    drop(_third);
+    assert!(
+        hub.topic_stats("shared").is_some(),
+        "still has a subscriber"
+    );
+}

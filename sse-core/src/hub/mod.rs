@@ -24,6 +24,11 @@
 //! - **Busy topics** can [`coalesce`](HubBuilder::coalesce) wakes: a subscriber is woken at
 //!   most once per window and writes everything that arrived in one go (fewer system calls,
 //!   a lower tail under load, at the price of up to one window of delay).
+//! - **Topics** are created by publishing or subscribing. A topic that nobody subscribes to
+//!   any more and that never had an event is removed when its last subscriber leaves, so
+//!   subscribing to made-up names cannot fill the hub's topic limit; a topic with a history
+//!   stays, for resuming, until [`Hub::remove_topic`]. (With a backend, a topic without
+//!   subscribers is always removed: the backend keeps its history.)
 //! - **Shutdown** ([`Hub::shutdown`]) ends every subscription at an event boundary, after an
 //!   optional final event; publishing or subscribing afterwards is [`HubError::Closed`].
 //!
@@ -183,6 +188,25 @@ impl Shared {
 
     fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Removes those of `topics` that nobody subscribes to any more and that hold nothing
+    /// worth keeping: no event ever (a topic a subscriber named and nobody published to),
+    /// or, with a backend, anything at all (the backend keeps the history). So subscribing
+    /// alone cannot make topics pile up.
+    fn forget_unused(&self, topics: &[Arc<TopicState>]) {
+        let mut state = lock(&self.state);
+        for topic in topics {
+            let unused = topic.subscriber_count() == 0
+                && (state.backed || read(&topic.ring).pushed == 0)
+                && state
+                    .topics
+                    .get(&topic.name)
+                    .is_some_and(|held| Arc::ptr_eq(held, topic));
+            if unused {
+                state.topics.remove(&topic.name);
+            }
+        }
     }
 
     /// A backend's event, in sequence order (see [`Feed::event`]).

@@ -366,8 +366,16 @@ impl Stream for Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        let mut left_alone = Vec::new();
         for cursor in &self.topics {
-            lock(&cursor.topic.waiters).try_remove(cursor.key);
+            let mut waiters = lock(&cursor.topic.waiters);
+            waiters.try_remove(cursor.key);
+            if waiters.is_empty() {
+                left_alone.push(cursor.topic.clone());
+            }
+        }
+        if !left_alone.is_empty() {
+            self.shared.forget_unused(&left_alone);
         }
         self.shared
             .stats
