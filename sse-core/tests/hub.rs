@@ -824,3 +824,74 @@ fn topics_only_subscribed_to_go_when_their_last_subscriber_leaves() {
         "still has a subscriber"
     );
 }
+
+fn publish_now(hub: &Hub, topic: &str, data: String) -> sse_core::EventId {
+    hub.publish(topic, Event::new(data))
+        .now_or_never()
+        .expect("in memory")
+        .unwrap()
+}
+
+#[test]
+fn the_history_budget_bounds_the_whole_hub() {
+    let hub = Hub::builder()
+        .history_budget(20_000)
+        .history_bytes(1 << 20)
+        .build();
+    // Fifty topics nobody subscribes to, 1 KiB events: the unwatched ones go first.
+    for n in 0..50 {
+        for _ in 0..4 {
+            publish_now(&hub, &format!("t{n}"), "x".repeat(1000));
+        }
+        assert!(
+            hub.stats().buffered_bytes <= 20_000 + 1100,
+            "{:?}",
+            hub.stats()
+        );
+    }
+    assert!(hub.stats().topics < 50);
+    // A watched topic's history is shortened when it alone is over, and a subscriber that
+    // needed what went is told, not skipped.
+    let mut watcher = hub.subscribe(["watched"], None).unwrap();
+    let first = publish_now(&hub, "watched", "y".repeat(1000));
+    for _ in 0..40 {
+        publish_now(&hub, "watched", "y".repeat(1000));
+    }
+    assert!(hub.stats().buffered_bytes <= 20_000 + 1100);
+    assert!(
+        poll_once(&mut watcher).is_some_and(|frame| frame.is_none()),
+        "lagged out"
+    );
+    let last = LastEventId::parse(&first.to_string()).unwrap();
+    let mut resumed = hub.subscribe(["watched"], last.as_ref()).unwrap();
+    let notice = poll_once(&mut resumed).flatten().expect("a notice");
+    assert!(
+        notice
+            .as_bytes()
+            .starts_with(b"event: missed\ndata: {\"reason\":\"expired\"")
+    );
+}
+
+#[test]
+fn idle_topics_without_subscribers_expire_with_their_history() {
+    let hub = Hub::builder().topic_idle(Duration::ZERO).build();
+    let old = publish_now(&hub, "old", "x".into());
+    let _watched = hub.subscribe(["watched"], None).unwrap();
+    publish_now(&hub, "watched", "y".into());
+    // Idle topics are looked for when a topic is made, at most once a second.
+    std::thread::sleep(Duration::from_millis(1100));
+    publish_now(&hub, "new", "z".into());
+    assert!(hub.topic_stats("old").is_none(), "expired");
+    assert!(
+        hub.topic_stats("watched").is_some(),
+        "a subscriber keeps it"
+    );
+    let last = LastEventId::parse(&old.to_string()).unwrap();
+    let mut resumed = hub.subscribe(["old"], last.as_ref()).unwrap();
+    let notice = poll_once(&mut resumed).flatten().expect("a notice");
+    assert!(
+        notice
+            .as_bytes()
+            .starts_with(b"event: missed\ndata: {\"reason\":\"expired\"")
+    );
+}

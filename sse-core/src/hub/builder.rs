@@ -27,6 +27,8 @@ pub(crate) struct HubConfig {
     pub(crate) max_topics_per_subscription: usize,
     pub(crate) lag_policy: LagPolicy,
     pub(crate) coalesce: Duration,
+    pub(crate) history_budget: usize,
+    pub(crate) topic_idle: Duration,
 }
 
 impl Default for HubConfig {
@@ -34,6 +36,8 @@ impl Default for HubConfig {
         HubConfig {
             history: 1024,
             history_bytes: 1 << 20,
+            history_budget: 256 << 20,
+            topic_idle: Duration::from_secs(3600),
             max_event_size: 64 << 10,
             max_topics: 10_000,
             max_subscribers: default_max_subscribers(),
@@ -109,6 +113,24 @@ impl HubBuilder {
     /// The most topics one subscription may name (default 16).
     pub fn max_topics_per_subscription(mut self, topics: usize) -> Self {
         self.config.max_topics_per_subscription = topics.max(1);
+        self
+    }
+
+    /// Bytes of history the whole hub keeps, over all topics (default 256 MiB). Past it, the
+    /// hub first drops topics that nobody subscribes to (their history with them, least
+    /// recently published first), then shortens the longest histories; subscribers that
+    /// needed what was dropped are told with a `missed` event, never silently. Memory for
+    /// histories is then bounded by this, not by topics x [`history_bytes`](Self::history_bytes).
+    pub fn history_budget(mut self, bytes: usize) -> Self {
+        self.config.history_budget = bytes.max(1);
+        self
+    }
+
+    /// How long a topic nobody subscribes to and nobody publishes to is kept, with its
+    /// history, for clients that come back to resume (default an hour). A client resuming
+    /// later is told with a `missed` event (reason `expired`).
+    pub fn topic_idle(mut self, idle: Duration) -> Self {
+        self.config.topic_idle = idle;
         self
     }
 

@@ -85,6 +85,7 @@ mod topic_name;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 pub use builder::{HubBuilder, LagPolicy};
 pub use error::HubError;
@@ -113,17 +114,27 @@ struct State {
     /// With a backend, a topic created now has none of the events before it locally: they
     /// are the backend's to give.
     backed: bool,
+    /// Bytes in all topics' rings, against [`HubBuilder::history_budget`].
+    buffered: usize,
+    /// When idle topics were last looked for (at most once a second).
+    last_sweep: std::time::Instant,
 }
 
 impl State {
     /// The topic `name`, created if it does not exist yet and the hub has room.
-    fn topic(&mut self, name: &TopicName, max_topics: usize) -> Result<Arc<TopicState>, HubError> {
+    fn topic(
+        &mut self,
+        name: &TopicName,
+        max_topics: usize,
+        idle: Duration,
+    ) -> Result<Arc<TopicState>, HubError> {
         if let Some(topic) = self.topics.get(name) {
             return Ok(topic.clone());
         }
         if self.topics.len() >= max_topics {
             return Err(HubError::TooManyTopics { max: max_topics });
         }
+        self.sweep_idle(idle, false);
         let known_from = if self.backed {
             self.next_seq - 1
         } else {
@@ -136,6 +147,81 @@ impl State {
 
     fn all_topics(&self) -> Vec<Arc<TopicState>> {
         self.topics.values().cloned().collect()
+    }
+
+    /// Removes `name` with its history; an id from before it is then answered with
+    /// `missed` should the topic come back.
+    fn drop_topic(&mut self, name: &TopicName) {
+        if let Some(topic) = self.topics.remove(name) {
+            let bytes = read(&topic.ring).bytes;
+            self.buffered = self.buffered.saturating_sub(bytes);
+            if bytes > 0 {
+                self.removed_through = self.next_seq - 1;
+            }
+        }
+    }
+
+    /// Drops topics nobody subscribes to that have had no event for `idle`, at most once a
+    /// second unless `now` is set.
+    fn sweep_idle(&mut self, idle: Duration, now: bool) {
+        if !now && self.last_sweep.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.last_sweep = std::time::Instant::now();
+        let expired: Vec<TopicName> = self
+            .topics
+            .values()
+            .filter(|topic| topic.subscriber_count() == 0 && topic.idle_for() >= idle)
+            .map(|topic| topic.name.clone())
+            .collect();
+        for name in &expired {
+            self.drop_topic(name);
+        }
+    }
+
+    /// Brings the rings' bytes back under `budget`: idle topics go first, then topics
+    /// nobody subscribes to (least recently published first), then the longest rings are
+    /// shortened (their lagging subscribers are told, as any lag is).
+    fn keep_within(&mut self, budget: usize, idle: Duration) {
+        self.sweep_idle(idle, true);
+        while self.buffered > budget {
+            let unwatched = self
+                .topics
+                .values()
+                .filter(|topic| topic.subscriber_count() == 0 && read(&topic.ring).bytes > 0)
+                .max_by_key(|topic| topic.idle_for())
+                .map(|topic| topic.name.clone());
+            match unwatched {
+                Some(name) => self.drop_topic(&name),
+                None => break,
+            }
+        }
+        while self.buffered > budget {
+            let Some(longest) = self
+                .topics
+                .values()
+                .max_by_key(|topic| read(&topic.ring).bytes)
+                .cloned()
+            else {
+                break;
+            };
+            let mut ring = write(&longest.ring);
+            let target = ring.bytes.saturating_sub(self.buffered - budget);
+            let freed = ring.shrink_to(target);
+            drop(ring);
+            if freed == 0 {
+                break; // every ring is down to its newest event
+            }
+            self.buffered -= freed;
+        }
+    }
+
+    /// Accounts for a push into a ring, and keeps the hub within its budget.
+    fn pushed(&mut self, (before, after): (usize, usize), config: &HubConfig) {
+        self.buffered = self.buffered + after - before;
+        if self.buffered > config.history_budget {
+            self.keep_within(config.history_budget, config.topic_idle);
+        }
     }
 }
 
@@ -171,6 +257,8 @@ impl Shared {
                 next_seq: head + 1,
                 removed_through: 0,
                 backed: backend.is_some(),
+                buffered: 0,
+                last_sweep: std::time::Instant::now(),
             }),
             backend,
             committed: AtomicU64::new(head),
@@ -204,7 +292,7 @@ impl Shared {
                     .get(&topic.name)
                     .is_some_and(|held| Arc::ptr_eq(held, topic));
             if unused {
-                state.topics.remove(&topic.name);
+                state.drop_topic(&topic.name);
             }
         }
     }
@@ -226,7 +314,8 @@ impl Shared {
         let mut id_text = [0u8; 32];
         let frame =
             crate::encode::insert_id(body, id::format_id(&mut id_text, EventId::new(epoch, seq)));
-        target.push(seq, frame, self.config.history, self.config.history_bytes);
+        let bytes = target.push(seq, frame, self.config.history, self.config.history_bytes);
+        state.pushed(bytes, &self.config);
         self.committed.store(seq, Ordering::Release);
         drop(state);
         target.notify(self.config.coalesce);
@@ -241,6 +330,7 @@ impl Shared {
         self.epoch.store(epoch, Ordering::Release);
         state.next_seq = 1;
         state.removed_through = 0;
+        state.buffered = 0;
         self.committed.store(0, Ordering::Release);
         for topic in state.topics.values() {
             let mut ring = write(&topic.ring);
@@ -490,7 +580,7 @@ impl Hub {
         if shared.closed.load(Ordering::Acquire) {
             return Err(HubError::Closed);
         }
-        let target = state.topic(&name, config.max_topics)?;
+        let target = state.topic(&name, config.max_topics, config.topic_idle)?;
         let id = EventId::new(shared.epoch(), state.next_seq);
         let mut id_text = [0u8; 32];
         let frame = crate::encode::encode_with_id(&event, Some(id::format_id(&mut id_text, id)));
@@ -501,7 +591,8 @@ impl Hub {
             });
         }
         state.next_seq += 1;
-        target.push(id.sequence(), frame, config.history, config.history_bytes);
+        let bytes = target.push(id.sequence(), frame, config.history, config.history_bytes);
+        state.pushed(bytes, config);
         shared.committed.store(id.sequence(), Ordering::Release);
         drop(state);
         shared.stats.published.fetch_add(1, Ordering::Relaxed);
@@ -538,7 +629,7 @@ impl Hub {
         }
         let mut targets = Vec::with_capacity(names.len());
         for name in &names {
-            let topic = state.topic(name, config.max_topics)?;
+            let topic = state.topic(name, config.max_topics, config.topic_idle)?;
             if topic.subscriber_count() >= config.max_subscribers_per_topic {
                 return Err(HubError::TopicFull {
                     topic: name.to_string(),
@@ -640,7 +731,9 @@ impl Hub {
                 subscribers,
             });
         }
-        state.topics.remove(topic);
+        if let Ok(name) = TopicName::new(topic) {
+            state.drop_topic(&name);
+        }
         state.removed_through = state.next_seq - 1;
         Ok(true)
     }

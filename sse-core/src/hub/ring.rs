@@ -28,8 +28,15 @@ pub(crate) struct Ring {
 
 impl Ring {
     /// Appends an event, evicting the oldest while over either bound (one event always
-    /// stays).
-    pub(crate) fn push(&mut self, seq: u64, frame: Frame, max_events: usize, max_bytes: usize) {
+    /// stays). Returns the bytes held before and after.
+    pub(crate) fn push(
+        &mut self,
+        seq: u64,
+        frame: Frame,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> (usize, usize) {
+        let before = self.bytes;
         self.bytes += frame.len();
         self.entries.push_back(Entry { seq, frame });
         self.pushed += 1;
@@ -40,6 +47,20 @@ impl Ring {
                 self.evicted_through = old.seq;
             }
         }
+        (before, self.bytes)
+    }
+
+    /// Evicts the oldest events until at most `max_bytes` are held (one event always
+    /// stays); returns the bytes freed.
+    pub(crate) fn shrink_to(&mut self, max_bytes: usize) -> usize {
+        let before = self.bytes;
+        while self.entries.len() > 1 && self.bytes > max_bytes {
+            if let Some(old) = self.entries.pop_front() {
+                self.bytes -= old.frame.len();
+                self.evicted_through = old.seq;
+            }
+        }
+        before - self.bytes
     }
 
     /// Index of the first entry after `cursor`. `hint` is where the subscriber expects it,

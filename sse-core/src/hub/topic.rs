@@ -18,6 +18,8 @@ pub(crate) struct TopicState {
     pub(crate) waiters: Mutex<Slab<Option<Waker>>>,
     /// When the subscribers were last woken (used by [`notify`](Self::notify)).
     pub(crate) pacing: Mutex<Pacing>,
+    /// When an event was last published to it (or it was made): how idle it is.
+    pub(crate) last_publish: Mutex<std::time::Instant>,
 }
 
 impl TopicState {
@@ -31,12 +33,26 @@ impl TopicState {
             }),
             waiters: Mutex::new(Slab::new()),
             pacing: Mutex::new(Pacing::default()),
+            last_publish: Mutex::new(std::time::Instant::now()),
         }
     }
 
-    /// Appends an event to the ring (see [`Ring::push`]).
-    pub(crate) fn push(&self, seq: u64, frame: Frame, max_events: usize, max_bytes: usize) {
-        write(&self.ring).push(seq, frame, max_events, max_bytes);
+    /// Appends an event to the ring (see [`Ring::push`]); returns the bytes held before
+    /// and after.
+    pub(crate) fn push(
+        &self,
+        seq: u64,
+        frame: Frame,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> (usize, usize) {
+        *lock(&self.last_publish) = std::time::Instant::now();
+        write(&self.ring).push(seq, frame, max_events, max_bytes)
+    }
+
+    /// How long since the last publish.
+    pub(crate) fn idle_for(&self) -> std::time::Duration {
+        lock(&self.last_publish).elapsed()
     }
 
     /// Wakes every waiting subscriber; each re-registers when it next finds nothing to read.
