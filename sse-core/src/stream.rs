@@ -210,12 +210,12 @@ pin_project_lite::pin_project! {
     /// Any stream, ended at a shutdown signal between two items. [`SseStream::until`] uses
     /// it for events, and adapters for whole response bodies.
     ///
-    /// **When it ends.** When the stream has nothing ready, it ends as soon as a signal has
-    /// fired. When the stream is busy (its last poll gave an item), it ends at the next
-    /// poll after a signal fired. So what a stream has ready when it is woken by the
-    /// signal still goes out: a hub subscription's final event, after
-    /// [`Hub::shutdown`](crate::Hub::shutdown). Several signals combine: the first to fire
-    /// ends the stream.
+    /// **When it ends.** At the first poll after a signal has fired, the stream is polled
+    /// once more: an item it has ready then goes out (at most one), and the stream ends at
+    /// the next poll; if it has none, it ends at once. So a hub subscription still delivers
+    /// its final event after [`Hub::shutdown`](crate::Hub::shutdown), and a stream that is
+    /// always ready cannot keep going. Several signals combine: the first to fire ends the
+    /// stream.
     ///
     /// ```
     /// use futures_util::{StreamExt, stream};
@@ -233,7 +233,8 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: S,
         signal: Option<Signal>,
-        busy: bool,
+        // A signal fired and the one last item was polled for: end at the next poll.
+        draining: bool,
         done: bool,
     }
 }
@@ -244,7 +245,7 @@ impl<S> Until<S> {
         Until {
             inner,
             signal: None,
-            busy: false,
+            draining: false,
             done: false,
         }
     }
@@ -288,29 +289,31 @@ impl<S: Stream> Stream for Until<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        if *this.done {
-            return Poll::Ready(None);
-        }
-        if *this.busy && fired(this.signal, cx) {
+        if *this.done || *this.draining {
             *this.done = true;
             return Poll::Ready(None);
         }
-        match this.inner.poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                *this.busy = true;
-                Poll::Ready(Some(item))
-            }
-            Poll::Ready(None) => {
-                *this.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => {
-                *this.busy = false;
-                if fired(this.signal, cx) {
+        let mut inner = this.inner;
+        if !fired(this.signal, cx) {
+            match inner.as_mut().poll_next(cx) {
+                Poll::Ready(None) => {
                     *this.done = true;
                     return Poll::Ready(None);
                 }
-                Poll::Pending
+                Poll::Ready(Some(item)) => return Poll::Ready(Some(item)),
+                // The signal may have fired since it was looked at: look again below.
+                Poll::Pending if !fired(this.signal, cx) => return Poll::Pending,
+                Poll::Pending => {}
+            }
+        }
+        // A signal fired. One last look: what is ready now (a hub subscription's final
+        // event, in place before the hub's signal fires) goes out, then the end.
+        *this.draining = true;
+        match inner.poll_next(cx) {
+            Poll::Ready(Some(item)) => Poll::Ready(Some(item)),
+            _ => {
+                *this.done = true;
+                Poll::Ready(None)
             }
         }
     }
