@@ -6,7 +6,9 @@
 //!   `lastEventId` in the query). Answers a keep-alive event stream of the subscription.
 //! - **Publish**: `POST` with a JSON body `{"topic": "...", "data": ..., "event"?: "...",
 //!   "retry"?: ms}`; `data` is sent as is when it is a JSON string, and as JSON text
-//!   otherwise. Answers `{"id": "<event id>"}`.
+//!   otherwise. Answers `{"id": "<event id>"}`. The hub's own event names
+//!   ([`RESERVED_EVENTS`]: `missed`, `shutdown`) cannot be published here, so subscribers
+//!   can trust a notice of that name; and `retry` is at most [`MAX_RETRY_MS`] (one hour).
 //! - **Authorization**: the application's [`Authorize`] hook is called with the framework's
 //!   request and the [`Access`] asked for; [`Denied`] becomes 401 or 403.
 //! - **Request bodies**: the adapter reads the publish body up to
@@ -23,6 +25,8 @@
 //! | body cut short or badly framed | 400 | `invalid_body` |
 //! | bad topic name, no topic, too many topics | 400 | `invalid_topic`, `no_topics`, ... |
 //! | bad `Last-Event-ID` (not UTF-8, too long) | 400 | `invalid_last_event_id` |
+//! | event name the hub reserves (`missed`, `shutdown`) | 400 | `reserved_event` |
+//! | `retry` over [`MAX_RETRY_MS`] | 400 | `invalid_retry` |
 //! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
@@ -39,11 +43,16 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::http::HttpError;
-use crate::hub::TopicName;
+use crate::hub::{RESERVED_EVENTS, TopicName};
 use crate::{
     Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
     Subscription,
 };
+
+/// The largest `retry` a publish may ask for, in milliseconds: one hour. Larger is a 400
+/// `invalid_retry`: a publisher must not be able to make every subscriber wait for days
+/// before reconnecting.
+pub const MAX_RETRY_MS: u64 = 3_600_000;
 
 /// What a request asks to do, given to the authorization hook.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +134,13 @@ pub enum EndpointError {
     InvalidJson(String),
     /// The event name is not valid.
     InvalidEvent(EventError),
+    /// The event name is one of the hub's own ([`RESERVED_EVENTS`]).
+    ReservedEvent(String),
+    /// The `retry` is longer than [`MAX_RETRY_MS`].
+    InvalidRetry {
+        /// The `retry` asked for, in milliseconds.
+        ms: u64,
+    },
     /// The `Last-Event-ID` cannot be used.
     LastEventId(LastEventIdError),
     /// The hub refused.
@@ -144,6 +160,16 @@ impl fmt::Display for EndpointError {
             }
             EndpointError::InvalidJson(error) => write!(f, "invalid publish request: {error}"),
             EndpointError::InvalidEvent(error) => error.fmt(f),
+            EndpointError::ReservedEvent(name) => write!(
+                f,
+                "the event name {name:?} is reserved for the hub's own notices"
+            ),
+            EndpointError::InvalidRetry { ms } => {
+                write!(
+                    f,
+                    "retry {ms} ms is longer than the maximum, {MAX_RETRY_MS} ms"
+                )
+            }
             EndpointError::LastEventId(error) => error.fmt(f),
             EndpointError::Hub(error) => error.fmt(f),
         }
@@ -158,7 +184,10 @@ impl HttpError for EndpointError {
             EndpointError::Denied(Denied::Unauthorized) => 401,
             EndpointError::Denied(Denied::Forbidden) => 403,
             EndpointError::BodyTooLarge { .. } => 413,
-            EndpointError::InvalidBody(_) | EndpointError::InvalidJson(_) => 400,
+            EndpointError::InvalidBody(_)
+            | EndpointError::InvalidJson(_)
+            | EndpointError::ReservedEvent(_)
+            | EndpointError::InvalidRetry { .. } => 400,
             EndpointError::InvalidEvent(_) => 422,
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
@@ -173,6 +202,8 @@ impl HttpError for EndpointError {
             EndpointError::InvalidBody(_) => "invalid_body",
             EndpointError::InvalidJson(_) => "invalid_json",
             EndpointError::InvalidEvent(error) => error.code(),
+            EndpointError::ReservedEvent(_) => "reserved_event",
+            EndpointError::InvalidRetry { .. } => "invalid_retry",
             EndpointError::LastEventId(error) => error.code(),
             EndpointError::Hub(error) => HttpError::code(error),
         }
@@ -419,9 +450,15 @@ impl<A> HubEndpoints<A> {
         };
         let mut event = Event::new(data);
         if let Some(name) = request_body.event {
+            if RESERVED_EVENTS.contains(&name.as_str()) {
+                return Err(EndpointError::ReservedEvent(name));
+            }
             event = event.event(name).map_err(EndpointError::InvalidEvent)?;
         }
         if let Some(ms) = request_body.retry {
+            if ms > MAX_RETRY_MS {
+                return Err(EndpointError::InvalidRetry { ms });
+            }
             event = event.retry(Duration::from_millis(ms));
         }
         Ok((topic, event))
@@ -489,6 +526,41 @@ mod tests {
             .now_or_never()
             .unwrap();
         assert_eq!(denied.unwrap_err().status(), 403);
+    }
+
+    #[test]
+    fn reserved_event_names_and_long_retries_are_refused() {
+        let hub = Hub::new();
+        let endpoints = HubEndpoints::new(hub.clone());
+        let error = |body: &str| {
+            let error = endpoints
+                .publish(&(), complete(body))
+                .now_or_never()
+                .expect("in memory, ready at once")
+                .expect_err(body);
+            (error.status(), error.code().to_owned())
+        };
+        for name in RESERVED_EVENTS {
+            let body = format!(r#"{{"topic":"t","data":"x","event":"{name}"}}"#);
+            assert_eq!(error(&body), (400, "reserved_event".to_owned()), "{name}");
+        }
+        let too_long = format!(r#"{{"topic":"t","data":"x","retry":{}}}"#, MAX_RETRY_MS + 1);
+        assert_eq!(error(&too_long), (400, "invalid_retry".to_owned()));
+        let max = u64::MAX;
+        assert_eq!(
+            error(&format!(r#"{{"topic":"t","data":"x","retry":{max}}}"#)),
+            (400, "invalid_retry".to_owned())
+        );
+        assert_eq!(hub.stats().published, 0, "nothing refused is published");
+        // Names that only look alike are other names to a client, and the maximum is fine.
+        for body in [
+            r#"{"topic":"t","data":"x","event":"Missed"}"#.to_owned(),
+            r#"{"topic":"t","data":"x","event":"missed-too"}"#.to_owned(),
+            format!(r#"{{"topic":"t","data":"x","retry":{MAX_RETRY_MS}}}"#),
+        ] {
+            let published = endpoints.publish(&(), complete(&body)).now_or_never();
+            assert!(matches!(published, Some(Ok(_))), "{body}");
+        }
     }
 
     #[test]

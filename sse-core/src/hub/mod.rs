@@ -84,7 +84,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub use builder::{HubBuilder, LagPolicy};
 pub use error::HubError;
 pub use id::EventId;
-pub use notice::MISSED_EVENT;
+pub use notice::{MISSED_EVENT, RESERVED_EVENTS, SHUTDOWN_EVENT};
 pub use stats::{HubStats, TopicStats};
 pub use subscription::{DisconnectHandle, Subscription};
 pub use topic_name::TopicName;
@@ -433,6 +433,12 @@ impl Hub {
     /// bytes go to every subscriber. On the in-memory hub the topic is created on first use
     /// and the future is ready at once; with a backend (`sse-redis`) the id comes from the
     /// backend, and a backend that cannot be reached is a [`HubError::Backend`].
+    ///
+    /// **Reserved names.** Any event name is accepted here, including the
+    /// [`RESERVED_EVENTS`] the hub's own notices use (`missed`, `shutdown`): subscribers
+    /// cannot tell such an event from a real notice, so send one only deliberately. The
+    /// ready-made publish endpoint (`http::endpoints`, feature `endpoints`) refuses them,
+    /// so that a publisher over HTTP cannot forge them.
     pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
         match &self.shared.backend {
             None => self.publish_here(topic, event),

@@ -592,7 +592,8 @@ pub async fn compression_middleware_leaves_events_alone<I: Integration>(integrat
     app.stop().await;
 }
 
-/// Bad requests get the documented status and a JSON body, and leave the hub working.
+/// Bad requests get the documented status and a JSON body, and leave the hub working. The
+/// hub's own event names (`missed`, `shutdown`) and a `retry` over an hour are refused.
 pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integration>(
     integration: &'static I,
 ) {
@@ -646,6 +647,32 @@ pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integratio
             None,
             400,
             "invalid_topic",
+        ),
+        // The hub's own notices cannot be forged by a publisher.
+        (
+            r#"{"topic":"t","data":"x","event":"missed"}"#.to_owned(),
+            None,
+            400,
+            "reserved_event",
+        ),
+        (
+            r#"{"topic":"t","data":"x","event":"shutdown"}"#.to_owned(),
+            None,
+            400,
+            "reserved_event",
+        ),
+        // Nor can it make every subscriber wait for ages before reconnecting.
+        (
+            r#"{"topic":"t","data":"x","retry":18446744073709551615}"#.to_owned(),
+            None,
+            400,
+            "invalid_retry",
+        ),
+        (
+            r#"{"topic":"t","data":"x","retry":3600001}"#.to_owned(),
+            None,
+            400,
+            "invalid_retry",
         ),
     ];
     for (body, auth, status, code) in cases {

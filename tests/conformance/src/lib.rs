@@ -120,7 +120,7 @@ pub fn fixed_events() -> Vec<Event> {
 /// The event every hub subscriber receives when the app shuts down.
 pub fn final_event() -> Event {
     Event::new("bye")
-        .event("shutdown")
+        .event(sse_core::hub::SHUTDOWN_EVENT)
         .unwrap_or_else(|_| Event::new("bye"))
 }
 
