@@ -152,6 +152,10 @@ struct Shared {
     final_frame: OnceLock<Option<Frame>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     stats: Counters,
+    /// The publish endpoint's idempotency keys: the hub's, so that every `HubEndpoints`
+    /// over it (one per actix-web worker, say) sees the same keys.
+    #[cfg(feature = "endpoints")]
+    idempotency: OnceLock<Arc<crate::http::idempotency::IdempotencyKeys>>,
 }
 
 impl Shared {
@@ -174,6 +178,8 @@ impl Shared {
             final_frame: OnceLock::new(),
             shutdown,
             stats: Counters::default(),
+            #[cfg(feature = "endpoints")]
+            idempotency: OnceLock::new(),
         }
     }
 
@@ -655,6 +661,15 @@ impl Hub {
         shared
             .stats
             .snapshot(topics.len(), buffered_events, buffered_bytes)
+    }
+
+    /// The publish endpoint's idempotency keys for this hub, made by `make` on first use.
+    #[cfg(feature = "endpoints")]
+    pub(crate) fn idempotency_keys(
+        &self,
+        make: impl FnOnce() -> crate::http::idempotency::IdempotencyKeys,
+    ) -> &Arc<crate::http::idempotency::IdempotencyKeys> {
+        self.shared.idempotency.get_or_init(|| Arc::new(make()))
     }
 
     /// The hub's epoch (the first part of every id it assigns).
