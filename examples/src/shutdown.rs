@@ -66,7 +66,9 @@ impl Signals {
 
 /// `event: shutdown` with [`SHUTDOWN_DATA`]: what every hub subscriber receives last.
 pub fn shutdown_event() -> Option<Event> {
-    Event::new(SHUTDOWN_DATA).event("shutdown").ok()
+    Event::new(SHUTDOWN_DATA)
+        .event(sse_core::hub::SHUTDOWN_EVENT)
+        .ok()
 }
 
 /// Shuts the hub down with [`shutdown_event`] as every subscriber's final event; streams

@@ -5,12 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use sse_core::Subscription;
 use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
+use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
-/// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
+/// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
+/// an `Idempotency-Key` header), with the statuses documented in
 /// [`sse_core::http::endpoints`]. Register them with `App::service`, before or after your
 /// own routes (they match only their two paths), or inside a `web::scope` for a prefix.
 pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> impl HttpServiceFactory {
@@ -40,7 +42,11 @@ async fn publish<A: Authorize<HttpRequest>>(
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
     let body = read_body(payload, endpoints.max_body_bytes()).await;
-    let published = endpoints.publish(&request, body).await?;
+    let key = request
+        .headers()
+        .get(idempotency::HEADER)
+        .map(|v| v.as_bytes());
+    let published = endpoints.publish(&request, key, body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(published.json_body()))

@@ -12,12 +12,14 @@ use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sse_core::Subscription;
 use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
+use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
-/// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
+/// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
+/// an `Idempotency-Key` header), with the statuses documented in
 /// [`sse_core::http::endpoints`]. Merge or nest it into your app's router.
 pub fn routes<A: Authorize<Parts>, S: Clone + Send + Sync + 'static>(
     endpoints: HubEndpoints<A>,
@@ -46,7 +48,8 @@ async fn publish<A: Authorize<Parts>>(
 ) -> Result<impl IntoResponse, Error> {
     let (parts, body) = request.into_parts();
     let body = read_body(body, endpoints.max_body_bytes()).await;
-    let published = endpoints.publish(&parts, body).await?;
+    let key = parts.headers.get(idempotency::HEADER).map(|v| v.as_bytes());
+    let published = endpoints.publish(&parts, key, body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()))
 }
 

@@ -8,12 +8,14 @@ use rocket::http::Method;
 use rocket::response::content::RawJson;
 use rocket::route::{Handler, Outcome, Route};
 use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
+use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
-/// (`{"topic","data","event"?,"retry"?}` -> `{"id"}`), with the statuses documented in
+/// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
+/// an `Idempotency-Key` header), with the statuses documented in
 /// [`sse_core::http::endpoints`]. Mount them: `rocket.mount("/", routes(endpoints))`.
 pub fn routes<A: for<'a> Authorize<Request<'a>>>(endpoints: HubEndpoints<A>) -> Vec<Route> {
     let endpoints = Arc::new(endpoints);
@@ -58,8 +60,12 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let endpoints = &self.0;
         let body = read_body(request, data, endpoints.max_body_bytes()).await;
+        let key = request
+            .headers()
+            .get_one(idempotency::HEADER)
+            .map(str::as_bytes);
         let result = endpoints
-            .publish(request, body)
+            .publish(request, key, body)
             .await
             .map(|published| RawJson(published.json_body()))
             .map_err(Error::from);

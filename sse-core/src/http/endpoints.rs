@@ -5,8 +5,15 @@
 //! - **Subscribe**: `GET ...?topic=a&topic=b`, resuming after `Last-Event-ID` (header, or
 //!   `lastEventId` in the query). Answers a keep-alive event stream of the subscription.
 //! - **Publish**: `POST` with a JSON body `{"topic": "...", "data": ..., "event"?: "...",
-//!   "retry"?: ms}`; `data` is sent as is when it is a JSON string, and as JSON text
-//!   otherwise. Answers `{"id": "<event id>"}`.
+//!   "retry"?: ms, "idempotency_key"?: "..."}`; `data` is sent as is when it is a JSON
+//!   string, and as JSON text otherwise. Answers `{"id": "<event id>"}`. The hub's own event names
+//!   ([`RESERVED_EVENTS`]: `missed`, `shutdown`) cannot be published here, so subscribers
+//!   can trust a notice of that name; and `retry` is at most [`MAX_RETRY_MS`] (one hour).
+//! - **Idempotent publishing**: a publish may carry a key, `"idempotency_key"` in the body
+//!   or an `Idempotency-Key` header (the body's wins). A repeat with the same key and topic
+//!   within the [window](HubEndpoints::idempotency_window) answers the first publish's id
+//!   and publishes nothing; see [`idempotency`] for the limits (keys are
+//!   remembered per process).
 //! - **Authorization**: the application's [`Authorize`] hook is called with the framework's
 //!   request and the [`Access`] asked for; [`Denied`] becomes 401 or 403.
 //! - **Request bodies**: the adapter reads the publish body up to
@@ -23,6 +30,9 @@
 //! | body cut short or badly framed | 400 | `invalid_body` |
 //! | bad topic name, no topic, too many topics | 400 | `invalid_topic`, `no_topics`, ... |
 //! | bad `Last-Event-ID` (not UTF-8, too long) | 400 | `invalid_last_event_id` |
+//! | event name the hub reserves (`missed`, `shutdown`) | 400 | `reserved_event` |
+//! | `retry` over [`MAX_RETRY_MS`] | 400 | `invalid_retry` |
+//! | idempotency key empty, over 128 bytes, or not UTF-8 | 400 | `invalid_idempotency_key` |
 //! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
@@ -33,17 +43,24 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::http::HttpError;
-use crate::hub::TopicName;
+use crate::http::idempotency::{self, Claim, IdempotencyKeys, InvalidKey, Pending};
+use crate::hub::{RESERVED_EVENTS, TopicName};
 use crate::{
     Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
     Subscription,
 };
+
+/// The largest `retry` a publish may ask for, in milliseconds: one hour. Larger is a 400
+/// `invalid_retry`: a publisher must not be able to make every subscriber wait for days
+/// before reconnecting.
+pub const MAX_RETRY_MS: u64 = 3_600_000;
 
 /// What a request asks to do, given to the authorization hook.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +142,15 @@ pub enum EndpointError {
     InvalidJson(String),
     /// The event name is not valid.
     InvalidEvent(EventError),
+    /// The event name is one of the hub's own ([`RESERVED_EVENTS`]).
+    ReservedEvent(String),
+    /// The `retry` is longer than [`MAX_RETRY_MS`].
+    InvalidRetry {
+        /// The `retry` asked for, in milliseconds.
+        ms: u64,
+    },
+    /// The idempotency key is empty, too long, or not UTF-8.
+    InvalidIdempotencyKey(InvalidKey),
     /// The `Last-Event-ID` cannot be used.
     LastEventId(LastEventIdError),
     /// The hub refused.
@@ -144,6 +170,17 @@ impl fmt::Display for EndpointError {
             }
             EndpointError::InvalidJson(error) => write!(f, "invalid publish request: {error}"),
             EndpointError::InvalidEvent(error) => error.fmt(f),
+            EndpointError::ReservedEvent(name) => write!(
+                f,
+                "the event name {name:?} is reserved for the hub's own notices"
+            ),
+            EndpointError::InvalidRetry { ms } => {
+                write!(
+                    f,
+                    "retry {ms} ms is longer than the maximum, {MAX_RETRY_MS} ms"
+                )
+            }
+            EndpointError::InvalidIdempotencyKey(error) => error.fmt(f),
             EndpointError::LastEventId(error) => error.fmt(f),
             EndpointError::Hub(error) => error.fmt(f),
         }
@@ -158,7 +195,11 @@ impl HttpError for EndpointError {
             EndpointError::Denied(Denied::Unauthorized) => 401,
             EndpointError::Denied(Denied::Forbidden) => 403,
             EndpointError::BodyTooLarge { .. } => 413,
-            EndpointError::InvalidBody(_) | EndpointError::InvalidJson(_) => 400,
+            EndpointError::InvalidBody(_)
+            | EndpointError::InvalidJson(_)
+            | EndpointError::ReservedEvent(_)
+            | EndpointError::InvalidRetry { .. }
+            | EndpointError::InvalidIdempotencyKey(_) => 400,
             EndpointError::InvalidEvent(_) => 422,
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
@@ -180,6 +221,9 @@ impl HttpError for EndpointError {
             EndpointError::InvalidBody(_) => "invalid_body",
             EndpointError::InvalidJson(_) => "invalid_json",
             EndpointError::InvalidEvent(error) => error.code(),
+            EndpointError::ReservedEvent(_) => "reserved_event",
+            EndpointError::InvalidRetry { .. } => "invalid_retry",
+            EndpointError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
             EndpointError::LastEventId(error) => error.code(),
             EndpointError::Hub(error) => HttpError::code(error),
         }
@@ -253,6 +297,15 @@ struct PublishBody {
     event: Option<String>,
     #[serde(default)]
     retry: Option<u64>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+/// A checked publish, ready for the hub.
+struct Prepared {
+    topic: TopicName,
+    event: Event,
+    key: Option<String>,
 }
 
 /// The hub endpoints' settings, and their logic. `A` is the [`Authorize`] hook, called with
@@ -266,7 +319,8 @@ struct PublishBody {
 /// let endpoints = HubEndpoints::new(Hub::new())
 ///     .max_body(16 * 1024)
 ///     .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
-///     .retry(Duration::from_secs(3));
+///     .retry(Duration::from_secs(3))
+///     .idempotency_window(Duration::from_secs(60));
 /// # drop(endpoints);
 /// ```
 #[derive(Clone)]
@@ -276,6 +330,9 @@ pub struct HubEndpoints<A = ()> {
     max_body: usize,
     keep_alive: Option<KeepAlive>,
     retry: Option<Duration>,
+    /// How long, and how many, idempotency keys are remembered (the keys are the hub's).
+    idempotency_window: Duration,
+    idempotency_max_keys: usize,
     authorize: A,
 }
 
@@ -286,6 +343,8 @@ impl<A> fmt::Debug for HubEndpoints<A> {
             .field("max_body", &self.max_body)
             .field("keep_alive", &self.keep_alive)
             .field("retry", &self.retry)
+            .field("idempotency_window", &self.idempotency_window)
+            .field("idempotency_max_keys", &self.idempotency_max_keys)
             .field("authorize", &std::any::type_name::<A>())
             .finish()
     }
@@ -293,13 +352,16 @@ impl<A> fmt::Debug for HubEndpoints<A> {
 
 impl HubEndpoints<()> {
     /// Endpoints over `hub`: a 64 KiB body limit, the default keep-alive, no retry prelude,
-    /// and every request allowed.
+    /// idempotency keys remembered for 5 minutes (at most 10,000 of them), and every request
+    /// allowed.
     pub fn new(hub: Hub) -> Self {
         HubEndpoints {
             hub,
             max_body: 64 * 1024,
             keep_alive: Some(KeepAlive::new()),
             retry: None,
+            idempotency_window: idempotency::DEFAULT_WINDOW,
+            idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
             authorize: (),
         }
     }
@@ -314,6 +376,8 @@ impl<A> HubEndpoints<A> {
             max_body: self.max_body,
             keep_alive: self.keep_alive,
             retry: self.retry,
+            idempotency_window: self.idempotency_window,
+            idempotency_max_keys: self.idempotency_max_keys,
             authorize: hook,
         }
     }
@@ -334,6 +398,32 @@ impl<A> HubEndpoints<A> {
     pub fn retry(mut self, delay: Duration) -> Self {
         self.retry = Some(delay);
         self
+    }
+
+    /// How long a publish's idempotency key is remembered (default 5 minutes): a repeat
+    /// within it answers the first publish's id and publishes nothing. Zero remembers
+    /// nothing. See [`idempotency`].
+    ///
+    /// The keys are kept with the hub, so that every `HubEndpoints` over one hub (one per
+    /// actix-web worker, say) shares them; the settings of the first to receive a key apply.
+    pub fn idempotency_window(mut self, window: Duration) -> Self {
+        self.idempotency_window = window;
+        self
+    }
+
+    /// How many idempotency keys are remembered at most (default 10,000); past that the
+    /// oldest is forgotten first. Zero remembers nothing. As for
+    /// [`idempotency_window`](Self::idempotency_window), the first settings to be used apply.
+    pub fn idempotency_max_keys(mut self, keys: usize) -> Self {
+        self.idempotency_max_keys = keys;
+        self
+    }
+
+    /// The hub's idempotency keys, made with these settings if this is the first use.
+    fn idempotency_keys(&self) -> &Arc<IdempotencyKeys> {
+        self.hub.idempotency_keys(|| {
+            IdempotencyKeys::new(self.idempotency_window, self.idempotency_max_keys)
+        })
     }
 
     /// The hub.
@@ -377,34 +467,59 @@ impl<A> HubEndpoints<A> {
         Ok(stream)
     }
 
-    /// Publishes for a `POST` with a JSON body, authorized by the hook with `request`.
+    /// Publishes for a `POST` with a JSON body, authorized by the hook with `request`;
+    /// `idempotency_key_header` is the raw value of the request's
+    /// [`Idempotency-Key`](idempotency::HEADER) header, if any.
     ///
     /// The body is read, checked and authorized before the returned future is first
     /// polled; the future only waits for the hub (at once in memory, a round trip with a
-    /// backend), and does not borrow `request`.
+    /// backend), and does not borrow `request`. With an idempotency key, the hub's publish
+    /// runs on a task of its own (inside a tokio runtime), so that a publish whose client
+    /// gave up still records its id for the retry.
     pub fn publish<R: ?Sized>(
         &self,
         request: &R,
+        idempotency_key_header: Option<&[u8]>,
         body: RequestBody,
     ) -> impl Future<Output = Result<Published, EndpointError>> + Send + '_
     where
         A: Authorize<R>,
     {
-        let prepared = self.prepare_publish(request, body);
+        let prepared = self.prepare_publish(request, idempotency_key_header, body);
         async move {
-            let (topic, event) = prepared?;
-            let id = self.hub.publish(&topic, event).await?;
-            Ok(Published { id })
+            let Prepared { topic, event, key } = prepared?;
+            let Some(key) = key else {
+                let id = self.hub.publish(&topic, event).await?;
+                return Ok(Published { id });
+            };
+            loop {
+                match self.idempotency_keys().claim(&topic, &key) {
+                    Claim::Done(id) => return Ok(Published { id }),
+                    Claim::Wait(mut first) => {
+                        if let Ok(id) = first.wait_for(Option::is_some).await {
+                            if let Some(id) = *id {
+                                return Ok(Published { id });
+                            }
+                        }
+                        // The first publish failed and released the key: claim it again.
+                    }
+                    Claim::First(pending) => {
+                        let id = publish_detached(self.hub.clone(), topic, event, pending).await?;
+                        return Ok(Published { id });
+                    }
+                }
+            }
         }
     }
 
-    /// Everything a publish does before the hub: the body, its JSON, the topic name, the
-    /// hook, the event.
+    /// Everything a publish does before the hub: the body, its JSON, the idempotency key,
+    /// the topic name, the hook, the event.
     fn prepare_publish<R: ?Sized>(
         &self,
         request: &R,
+        idempotency_key_header: Option<&[u8]>,
         body: RequestBody,
-    ) -> Result<(TopicName, Event), EndpointError>
+    ) -> Result<Prepared, EndpointError>
     where
         A: Authorize<R>,
     {
@@ -417,6 +532,14 @@ impl<A> HubEndpoints<A> {
         };
         let request_body: PublishBody = serde_json::from_slice(&body)
             .map_err(|error| EndpointError::InvalidJson(error.to_string()))?;
+        let key = match (&request_body.idempotency_key, idempotency_key_header) {
+            (Some(key), _) => Some(key.as_bytes()),
+            (None, header) => header,
+        };
+        let key = key
+            .map(idempotency::validate)
+            .transpose()
+            .map_err(EndpointError::InvalidIdempotencyKey)?;
         let topic = TopicName::new(&request_body.topic)?;
         self.authorize
             .authorize(request, Access::Publish(topic.as_str()))?;
@@ -426,12 +549,42 @@ impl<A> HubEndpoints<A> {
         };
         let mut event = Event::new(data);
         if let Some(name) = request_body.event {
+            if RESERVED_EVENTS.contains(&name.as_str()) {
+                return Err(EndpointError::ReservedEvent(name));
+            }
             event = event.event(name).map_err(EndpointError::InvalidEvent)?;
         }
         if let Some(ms) = request_body.retry {
+            if ms > MAX_RETRY_MS {
+                return Err(EndpointError::InvalidRetry { ms });
+            }
             event = event.retry(Duration::from_millis(ms));
         }
-        Ok((topic, event))
+        Ok(Prepared { topic, event, key })
+    }
+}
+
+/// The hub's publish for the first claim on a key, on a task of its own when there is a
+/// runtime, so that it completes (and records its id for repeats) even if the request's
+/// future is dropped because its client went away.
+async fn publish_detached(
+    hub: Hub,
+    topic: TopicName,
+    event: Event,
+    pending: Pending,
+) -> Result<EventId, EndpointError> {
+    let publish = async move {
+        let id = hub.publish(&topic, event).await?;
+        pending.complete(id);
+        Ok(id)
+    };
+    match tokio::runtime::Handle::try_current() {
+        // A task that did not finish was cancelled by its runtime shutting down.
+        Ok(runtime) => runtime
+            .spawn(publish)
+            .await
+            .unwrap_or(Err(EndpointError::Hub(HubError::Closed))),
+        Err(_) => publish.await,
     }
 }
 
@@ -450,7 +603,7 @@ mod tests {
         let endpoints = HubEndpoints::new(Hub::new()).max_body(100);
         let status = |body: RequestBody| {
             endpoints
-                .publish(&(), body)
+                .publish(&(), None, body)
                 .now_or_never()
                 .expect("in memory, ready at once")
                 .map(|_| 200)
@@ -482,7 +635,11 @@ mod tests {
         );
         assert_eq!(status(RequestBody::OverLimit), 413);
         let unreadable = endpoints
-            .publish(&(), RequestBody::Unreadable("connection closed".into()))
+            .publish(
+                &(),
+                None,
+                RequestBody::Unreadable("connection closed".into()),
+            )
             .now_or_never()
             .unwrap()
             .unwrap_err();
@@ -492,10 +649,124 @@ mod tests {
         );
         let denied = HubEndpoints::new(Hub::new())
             .authorize(|_: &(), _: Access<'_>| Err(Denied::Forbidden))
-            .publish(&(), complete(r#"{"topic":"t","data":"x"}"#))
+            .publish(&(), None, complete(r#"{"topic":"t","data":"x"}"#))
             .now_or_never()
             .unwrap();
         assert_eq!(denied.unwrap_err().status(), 403);
+    }
+
+    #[test]
+    fn reserved_event_names_and_long_retries_are_refused() {
+        let hub = Hub::new();
+        let endpoints = HubEndpoints::new(hub.clone());
+        let error = |body: &str| {
+            let error = endpoints
+                .publish(&(), None, complete(body))
+                .now_or_never()
+                .expect("in memory, ready at once")
+                .expect_err(body);
+            (error.status(), error.code().to_owned())
+        };
+        for name in RESERVED_EVENTS {
+            let body = format!(r#"{{"topic":"t","data":"x","event":"{name}"}}"#);
+            assert_eq!(error(&body), (400, "reserved_event".to_owned()), "{name}");
+        }
+        let too_long = format!(r#"{{"topic":"t","data":"x","retry":{}}}"#, MAX_RETRY_MS + 1);
+        assert_eq!(error(&too_long), (400, "invalid_retry".to_owned()));
+        let max = u64::MAX;
+        assert_eq!(
+            error(&format!(r#"{{"topic":"t","data":"x","retry":{max}}}"#)),
+            (400, "invalid_retry".to_owned())
+        );
+        assert_eq!(hub.stats().published, 0, "nothing refused is published");
+        // Names that only look alike are other names to a client, and the maximum is fine.
+        for body in [
+            r#"{"topic":"t","data":"x","event":"Missed"}"#.to_owned(),
+            r#"{"topic":"t","data":"x","event":"missed-too"}"#.to_owned(),
+            format!(r#"{{"topic":"t","data":"x","retry":{MAX_RETRY_MS}}}"#),
+        ] {
+            let published = endpoints.publish(&(), None, complete(&body)).now_or_never();
+            assert!(matches!(published, Some(Ok(_))), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_idempotency_key_answers_the_first_id_and_publishes_once() {
+        let hub = Hub::new();
+        let endpoints = HubEndpoints::new(hub.clone());
+        let mut subscription = hub.subscribe(["t", "u"], None).unwrap();
+        let publish = |header: Option<&[u8]>, body: &str| {
+            endpoints
+                .publish(&(), header, complete(body))
+                .now_or_never()
+                .expect("in memory, ready at once")
+                .map(|published| published.id)
+                .map_err(|error| error.code().to_owned())
+        };
+        let keyed = r#"{"topic":"t","data":"once","idempotency_key":"k1"}"#;
+        let first = publish(None, keyed).unwrap();
+        assert_eq!(publish(None, keyed), Ok(first));
+        // The header carries a key too; the body's wins over it.
+        assert_eq!(publish(Some(b"other"), keyed), Ok(first));
+        // Other endpoints over the same hub (one per actix-web worker) share the keys.
+        let again = HubEndpoints::new(hub.clone())
+            .publish(&(), None, complete(keyed))
+            .now_or_never()
+            .and_then(Result::ok)
+            .map(|published| published.id);
+        assert_eq!(again, Some(first));
+        // A key is a key wherever it comes from.
+        let plain = r#"{"topic":"t","data":"not again"}"#;
+        assert_eq!(publish(Some(b"k1"), plain), Ok(first));
+        let by_header = publish(Some(b"k2"), plain).unwrap();
+        assert_ne!(by_header, first);
+        assert_eq!(publish(Some(b"k2"), plain), Ok(by_header));
+        // Another topic, another key.
+        let other = publish(None, r#"{"topic":"u","data":"u","idempotency_key":"k1"}"#);
+        assert!(other.is_ok_and(|id| id != first));
+        assert_eq!(hub.stats().published, 3);
+        let mut frames = Vec::new();
+        while let Some(Some(frame)) =
+            futures_util::StreamExt::next(&mut subscription).now_or_never()
+        {
+            frames.push(String::from_utf8_lossy(frame.as_bytes()).into_owned());
+        }
+        assert_eq!(frames.len(), 3, "{frames:?}");
+        for invalid in [
+            r#"{"topic":"t","data":"x","idempotency_key":""}"#.to_owned(),
+            format!(
+                r#"{{"topic":"t","data":"x","idempotency_key":"{}"}}"#,
+                "k".repeat(129)
+            ),
+        ] {
+            assert_eq!(
+                publish(None, &invalid),
+                Err("invalid_idempotency_key".to_owned())
+            );
+        }
+        assert_eq!(
+            publish(Some(b"\xff"), plain),
+            Err("invalid_idempotency_key".to_owned())
+        );
+        assert_eq!(
+            publish(Some(b""), plain),
+            Err("invalid_idempotency_key".to_owned())
+        );
+        assert_eq!(hub.stats().published, 3);
+    }
+
+    #[tokio::test]
+    async fn concurrent_repeats_publish_once() {
+        let hub = Hub::new();
+        let endpoints = HubEndpoints::new(hub.clone()).idempotency_max_keys(4);
+        let body = r#"{"topic":"t","data":"x","idempotency_key":"same"}"#;
+        let ids = futures_util::future::join_all(
+            (0..8).map(|_| endpoints.publish(&(), None, complete(body))),
+        )
+        .await;
+        let ids: Vec<EventId> = ids.into_iter().map(|id| id.unwrap().id).collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert_eq!(hub.stats().published, 1);
     }
 
     #[test]
@@ -504,7 +775,7 @@ mod tests {
         let endpoints = HubEndpoints::new(hub.clone());
         let mut subscription = hub.subscribe(["t"], None).unwrap();
         endpoints
-            .publish(&(), complete(r#"{"topic":"t","data":{"n":[1,2]}}"#))
+            .publish(&(), None, complete(r#"{"topic":"t","data":{"n":[1,2]}}"#))
             .now_or_never()
             .unwrap()
             .unwrap();

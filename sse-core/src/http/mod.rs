@@ -5,7 +5,8 @@
 //!   publisher can cause) and [`ErrorResponse`], the one error response every adapter's
 //!   `Error` wraps;
 //! - `endpoints` (feature `endpoints`): what `GET` subscribe and `POST` publish do, without a
-//!   framework; each adapter mounts them in its own idiom.
+//!   framework; each adapter mounts them in its own idiom;
+//! - `idempotency` (feature `endpoints`): the publish endpoint's memory of idempotency keys.
 //!
 //! The contract an adapter meets, and the conformance checks that prove it, are written
 //! down in `tests/conformance/README.md` in the repository.
@@ -13,5 +14,7 @@
 #[cfg(feature = "endpoints")]
 pub mod endpoints;
 pub mod error;
+#[cfg(feature = "endpoints")]
+pub mod idempotency;
 
 pub use error::{ErrorResponse, HttpError};

@@ -90,7 +90,7 @@ use std::time::Duration;
 pub use builder::{HubBuilder, LagPolicy};
 pub use error::HubError;
 pub use id::EventId;
-pub use notice::MISSED_EVENT;
+pub use notice::{MISSED_EVENT, RESERVED_EVENTS, SHUTDOWN_EVENT};
 pub use stats::{HubStats, TopicStats};
 pub use subscription::{DisconnectHandle, Subscription};
 pub use topic_name::TopicName;
@@ -243,6 +243,10 @@ struct Shared {
     final_frame: OnceLock<Option<Frame>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     stats: Counters,
+    /// The publish endpoint's idempotency keys: the hub's, so that every `HubEndpoints`
+    /// over it (one per actix-web worker, say) sees the same keys.
+    #[cfg(feature = "endpoints")]
+    idempotency: OnceLock<Arc<crate::http::idempotency::IdempotencyKeys>>,
 }
 
 impl Shared {
@@ -267,6 +271,8 @@ impl Shared {
             final_frame: OnceLock::new(),
             shutdown,
             stats: Counters::default(),
+            #[cfg(feature = "endpoints")]
+            idempotency: OnceLock::new(),
         }
     }
 
@@ -547,6 +553,12 @@ impl Hub {
     /// bytes go to every subscriber. On the in-memory hub the topic is created on first use
     /// and the future is ready at once; with a backend (`sse-redis`) the id comes from the
     /// backend, and a backend that cannot be reached is a [`HubError::Backend`].
+    ///
+    /// **Reserved names.** Any event name is accepted here, including the
+    /// [`RESERVED_EVENTS`] the hub's own notices use (`missed`, `shutdown`): subscribers
+    /// cannot tell such an event from a real notice, so send one only deliberately. The
+    /// ready-made publish endpoint (`http::endpoints`, feature `endpoints`) refuses them,
+    /// so that a publisher over HTTP cannot forge them.
     pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
         match &self.shared.backend {
             None => self.publish_here(topic, event),
@@ -766,6 +778,15 @@ impl Hub {
         shared
             .stats
             .snapshot(topics.len(), buffered_events, buffered_bytes)
+    }
+
+    /// The publish endpoint's idempotency keys for this hub, made by `make` on first use.
+    #[cfg(feature = "endpoints")]
+    pub(crate) fn idempotency_keys(
+        &self,
+        make: impl FnOnce() -> crate::http::idempotency::IdempotencyKeys,
+    ) -> &Arc<crate::http::idempotency::IdempotencyKeys> {
+        self.shared.idempotency.get_or_init(|| Arc::new(make()))
     }
 
     /// The hub's epoch (the first part of every id it assigns).

@@ -20,6 +20,26 @@ use crate::{Event, Frame, Text};
 /// The event name of the notice sent when events could not be replayed.
 pub const MISSED_EVENT: &str = "missed";
 
+/// The event name of the final event a server sends every subscriber when it shuts down
+/// ([`Hub::shutdown`](super::Hub::shutdown) sends whatever event it is given; the demos and
+/// the conformance suite name it `shutdown`, and so should an app, so that clients can tell
+/// a server going away from a network failure).
+pub const SHUTDOWN_EVENT: &str = "shutdown";
+
+/// The event names the hub's own notices use: [`MISSED_EVENT`] and [`SHUTDOWN_EVENT`].
+///
+/// Subscribers cannot tell a published event from a notice of the same name, so the
+/// ready-made publish endpoint (`http::endpoints`, feature `endpoints`) refuses them with
+/// 400 `reserved_event`. [`Hub::publish`](super::Hub::publish) itself accepts them: the
+/// application's own code may send them deliberately.
+///
+/// ```
+/// use sse_core::hub::RESERVED_EVENTS;
+/// assert!(RESERVED_EVENTS.contains(&"missed"));
+/// assert!(!RESERVED_EVENTS.contains(&"message"));
+/// ```
+pub const RESERVED_EVENTS: &[&str] = &[MISSED_EVENT, SHUTDOWN_EVENT];
+
 /// Why a subscriber missed events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum MissedReason {

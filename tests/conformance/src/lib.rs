@@ -120,7 +120,7 @@ pub fn fixed_events() -> Vec<Event> {
 /// The event every hub subscriber receives when the app shuts down.
 pub fn final_event() -> Event {
     Event::new("bye")
-        .event("shutdown")
+        .event(sse_core::hub::SHUTDOWN_EVENT)
         .unwrap_or_else(|_| Event::new("bye"))
 }
 
@@ -209,7 +209,8 @@ macro_rules! conformance_suite {
             a_handlers_own_until_counts_beside_the_apps_signal,
             an_emitters_producer_learns_that_its_client_left,
             an_emitters_final_event_arrives_before_the_end,
-            graceful_shutdown_with_a_thousand_open_emitters_completes;
+            graceful_shutdown_with_a_thousand_open_emitters_completes,
+            a_repeated_idempotency_key_publishes_once;
             in_memory_only:
             missed_event_for_expired_id,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
