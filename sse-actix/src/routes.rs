@@ -1,12 +1,16 @@
 //! [`routes`]: the hub's `GET /events` and `POST /publish`, as two actix-web resources.
 
 use actix_web::dev::HttpServiceFactory;
+use actix_web::http::Method;
+use actix_web::http::header::ALLOW;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use sse_core::Subscription;
-use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
+use sse_core::http::endpoints::{
+    Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+};
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
+use sse_core::{Event, Subscription};
 
 use crate::{Error, Sse};
 
@@ -15,16 +19,40 @@ use crate::{Error, Sse};
 /// an `Idempotency-Key` header), with the statuses documented in
 /// [`sse_core::http::endpoints`]. Register them with `App::service`, before or after your
 /// own routes (they match only their two paths), or inside a `web::scope` for a prefix.
+/// `HEAD /events` answers like `GET` without subscribing; `OPTIONS` on either path answers
+/// 204 with its `Allow` header.
 pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> impl HttpServiceFactory {
     let endpoints = web::Data::new(endpoints);
     (
         web::resource("/events")
             .app_data(endpoints.clone())
-            .route(web::get().to(subscribe::<A>)),
+            .route(web::get().to(subscribe::<A>))
+            .route(web::head().to(check_subscribe::<A>))
+            .route(web::method(Method::OPTIONS).to(|| async { options(SUBSCRIBE_ALLOW) })),
         web::resource("/publish")
             .app_data(endpoints)
-            .route(web::post().to(publish::<A>)),
+            .route(web::post().to(publish::<A>))
+            .route(web::method(Method::OPTIONS).to(|| async { options(PUBLISH_ALLOW) })),
     )
+}
+
+/// `HEAD /events`: the headers of an event stream that ends at once, or the error `GET`
+/// would answer.
+async fn check_subscribe<A: Authorize<HttpRequest>>(
+    request: HttpRequest,
+    endpoints: web::Data<HubEndpoints<A>>,
+) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
+    let header = request.headers().get(HEADER).map(|value| value.as_bytes());
+    let query = Some(request.query_string()).filter(|query| !query.is_empty());
+    endpoints.check_subscribe(&request, query, header)?;
+    Ok(Sse::new(futures_util::stream::empty()))
+}
+
+/// `OPTIONS`: 204 with the path's `Allow` header.
+fn options(allow: &'static str) -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((ALLOW, allow))
+        .finish()
 }
 
 async fn subscribe<A: Authorize<HttpRequest>>(

@@ -5,29 +5,58 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use sse_core::Subscription;
-use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
+use sse_core::http::endpoints::{
+    Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+};
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
+use sse_core::{Event, Subscription};
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
 /// an `Idempotency-Key` header), with the statuses documented in
-/// [`sse_core::http::endpoints`]. Merge or nest it into your app's router.
+/// [`sse_core::http::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
+/// `OPTIONS` on either path answers 204 with its `Allow` header. Merge or nest it into your
+/// app's router.
 pub fn routes<A: Authorize<Parts>, S: Clone + Send + Sync + 'static>(
     endpoints: HubEndpoints<A>,
 ) -> Router<S> {
     Router::new()
-        .route("/events", get(subscribe::<A>))
-        .route("/publish", post(publish::<A>))
+        .route(
+            "/events",
+            get(subscribe::<A>)
+                .head(check_subscribe::<A>)
+                .options(|| async { options(SUBSCRIBE_ALLOW) }),
+        )
+        .route(
+            "/publish",
+            post(publish::<A>).options(|| async { options(PUBLISH_ALLOW) }),
+        )
         .with_state(Arc::new(endpoints))
+}
+
+/// `HEAD /events`: the headers of an event stream that ends at once, or the error `GET`
+/// would answer.
+async fn check_subscribe<A: Authorize<Parts>>(
+    State(endpoints): State<Arc<HubEndpoints<A>>>,
+    parts: Parts,
+) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
+    let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
+    endpoints.check_subscribe(&parts, parts.uri.query(), header)?;
+    Ok(Sse::new(futures_util::stream::empty()))
+}
+
+/// `OPTIONS`: 204 with the path's `Allow` header.
+fn options(allow: &'static str) -> impl IntoResponse {
+    (StatusCode::NO_CONTENT, [(ALLOW, allow)])
 }
 
 async fn subscribe<A: Authorize<Parts>>(

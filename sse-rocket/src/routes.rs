@@ -1,13 +1,20 @@
 //! [`routes`]: the hub's `GET /events` and `POST /publish`, as rocket routes.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use rocket::Request;
 use rocket::data::{Data, ToByteUnit};
-use rocket::http::Method;
+use rocket::http::{Header, Method, Status};
 use rocket::response::content::RawJson;
 use rocket::route::{Handler, Outcome, Route};
-use sse_core::http::endpoints::{Authorize, HubEndpoints, RequestBody};
+use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
+use sse_core::RESPONSE_HEADERS;
+use sse_core::http::endpoints::{
+    Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+};
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
 
@@ -16,13 +23,91 @@ use crate::{Error, Sse};
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
 /// an `Idempotency-Key` header), with the statuses documented in
-/// [`sse_core::http::endpoints`]. Mount them: `rocket.mount("/", routes(endpoints))`.
+/// [`sse_core::http::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
+/// `OPTIONS` on either path answers 204 with its `Allow` header. Mount them:
+/// `rocket.mount("/", routes(endpoints))`.
 pub fn routes<A: for<'a> Authorize<Request<'a>>>(endpoints: HubEndpoints<A>) -> Vec<Route> {
     let endpoints = Arc::new(endpoints);
     vec![
         Route::new(Method::Get, "/events", Subscribe(endpoints.clone())),
+        Route::new(Method::Head, "/events", CheckSubscribe(endpoints.clone())),
+        Route::new(Method::Options, "/events", Options(SUBSCRIBE_ALLOW)),
         Route::new(Method::Post, "/publish", Publish(endpoints)),
+        Route::new(Method::Options, "/publish", Options(PUBLISH_ALLOW)),
     ]
+}
+
+/// `HEAD /events`: the headers of an event stream that ends at once, or the error `GET`
+/// would answer.
+struct CheckSubscribe<A>(Arc<HubEndpoints<A>>);
+
+impl<A> Clone for CheckSubscribe<A> {
+    fn clone(&self) -> Self {
+        CheckSubscribe(self.0.clone())
+    }
+}
+
+#[rocket::async_trait]
+impl<A: for<'a> Authorize<Request<'a>>> Handler for CheckSubscribe<A> {
+    async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
+        let header = request.headers().get_one(HEADER).map(str::as_bytes);
+        let query = request.uri().query().map(|query| query.as_str());
+        match self.0.check_subscribe(request, query, header) {
+            Ok(()) => Outcome::Success(head_response()),
+            Err(error) => Outcome::from(request, Err::<(), _>(Error::from(error))),
+        }
+    }
+}
+
+/// The event-stream headers, and a body of unknown length that is empty. Rocket strips a
+/// `HEAD` response's body and would state the length of what is left, `content-length: 0`,
+/// which a `GET` would not (its body is a stream); a body whose length cannot be told
+/// keeps the header out.
+fn head_response<'r>() -> rocket::Response<'r> {
+    let mut response = rocket::Response::new();
+    for (name, value) in RESPONSE_HEADERS {
+        response.set_raw_header(name, value);
+    }
+    response.set_sized_body(None, NoLength);
+    response
+}
+
+/// An empty body that cannot tell its length (seeking fails).
+struct NoLength;
+
+impl AsyncRead for NoLength {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncSeek for NoLength {
+    fn start_seek(self: Pin<&mut Self>, _: io::SeekFrom) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    fn poll_complete(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        Poll::Ready(Err(io::ErrorKind::Unsupported.into()))
+    }
+}
+
+/// `OPTIONS`: 204 with the path's `Allow` header.
+#[derive(Clone)]
+struct Options(&'static str);
+
+#[rocket::async_trait]
+impl Handler for Options {
+    async fn handle<'r>(&self, _: &'r Request<'_>, _: Data<'r>) -> Outcome<'r> {
+        let response = rocket::Response::build()
+            .status(Status::NoContent)
+            .header(Header::new("allow", self.0))
+            .finalize();
+        Outcome::Success(response)
+    }
 }
 
 struct Subscribe<A>(Arc<HubEndpoints<A>>);

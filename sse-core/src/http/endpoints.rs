@@ -14,6 +14,10 @@
 //!   within the [window](HubEndpoints::idempotency_window) answers the first publish's id
 //!   and publishes nothing; see [`idempotency`] for the limits (keys are
 //!   remembered per process).
+//! - **`HEAD` and `OPTIONS`**: `HEAD` on the subscribe path answers what `GET` would, with
+//!   no body and without subscribing ([`check_subscribe`](HubEndpoints::check_subscribe));
+//!   `OPTIONS` answers 204 with an `Allow` header: [`SUBSCRIBE_ALLOW`] on the subscribe
+//!   path, [`PUBLISH_ALLOW`] on the publish path.
 //! - **Authorization**: the application's [`Authorize`] hook is called with the framework's
 //!   request and the [`Access`] asked for; [`Denied`] becomes 401 or 403.
 //! - **Request bodies**: the adapter reads the publish body up to
@@ -61,6 +65,12 @@ use crate::{
 /// `invalid_retry`: a publisher must not be able to make every subscriber wait for days
 /// before reconnecting.
 pub const MAX_RETRY_MS: u64 = 3_600_000;
+
+/// The `Allow` header of the subscribe path (`OPTIONS /events` answers 204 with it).
+pub const SUBSCRIBE_ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// The `Allow` header of the publish path (`OPTIONS /publish` answers 204 with it).
+pub const PUBLISH_ALLOW: &str = "POST, OPTIONS";
 
 /// What a request asks to do, given to the authorization hook.
 #[derive(Debug, Clone, Copy)]
@@ -448,13 +458,8 @@ impl<A> HubEndpoints<A> {
     where
         A: Authorize<R>,
     {
-        let topics: Vec<String> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .filter(|(name, _)| name == "topic")
-            .map(|(_, value)| value.into_owned())
-            .collect();
-        let last_event_id = LastEventId::from_header_or_query(last_event_id_header, query)?;
-        self.authorize
-            .authorize(request, Access::Subscribe(&topics))?;
+        let (topics, last_event_id) =
+            self.subscribe_request(request, query, last_event_id_header)?;
         let subscription = self.hub.subscribe(&topics, last_event_id.as_ref())?;
         let mut stream = SseStream::new(subscription);
         stream = match &self.keep_alive {
@@ -465,6 +470,57 @@ impl<A> HubEndpoints<A> {
             stream = stream.retry(retry);
         }
         Ok(stream)
+    }
+
+    /// What `HEAD` on the subscribe path answers: every check [`subscribe`](Self::subscribe)
+    /// makes (the topics, the `Last-Event-ID`, the hook, that the hub is open), without
+    /// subscribing. `Ok` is a 200 with the event-stream headers
+    /// ([`RESPONSE_HEADERS`](crate::RESPONSE_HEADERS)) and no body; an error has the status
+    /// a `GET` would have (but for the hub's subscriber limits, which only a subscription
+    /// meets).
+    ///
+    /// ```
+    /// use sse_core::Hub;
+    /// use sse_core::http::HttpError;
+    /// use sse_core::http::endpoints::HubEndpoints;
+    ///
+    /// let endpoints = HubEndpoints::new(Hub::new());
+    /// assert!(endpoints.check_subscribe(&(), Some("topic=news"), None).is_ok());
+    /// let error = endpoints.check_subscribe(&(), None, None).unwrap_err();
+    /// assert_eq!(error.status(), 400);
+    /// assert_eq!(endpoints.hub().stats().subscribers, 0);
+    /// ```
+    pub fn check_subscribe<R: ?Sized>(
+        &self,
+        request: &R,
+        query: Option<&str>,
+        last_event_id_header: Option<&[u8]>,
+    ) -> Result<(), EndpointError>
+    where
+        A: Authorize<R>,
+    {
+        let (topics, _) = self.subscribe_request(request, query, last_event_id_header)?;
+        Ok(self.hub.check_subscribe(&topics)?)
+    }
+
+    /// The topics and resume point of a subscribe request, authorized by the hook.
+    fn subscribe_request<R: ?Sized>(
+        &self,
+        request: &R,
+        query: Option<&str>,
+        last_event_id_header: Option<&[u8]>,
+    ) -> Result<(Vec<String>, Option<LastEventId>), EndpointError>
+    where
+        A: Authorize<R>,
+    {
+        let topics: Vec<String> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .filter(|(name, _)| name == "topic")
+            .map(|(_, value)| value.into_owned())
+            .collect();
+        let last_event_id = LastEventId::from_header_or_query(last_event_id_header, query)?;
+        self.authorize
+            .authorize(request, Access::Subscribe(&topics))?;
+        Ok((topics, last_event_id))
     }
 
     /// Publishes for a `POST` with a JSON body, authorized by the hook with `request`;
@@ -784,6 +840,42 @@ mod tests {
             .flatten()
             .unwrap();
         assert!(frame.ends_with(b"data: {\"n\":[1,2]}\n\n"));
+    }
+
+    #[test]
+    fn check_subscribe_answers_what_subscribe_would_without_subscribing() {
+        let hub = Hub::new();
+        let endpoints = HubEndpoints::new(hub.clone()).authorize(|_: &(), access: Access<'_>| {
+            match access.topics().any(|t| t == "private") {
+                true => Err(Denied::Forbidden),
+                false => Ok(()),
+            }
+        });
+        let check = |query: Option<&str>, header: Option<&[u8]>| {
+            let head = endpoints.check_subscribe(&(), query, header).err();
+            let get = endpoints.subscribe(&(), query, header).err();
+            let statuses = (head.map(|e| e.status()), get.map(|e| e.status()));
+            assert_eq!(statuses.0, statuses.1, "{query:?}");
+            statuses.0
+        };
+        assert_eq!(check(Some("topic=a&topic=b"), Some(b"x-1")), None);
+        assert_eq!(check(None, None), Some(400));
+        assert_eq!(check(Some("topic=a%20b"), None), Some(400));
+        assert_eq!(check(Some("topic=private"), None), Some(403));
+        assert_eq!(check(Some("topic=a"), Some(b"\xff")), Some(400));
+        assert_eq!(hub.stats().subscribers, 0);
+        assert!(
+            endpoints
+                .check_subscribe(&(), Some("topic=a"), None)
+                .is_ok()
+        );
+        assert_eq!(
+            hub.stats().subscribers,
+            0,
+            "no subscription, even for a moment"
+        );
+        hub.shutdown(None);
+        assert_eq!(check(Some("topic=a"), None), Some(503));
     }
 
     #[test]

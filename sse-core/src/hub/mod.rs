@@ -658,6 +658,22 @@ impl Hub {
         Ok(subscription)
     }
 
+    /// Whether [`subscribe`](Self::subscribe) to `topics` would pass its checks of the names
+    /// and of the hub being open, without subscribing (for `HEAD` requests). The hub's
+    /// topic and subscriber limits are not checked: they depend on the moment.
+    #[cfg(feature = "endpoints")]
+    pub(crate) fn check_subscribe<I>(&self, topics: I) -> Result<(), HubError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        TopicName::list(topics, self.shared.config.max_topics_per_subscription)?;
+        if self.is_closed() {
+            return Err(HubError::Closed);
+        }
+        Ok(())
+    }
+
     /// Ends every subscription at an event boundary, after sending `final_event` (without an
     /// id) to each, if given. Publishing and subscribing fail afterwards. Calling it again
     /// does nothing.

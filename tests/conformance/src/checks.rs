@@ -934,3 +934,49 @@ pub async fn a_repeated_idempotency_key_publishes_once<I: Integration>(integrati
     );
     app.stop().await;
 }
+
+/// `HEAD /events?topic=...` answers what `GET` would, without a body and without
+/// subscribing (its errors have the same statuses); `OPTIONS /events` and
+/// `OPTIONS /publish` answer 204 with the methods each path allows.
+pub async fn head_and_options_on_the_hub_routes_answer_alike<I: Integration>(
+    integration: &'static I,
+) {
+    let hub = crate::hub(Hub::builder()).await;
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let answer = fetch(app.addr, "HEAD", "/events?topic=news", &[], None).await;
+    assert_event_stream_headers(answer.status, &answer.headers);
+    assert!(answer.body.is_empty());
+    assert_eq!(hub.stats().subscribers, 0, "HEAD does not subscribe");
+    for (path, headers, status) in [
+        ("/events", &[][..], 400),
+        ("/events?topic=a%20b", &[][..], 400),
+        ("/events?topic=private", &[][..], 403),
+        ("/events?topic=t", &[("x-auth", &b"none"[..])][..], 401),
+        (
+            "/events?topic=t",
+            &[("last-event-id", &[b'x'; 1025][..])][..],
+            400,
+        ),
+    ] {
+        let answer = fetch(app.addr, "HEAD", path, headers, None).await;
+        assert_eq!(answer.status.as_u16(), status, "HEAD {path}");
+        assert!(answer.body.is_empty(), "HEAD {path}");
+    }
+    for (path, allow) in [
+        ("/events", "GET, HEAD, OPTIONS"),
+        ("/events?topic=t", "GET, HEAD, OPTIONS"),
+        ("/publish", "POST, OPTIONS"),
+    ] {
+        let answer = fetch(app.addr, "OPTIONS", path, &[], None).await;
+        assert_eq!(answer.status, 204, "OPTIONS {path}");
+        assert_eq!(
+            header(&answer.headers, "allow"),
+            Some(allow),
+            "OPTIONS {path}"
+        );
+        assert!(answer.body.is_empty(), "OPTIONS {path}");
+    }
+    assert_eq!(hub.stats().subscribers, 0);
+    assert_eq!(hub.stats().published, 0);
+    app.stop().await;
+}

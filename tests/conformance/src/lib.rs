@@ -10,7 +10,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /events`, `POST /publish` | the adapter's ready-made hub routes over the given hub, configured from [`AppConfig`], authorized with [`test_authorize`] |
+//! | `GET`/`HEAD`/`OPTIONS /events`, `POST`/`OPTIONS /publish` | the adapter's ready-made hub routes over the given hub, configured from [`AppConfig`], authorized with [`test_authorize`] |
 //! | `GET /fixed` | [`fixed_events`] through the adapter's responder, then the end (retry prelude from [`AppConfig::retry`]) |
 //! | `GET /failing` | one event `ok`, then an error: the stream must end cleanly |
 //! | `GET /last-event-id` | one event whose data is what the adapter's `Last-Event-ID` extractor produced (`""` for none) |
@@ -210,7 +210,8 @@ macro_rules! conformance_suite {
             an_emitters_producer_learns_that_its_client_left,
             an_emitters_final_event_arrives_before_the_end,
             graceful_shutdown_with_a_thousand_open_emitters_completes,
-            a_repeated_idempotency_key_publishes_once;
+            a_repeated_idempotency_key_publishes_once,
+            head_and_options_on_the_hub_routes_answer_alike;
             in_memory_only:
             missed_event_for_expired_id,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
