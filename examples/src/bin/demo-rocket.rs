@@ -163,6 +163,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = rocket::Config {
         address: addr.ip(),
         port: addr.port(),
+        // Rocket logs `Remote left` at warning level for every client that closes a stream
+        // (and lines per request below that): only what is critical.
         log_level: rocket::config::LogLevel::Critical,
         // Our own signal handling (below), listening from the start; the `HubShutdown`
         // fairing then shuts the hub down with its final event, and streams end after it.
