@@ -207,6 +207,73 @@ async fn check_routes(binary: &str) {
     );
 }
 
+/// A request, and the error it gets: method, path, headers, body, status, `Allow` header.
+type ErrorCase<'a> = (
+    &'a str,
+    &'a str,
+    &'a [(&'a str, &'a [u8])],
+    Option<Vec<u8>>,
+    u16,
+    Option<&'a str>,
+);
+
+/// Every error is JSON, `{"error": code, "message": text}`: a path no route serves, a
+/// method the ready-made hub routes do not allow (with their `Allow` header), and the
+/// chat route's wrong method, bad body and oversize body.
+async fn check_errors_are_json(binary: &str) {
+    let server = Server::start(binary);
+    let addr = server.addr;
+    let json: &[(&str, &[u8])] = &[("content-type", b"application/json")];
+    let oversize = vec![b'x'; 3 << 20];
+    // Rocket has no 405: a method no route takes is a 404 (still JSON).
+    let (chat_wrong_method, chat_allow) = match binary {
+        ROCKET => (404, None),
+        _ => (405, Some("POST")),
+    };
+    let cases: Vec<ErrorCase<'_>> = vec![
+        ("GET", "/no-such-page", &[], None, 404, None),
+        (
+            "DELETE",
+            "/events",
+            &[],
+            None,
+            405,
+            Some("GET, HEAD, OPTIONS"),
+        ),
+        (
+            "PUT",
+            "/events?topic=news",
+            &[],
+            None,
+            405,
+            Some("GET, HEAD, OPTIONS"),
+        ),
+        ("GET", "/publish", &[], None, 405, Some("POST, OPTIONS")),
+        ("DELETE", "/publish", &[], None, 405, Some("POST, OPTIONS")),
+        ("GET", "/chat", &[], None, chat_wrong_method, chat_allow),
+        ("POST", "/chat", json, Some(b"not json".to_vec()), 400, None),
+        ("POST", "/chat", json, Some(oversize), 413, None),
+    ];
+    for (method, path, headers, body, status, allow) in cases {
+        let answer = fetch(addr, method, path, headers, body).await;
+        let what = format!(
+            "{method} {path}: {:?}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert_eq!(answer.status.as_u16(), status, "{what}");
+        assert_eq!(
+            answer.headers.get("content-type").map(|v| v.as_bytes()),
+            Some(&b"application/json"[..]),
+            "{what}"
+        );
+        assert!(answer.json()["error"].is_string(), "{what}");
+        if let Some(allow) = allow {
+            let allowed: Vec<_> = answer.headers.get_all("allow").iter().collect();
+            assert_eq!(allowed, [allow], "{what}");
+        }
+    }
+}
+
 /// `(event type, data, id)` of each event.
 fn triples(events: &[MessageEvent]) -> Vec<(String, String, String)> {
     events
@@ -443,6 +510,21 @@ fn demo_actix_routes() {
 #[test]
 fn demo_rocket_routes() {
     run(check_routes(ROCKET));
+}
+
+#[test]
+fn demo_axum_errors_are_json() {
+    run(check_errors_are_json(AXUM));
+}
+
+#[test]
+fn demo_actix_errors_are_json() {
+    run(check_errors_are_json(ACTIX));
+}
+
+#[test]
+fn demo_rocket_errors_are_json() {
+    run(check_errors_are_json(ROCKET));
 }
 
 #[test]

@@ -2,9 +2,10 @@
 
 use actix_web::dev::HttpServiceFactory;
 use actix_web::http::Method;
-use actix_web::http::header::ALLOW;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header::{ALLOW, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
+use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
 };
@@ -20,7 +21,7 @@ use crate::{Error, Sse};
 /// [`sse_core::http::endpoints`]. Register them with `App::service`, before or after your
 /// own routes (they match only their two paths), or inside a `web::scope` for a prefix.
 /// `HEAD /events` answers like `GET` without subscribing; `OPTIONS` on either path answers
-/// 204 with its `Allow` header.
+/// 204 with its `Allow` header; any other method is a JSON 405 `method_not_allowed` with it.
 pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> impl HttpServiceFactory {
     let endpoints = web::Data::new(endpoints);
     (
@@ -28,11 +29,13 @@ pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> impl Htt
             .app_data(endpoints.clone())
             .route(web::get().to(subscribe::<A>))
             .route(web::head().to(check_subscribe::<A>))
-            .route(web::method(Method::OPTIONS).to(|| async { options(SUBSCRIBE_ALLOW) })),
+            .route(web::method(Method::OPTIONS).to(|| async { options(SUBSCRIBE_ALLOW) }))
+            .default_service(web::to(|| async { method_not_allowed(SUBSCRIBE_ALLOW) })),
         web::resource("/publish")
             .app_data(endpoints)
             .route(web::post().to(publish::<A>))
-            .route(web::method(Method::OPTIONS).to(|| async { options(PUBLISH_ALLOW) })),
+            .route(web::method(Method::OPTIONS).to(|| async { options(PUBLISH_ALLOW) }))
+            .default_service(web::to(|| async { method_not_allowed(PUBLISH_ALLOW) })),
     )
 }
 
@@ -53,6 +56,15 @@ fn options(allow: &'static str) -> HttpResponse {
     HttpResponse::NoContent()
         .insert_header((ALLOW, allow))
         .finish()
+}
+
+/// Any other method: a JSON 405 with the path's `Allow` header.
+fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut response = Error::from(ErrorResponse::method_not_allowed(allow)).error_response();
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 async fn subscribe<A: Authorize<HttpRequest>>(

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
 };
@@ -24,7 +25,8 @@ use crate::{Error, Sse};
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
 /// an `Idempotency-Key` header), with the statuses documented in
 /// [`sse_core::http::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
-/// `OPTIONS` on either path answers 204 with its `Allow` header. Merge or nest it into your
+/// `OPTIONS` on either path answers 204 with its `Allow` header; any other method is a JSON
+/// 405 `method_not_allowed` with it. Merge or nest it into your
 /// app's router.
 pub fn routes<A: Authorize<Parts>, S: Clone + Send + Sync + 'static>(
     endpoints: HubEndpoints<A>,
@@ -34,11 +36,14 @@ pub fn routes<A: Authorize<Parts>, S: Clone + Send + Sync + 'static>(
             "/events",
             get(subscribe::<A>)
                 .head(check_subscribe::<A>)
-                .options(|| async { options(SUBSCRIBE_ALLOW) }),
+                .options(|| async { options(SUBSCRIBE_ALLOW) })
+                .fallback(|| async { method_not_allowed(SUBSCRIBE_ALLOW) }),
         )
         .route(
             "/publish",
-            post(publish::<A>).options(|| async { options(PUBLISH_ALLOW) }),
+            post(publish::<A>)
+                .options(|| async { options(PUBLISH_ALLOW) })
+                .fallback(|| async { method_not_allowed(PUBLISH_ALLOW) }),
         )
         .with_state(Arc::new(endpoints))
 }
@@ -57,6 +62,14 @@ async fn check_subscribe<A: Authorize<Parts>>(
 /// `OPTIONS`: 204 with the path's `Allow` header.
 fn options(allow: &'static str) -> impl IntoResponse {
     (StatusCode::NO_CONTENT, [(ALLOW, allow)])
+}
+
+/// Any other method: a JSON 405 with the path's `Allow` header.
+fn method_not_allowed(allow: &'static str) -> impl IntoResponse {
+    (
+        [(ALLOW, allow)],
+        Error::from(ErrorResponse::method_not_allowed(allow)),
+    )
 }
 
 async fn subscribe<A: Authorize<Parts>>(

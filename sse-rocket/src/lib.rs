@@ -279,6 +279,12 @@
 //!   in the repository's `BENCHMARKS.md`.
 //! - **Many events a second?** [`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce)
 //!   makes each subscriber write what arrived within a window in one go.
+//! - **Logs**: rocket's own logger writes `Remote left: ...` at warning level for every
+//!   client that closes an event stream (and a few lines per request at `Normal`), so a
+//!   busy SSE server fills its log with routine disconnects. Rocket cannot lower that one
+//!   line: set `log_level` to `LogLevel::Critical` (as the demo does) or `Off`, and log
+//!   through `tracing`, where the hub writes one *debug* line per subscriber that leaves
+//!   and its notable events (lag, `missed` notices, shutdown) at info.
 //!
 //! # Authentication and CORS for `EventSource`
 //!

@@ -8,10 +8,12 @@ use std::task::{Context, Poll};
 use rocket::Request;
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::{Header, Method, Status};
+use rocket::response::Responder;
 use rocket::response::content::RawJson;
 use rocket::route::{Handler, Outcome, Route};
 use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 use sse_core::RESPONSE_HEADERS;
+use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
 };
@@ -24,17 +26,45 @@ use crate::{Error, Sse};
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
 /// an `Idempotency-Key` header), with the statuses documented in
 /// [`sse_core::http::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
-/// `OPTIONS` on either path answers 204 with its `Allow` header. Mount them:
+/// `OPTIONS` on either path answers 204 with its `Allow` header; `PUT`, `DELETE`, `PATCH`
+/// and the other path's method are a JSON 405 `method_not_allowed` with it. Mount them:
 /// `rocket.mount("/", routes(endpoints))`.
 pub fn routes<A: for<'a> Authorize<Request<'a>>>(endpoints: HubEndpoints<A>) -> Vec<Route> {
     let endpoints = Arc::new(endpoints);
-    vec![
+    let mut routes = vec![
         Route::new(Method::Get, "/events", Subscribe(endpoints.clone())),
         Route::new(Method::Head, "/events", CheckSubscribe(endpoints.clone())),
         Route::new(Method::Options, "/events", Options(SUBSCRIBE_ALLOW)),
         Route::new(Method::Post, "/publish", Publish(endpoints)),
         Route::new(Method::Options, "/publish", Options(PUBLISH_ALLOW)),
-    ]
+    ];
+    // Rocket has no 405 of its own (an unrouted method is a 404): answer it here.
+    let others = [Method::Put, Method::Delete, Method::Patch];
+    for method in others.into_iter().chain([Method::Post]) {
+        routes.push(Route::new(method, "/events", NotAllowed(SUBSCRIBE_ALLOW)));
+    }
+    for method in others.into_iter().chain([Method::Get]) {
+        routes.push(Route::new(method, "/publish", NotAllowed(PUBLISH_ALLOW)));
+    }
+    routes
+}
+
+/// Any other method: a JSON 405 with the path's `Allow` header.
+#[derive(Clone)]
+struct NotAllowed(&'static str);
+
+#[rocket::async_trait]
+impl Handler for NotAllowed {
+    async fn handle<'r>(&self, request: &'r Request<'_>, _: Data<'r>) -> Outcome<'r> {
+        let error = Error::from(ErrorResponse::method_not_allowed(self.0));
+        match error.respond_to(request) {
+            Ok(mut response) => {
+                response.set_header(Header::new("allow", self.0));
+                Outcome::Success(response)
+            }
+            Err(status) => Outcome::Error(status),
+        }
+    }
 }
 
 /// `HEAD /events`: the headers of an event stream that ends at once, or the error `GET`

@@ -6,9 +6,13 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{ALLOW, CONTENT_TYPE};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};
+use sse_core::http::ErrorResponse;
 use sse_core::{Hub, Subscription};
 use sse_examples::job::{self, Jobs};
 use sse_examples::shutdown::{self, Signals};
@@ -98,6 +102,30 @@ async fn stats(hub: web::Data<Hub>, jobs: web::Data<Jobs>) -> HttpResponse {
 
 use actix_web::Responder as _;
 
+/// What actix-web answers by itself (no route for the path, a method the route does not
+/// allow, a body its extractor refuses) as JSON through [`Error`], like every other
+/// error; an `Allow` header is kept.
+fn json_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let (request, original) = response.into_parts();
+    let mut json =
+        Error::from(ErrorResponse::for_status(original.status().as_u16())).error_response();
+    if let Some(allow) = original.headers().get(ALLOW) {
+        json.headers_mut().insert(ALLOW, allow.clone());
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, json).map_into_right_body(),
+    ))
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3001)?;
@@ -108,6 +136,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jobs = web::Data::new(Jobs::new());
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(ErrorHandlers::new().default_handler(json_errors))
             .app_data(web::Data::new(app_hub.clone()))
             .app_data(jobs.clone())
             .route(
@@ -123,7 +152,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/words", web::get().to(words))
             .route("/tokens", web::get().to(tokens))
             .route("/echo", web::get().to(echo))
-            .route("/chat", web::post().to(chat))
+            // A resource, so that another method is a 405 (`App::route` would say 404).
+            .service(web::resource("/chat").route(web::post().to(chat)))
             .route("/disconnect", web::post().to(disconnect))
             .route("/job", web::get().to(job))
             .route("/stats", web::get().to(stats))

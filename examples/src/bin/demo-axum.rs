@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRef, RawQuery, State};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::stream;
@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use sse_axum::{Error, LastEventId, Sse};
+use sse_core::http::ErrorResponse;
 use sse_core::{Hub, Subscription};
 use sse_examples::job::{self, Jobs};
 use sse_examples::shutdown::{self, Signals};
@@ -113,6 +114,25 @@ async fn stats(State(App { hub, jobs }): State<App>) -> Response {
         .into_response()
 }
 
+/// What axum answers by itself (no route for the path, a method the route does not allow,
+/// a body its extractor refuses) as JSON through [`Error`], like every other error; an
+/// `Allow` header is kept.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let mut json = Error::from(ErrorResponse::for_status(status.as_u16())).into_response();
+    if let Some(allow) = response.headers().get(ALLOW) {
+        json.headers_mut().insert(ALLOW, allow.clone());
+    }
+    json
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3000)?;
@@ -137,6 +157,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/job", get(job))
         .route("/stats", get(stats))
         .merge(sse_axum::routes(endpoints(&hub)))
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(App {
             hub: hub.clone(),
             jobs: Jobs::new(),

@@ -7,10 +7,12 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use futures_util::{Stream, stream};
+use rocket::data::Capped;
 use rocket::http::{ContentType, Status};
 use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
 use rocket::{Request, State, get, post, routes};
+use sse_core::http::ErrorResponse;
 use sse_core::{EmitterStream, Event, Hub, IntoFrame, Subscription};
 use sse_examples::job::Jobs;
 use sse_examples::shutdown::{self, Signals};
@@ -77,8 +79,16 @@ fn echo(query: RawQuery) -> Result<Sse<impl Stream<Item = Event>>, Error> {
     Ok(Sse::new(stream::iter([scenarios::echo(&query.0)?])))
 }
 
+/// The body is read up to rocket's `bytes` limit; over it is a 413 (rocket's own `Vec<u8>`
+/// guard would say 400).
 #[post("/chat", data = "<body>")]
-async fn chat(hub: &State<Hub>, body: Vec<u8>) -> Result<(ContentType, RawJson<String>), Error> {
+async fn chat(
+    hub: &State<Hub>,
+    body: Capped<Vec<u8>>,
+) -> Result<(ContentType, RawJson<String>), Error> {
+    if !body.is_complete() {
+        return Err(Error::from(ErrorResponse::for_status(413)));
+    }
     Ok((
         ContentType::JSON,
         RawJson(scenarios::chat(hub, &body).await?.json_body()),
@@ -136,6 +146,14 @@ impl<'r> rocket::request::FromRequest<'r> for RawQuery {
     }
 }
 
+/// What rocket answers by itself (no route for the path or method, a body over its limit)
+/// as JSON through [`Error`], like every other error. (Rocket has no 405: a method no route
+/// takes is a 404; the ready-made hub routes answer 405 themselves.)
+#[rocket::catch(default)]
+fn json_error(status: Status, _: &Request<'_>) -> Error {
+    Error::from(ErrorResponse::for_status(status.code))
+}
+
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3002)?;
@@ -145,6 +163,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = rocket::Config {
         address: addr.ip(),
         port: addr.port(),
+        // Rocket logs `Remote left` at warning level for every client that closes a stream
+        // (and lines per request below that): only what is critical.
         log_level: rocket::config::LogLevel::Critical,
         // Our own signal handling (below), listening from the start; the `HubShutdown`
         // fairing then shuts the hub down with its final event, and streams end after it.
@@ -166,6 +186,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         )
         .mount("/", sse_rocket::routes(endpoints(&hub)))
+        .register("/", rocket::catchers![json_error])
         .attach(match shutdown::shutdown_event() {
             Some(event) => HubShutdown::new(hub.clone()).final_event(event),
             None => HubShutdown::new(hub.clone()),

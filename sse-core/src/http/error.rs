@@ -96,6 +96,57 @@ impl ErrorResponse {
         }
     }
 
+    /// The response for an error the framework answers by itself, with only a status: no
+    /// route for the path (404), a method the path does not allow (405), a body over the
+    /// framework's limit (413), and so on, so that those are JSON too.
+    ///
+    /// ```
+    /// use sse_core::http::{ErrorResponse, HttpError};
+    /// let response = ErrorResponse::for_status(404);
+    /// assert_eq!((response.code(), response.message()), ("not_found", "no route for this path"));
+    /// assert_eq!(ErrorResponse::for_status(418).code(), "http_418");
+    /// ```
+    pub fn for_status(status: u16) -> Self {
+        let (code, message): (Cow<'static, str>, &str) = match status {
+            400 => ("bad_request".into(), "the request is malformed"),
+            401 => ("unauthorized".into(), "authentication required"),
+            403 => ("forbidden".into(), "not allowed"),
+            404 => ("not_found".into(), "no route for this path"),
+            405 => (
+                "method_not_allowed".into(),
+                "this path does not allow this method",
+            ),
+            408 => (
+                "request_timeout".into(),
+                "the request took too long to arrive",
+            ),
+            413 => ("body_too_large".into(), "the request body is too large"),
+            415 => ("unsupported_media_type".into(), "unsupported content type"),
+            422 => ("unprocessable".into(), "the request cannot be processed"),
+            500 => ("internal".into(), "internal server error"),
+            503 => ("unavailable".into(), "the service is unavailable"),
+            other => (format!("http_{other}").into(), "the request failed"),
+        };
+        ErrorResponse::new(status, code, message)
+    }
+
+    /// A 405 `method_not_allowed` for a path that allows only `allow` (an `Allow` header
+    /// value, which the response should also carry).
+    ///
+    /// ```
+    /// use sse_core::http::{ErrorResponse, HttpError};
+    /// let response = ErrorResponse::method_not_allowed("POST, OPTIONS");
+    /// assert_eq!(response.status(), 405);
+    /// assert_eq!(response.message(), "this path allows POST, OPTIONS");
+    /// ```
+    pub fn method_not_allowed(allow: &str) -> Self {
+        ErrorResponse::new(
+            405,
+            "method_not_allowed",
+            format!("this path allows {allow}"),
+        )
+    }
+
     /// What went wrong, for a person.
     pub fn message(&self) -> &str {
         &self.message

@@ -49,6 +49,14 @@
 //! # }
 //! ```
 //!
+//! # Logs
+//!
+//! Through `tracing`, never with event data: at *debug*, each subscription (its topics, and
+//! when it resumes, its `Last-Event-ID` and how many events the local history replays) and
+//! each subscriber that leaves; at *info*, every `missed` notice (reason, topics), every
+//! lagged subscriber, [`disconnect_all`](Hub::disconnect_all) and shutdown; at *warn*, a
+//! backend that lost its data or cannot be read.
+//!
 //! # The `missed` notice
 //!
 //! It has no id (so the client keeps its `Last-Event-ID`), the event name `missed`, and JSON
@@ -99,7 +107,7 @@ use crate::{Event, Frame, LastEventId};
 use backend::{Backend, Feed};
 use builder::HubConfig;
 use locks::{lock, read, write};
-use notice::{MissedReason, missed_frame};
+use notice::{MissedReason, log_missed, missed_frame};
 use stats::Counters;
 use topic::TopicState;
 
@@ -407,22 +415,52 @@ impl Shared {
                         point.backfill = Some(backfill(backend.clone(), epoch, after, short));
                     }
                     None => {
-                        point.notice = Some(missed_frame(
-                            MissedReason::Expired,
-                            short.iter().map(|(name, _)| name.as_str()),
-                        ));
+                        let topics = short.iter().map(|(name, _)| name.as_str());
+                        log_missed(MissedReason::Expired, topics.clone());
+                        point.notice = Some(missed_frame(MissedReason::Expired, topics));
                     }
                 }
                 point
             }
-            Some(_) => ResumePoint {
-                start: 0,
-                notice: Some(missed_frame(
-                    MissedReason::Unknown,
-                    targets.iter().map(|topic| topic.name.as_str()),
-                )),
-                backfill: None,
-            },
+            Some(_) => {
+                let topics = targets.iter().map(|topic| topic.name.as_str());
+                log_missed(MissedReason::Unknown, topics.clone());
+                ResumePoint {
+                    start: 0,
+                    notice: Some(missed_frame(MissedReason::Unknown, topics)),
+                    backfill: None,
+                }
+            }
+        }
+    }
+}
+
+/// The debug line of a new subscription: its topics and, when it resumes, how many events
+/// the local history replays (a binary search per topic; with a backend, the events it
+/// fetches are not counted). Called with the state locked.
+fn log_subscribe(
+    targets: &[Arc<TopicState>],
+    last_event_id: Option<&LastEventId>,
+    point: &ResumePoint,
+) {
+    let topics: Vec<&str> = targets.iter().map(|topic| topic.name.as_str()).collect();
+    match last_event_id {
+        None => tracing::debug!(?topics, "subscribed"),
+        Some(id) => {
+            let replayed: usize = targets
+                .iter()
+                .map(|topic| {
+                    let ring = read(&topic.ring);
+                    ring.entries.len() - ring.position_after(point.start, 0)
+                })
+                .sum();
+            tracing::debug!(
+                ?topics,
+                last_event_id = id.as_str(),
+                replayed,
+                missed = point.notice.is_some(),
+                "resumed"
+            );
         }
     }
 }
@@ -479,9 +517,11 @@ fn backfill(
         events.dedup_by_key(|(seq, _)| *seq);
         let mut notices = Vec::new();
         if !expired.is_empty() {
+            log_missed(MissedReason::Expired, expired.iter().copied());
             notices.push(missed_frame(MissedReason::Expired, expired));
         }
         if !unavailable.is_empty() {
+            log_missed(MissedReason::Unavailable, unavailable.iter().copied());
             notices.push(missed_frame(MissedReason::Unavailable, unavailable));
         }
         (events, notices)
@@ -652,6 +692,9 @@ impl Hub {
         }
         // Decide where to start, and take the cursors, while no publish can run.
         let point = shared.resume_point(resume, &targets, state.next_seq - 1);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            log_subscribe(&targets, last_event_id, &point);
+        }
         shared.stats.subscribers.fetch_add(1, Ordering::Relaxed);
         let subscription = Subscription::new(shared.clone(), targets, point);
         drop(state);
@@ -691,6 +734,10 @@ impl Hub {
         shared.closed.store(true, Ordering::Release);
         let topics = state.all_topics();
         drop(state);
+        tracing::info!(
+            subscribers = shared.stats.subscribers.load(Ordering::Relaxed),
+            "hub shutting down: ending every subscription"
+        );
         for topic in topics {
             topic.wake_all();
         }
@@ -706,6 +753,10 @@ impl Hub {
         shared.generation.fetch_add(1, Ordering::AcqRel);
         let topics = state.all_topics();
         drop(state);
+        tracing::info!(
+            subscribers = shared.stats.subscribers.load(Ordering::Relaxed),
+            "disconnecting every subscriber; they resume with Last-Event-ID"
+        );
         for topic in topics {
             topic.wake_all();
         }

@@ -67,6 +67,18 @@ impl MissedReason {
     }
 }
 
+/// The info line for a `missed` notice: why, and which topics.
+pub(crate) fn log_missed<'a>(reason: MissedReason, topics: impl IntoIterator<Item = &'a str>) {
+    if tracing::enabled!(tracing::Level::INFO) {
+        let topics: Vec<&str> = topics.into_iter().collect();
+        tracing::info!(
+            reason = reason.as_str(),
+            ?topics,
+            "sending a subscriber a missed notice"
+        );
+    }
+}
+
 /// The encoded notice for `topics`.
 pub(crate) fn missed_frame<'a>(
     reason: MissedReason,

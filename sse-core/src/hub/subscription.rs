@@ -11,7 +11,7 @@ use futures_core::Stream;
 
 use super::backend::BoxFuture;
 use super::locks::{lock, read};
-use super::notice::{MissedReason, missed_frame};
+use super::notice::{MissedReason, log_missed, missed_frame};
 use super::topic::TopicState;
 use super::{LagPolicy, ResumePoint, Shared};
 use crate::Frame;
@@ -187,6 +187,7 @@ impl Subscription {
             cursor.seq = 0;
             cursor.next = 0;
         }
+        log_missed(MissedReason::Reset, self.topics());
         missed_frame(MissedReason::Reset, self.topics())
     }
 
@@ -256,7 +257,12 @@ impl Subscription {
 
     fn on_lag(&mut self) -> Option<Frame> {
         self.shared.stats.lagged.fetch_add(1, Ordering::Relaxed);
-        match self.shared.config.lag_policy {
+        let policy = self.shared.config.lag_policy;
+        if tracing::enabled!(tracing::Level::INFO) {
+            let topics: Vec<&str> = self.topics().collect();
+            tracing::info!(?topics, ?policy, "subscriber lagged behind the history");
+        }
+        match policy {
             LagPolicy::Close => {
                 self.done = true;
                 None
@@ -270,10 +276,9 @@ impl Subscription {
                         lost.push(cursor.topic.name.clone());
                     }
                 }
-                Some(missed_frame(
-                    MissedReason::Lagged,
-                    lost.iter().map(|name| name.as_str()),
-                ))
+                let lost = lost.iter().map(|name| name.as_str());
+                log_missed(MissedReason::Lagged, lost.clone());
+                Some(missed_frame(MissedReason::Lagged, lost))
             }
         }
     }
@@ -382,6 +387,10 @@ impl Drop for Subscription {
             .subscribers
             .fetch_sub(1, Ordering::Relaxed);
         self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let topics: Vec<&str> = self.topics().collect();
+            tracing::debug!(?topics, "subscriber left");
+        }
     }
 }
 

@@ -980,3 +980,36 @@ pub async fn head_and_options_on_the_hub_routes_answer_alike<I: Integration>(
     assert_eq!(hub.stats().published, 0);
     app.stop().await;
 }
+
+/// A method the hub routes do not take is a JSON 405 `method_not_allowed` with the path's
+/// `Allow` header, on every framework (rocket has no 405 of its own).
+pub async fn other_methods_on_the_hub_routes_are_json_405s<I: Integration>(
+    integration: &'static I,
+) {
+    let hub = crate::hub(Hub::builder()).await;
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    for (method, path, allow) in [
+        ("DELETE", "/events?topic=t", "GET, HEAD, OPTIONS"),
+        ("PUT", "/events", "GET, HEAD, OPTIONS"),
+        ("POST", "/events?topic=t", "GET, HEAD, OPTIONS"),
+        ("GET", "/publish", "POST, OPTIONS"),
+        ("PATCH", "/publish", "POST, OPTIONS"),
+    ] {
+        let answer = fetch(app.addr, method, path, &[], None).await;
+        assert_eq!(answer.status, 405, "{method} {path}");
+        assert_eq!(
+            header(&answer.headers, "content-type"),
+            Some("application/json"),
+            "{method} {path}"
+        );
+        assert_eq!(
+            answer.json()["error"],
+            "method_not_allowed",
+            "{method} {path}"
+        );
+        let allowed: Vec<_> = answer.headers.get_all("allow").iter().collect();
+        assert_eq!(allowed, [allow], "{method} {path}");
+    }
+    assert_eq!(hub.stats().published, 0);
+    app.stop().await;
+}

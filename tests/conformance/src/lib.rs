@@ -211,7 +211,8 @@ macro_rules! conformance_suite {
             an_emitters_final_event_arrives_before_the_end,
             graceful_shutdown_with_a_thousand_open_emitters_completes,
             a_repeated_idempotency_key_publishes_once,
-            head_and_options_on_the_hub_routes_answer_alike;
+            head_and_options_on_the_hub_routes_answer_alike,
+            other_methods_on_the_hub_routes_are_json_405s;
             in_memory_only:
             missed_event_for_expired_id,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
