@@ -38,16 +38,31 @@ pub fn routes<A: for<'a> Authorize<Request<'a>>>(endpoints: HubEndpoints<A>) -> 
         Route::new(Method::Post, "/publish", Publish(endpoints)),
         Route::new(Method::Options, "/publish", Options(PUBLISH_ALLOW)),
     ];
-    // Rocket has no 405 of its own (an unrouted method is a 404): answer it here.
+    // Rocket has no 405 of its own (an unrouted method is a 404): answer it here, ranked
+    // last so that an app's own route for one of these methods and paths wins instead of
+    // colliding at launch.
     let others = [Method::Put, Method::Delete, Method::Patch];
     for method in others.into_iter().chain([Method::Post]) {
-        routes.push(Route::new(method, "/events", NotAllowed(SUBSCRIBE_ALLOW)));
+        routes.push(Route::ranked(
+            NOT_ALLOWED_RANK,
+            method,
+            "/events",
+            NotAllowed(SUBSCRIBE_ALLOW),
+        ));
     }
     for method in others.into_iter().chain([Method::Get]) {
-        routes.push(Route::new(method, "/publish", NotAllowed(PUBLISH_ALLOW)));
+        routes.push(Route::ranked(
+            NOT_ALLOWED_RANK,
+            method,
+            "/publish",
+            NotAllowed(PUBLISH_ALLOW),
+        ));
     }
     routes
 }
+
+/// The rank of the 405 routes: after any route an app is likely to give these paths.
+const NOT_ALLOWED_RANK: isize = 100;
 
 /// Any other method: a JSON 405 with the path's `Allow` header.
 #[derive(Clone)]
