@@ -357,6 +357,7 @@
 //!             .allowed_origin("https://app.example.com")
 //!             .allowed_methods(["GET", "POST"])
 //!             .allowed_header(header::CONTENT_TYPE)
+//!             .allowed_header("idempotency-key")
 //!             .supports_credentials(),
 //!     )
 //!     .service(sse_actix::routes(endpoints))

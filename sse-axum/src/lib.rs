@@ -331,7 +331,8 @@
 //!     .allow_origin(HeaderValue::from_static("https://app.example.com"))
 //!     .allow_credentials(true)
 //!     .allow_methods([Method::GET, Method::POST])
-//!     .allow_headers([CONTENT_TYPE]);
+//!     // Idempotency-Key: publishers that retry safely (see the ready routes).
+//!     .allow_headers([CONTENT_TYPE, axum::http::HeaderName::from_static("idempotency-key")]);
 //! let app: Router = Router::new().merge(sse_axum::routes(endpoints)).layer(cors);
 //! # drop(app);
 //! ```

@@ -346,7 +346,7 @@
 //!             response.set_raw_header("Access-Control-Allow-Origin", origin.to_owned());
 //!             response.set_raw_header("Access-Control-Allow-Credentials", "true");
 //!             response.set_raw_header("Access-Control-Allow-Methods", "GET, POST");
-//!             response.set_raw_header("Access-Control-Allow-Headers", "content-type");
+//!             response.set_raw_header("Access-Control-Allow-Headers", "content-type, idempotency-key");
 //!         }
 //!         response.adjoin_raw_header("Vary", "Origin");
 //!     }
