@@ -29,6 +29,16 @@ async fn start<I: Integration>(integration: &'static I, hub: Hub, config: AppCon
     }
 }
 
+/// An app over a default hub (in memory, or on the check's Redis) with the default config.
+async fn start_default<I: Integration>(integration: &'static I) -> App {
+    start(
+        integration,
+        crate::hub(Hub::builder()).await,
+        AppConfig::default(),
+    )
+    .await
+}
+
 impl App {
     async fn stop(mut self) {
         if let Some(running) = self.running.take() {
@@ -94,12 +104,7 @@ pub async fn status_and_headers_and_head_before_first_event<I: Integration>(
 
 /// The exact bytes of a set of events, retry prelude included.
 pub async fn exact_bytes_of_fixed_events<I: Integration>(integration: &'static I) {
-    let app = start(
-        integration,
-        crate::hub(Hub::builder()).await,
-        AppConfig::default(),
-    )
-    .await;
+    let app = start_default(integration).await;
     let answer = fetch(app.addr, "GET", "/fixed", &[], None).await;
     assert_event_stream_headers(answer.status, &answer.headers);
     let mut expected = b"retry: 1500\n".to_vec();
@@ -176,12 +181,7 @@ pub async fn resume_after_last_event_id_exactly_once_then_live<I: Integration>(
 pub async fn last_event_id_extractor_reads_raw_utf8_and_query<I: Integration>(
     integration: &'static I,
 ) {
-    let app = start(
-        integration,
-        crate::hub(Hub::builder()).await,
-        AppConfig::default(),
-    )
-    .await;
+    let app = start_default(integration).await;
     let extracted = |answer: crate::client::Answer| {
         let mut decoder = sse_core::Decoder::new();
         decoder.push(&answer.body).expect("decodable");
@@ -740,12 +740,7 @@ pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integratio
 
 /// A stream that fails after one event ends cleanly at an event boundary.
 pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I) {
-    let app = start(
-        integration,
-        crate::hub(Hub::builder()).await,
-        AppConfig::default(),
-    )
-    .await;
+    let app = start_default(integration).await;
     let answer = fetch(app.addr, "GET", "/failing", &[], None).await;
     assert_eq!(answer.status, 200);
     assert_eq!(&answer.body[..], b"data: ok\n\n");
@@ -757,12 +752,7 @@ pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I
 pub async fn a_handlers_own_until_counts_beside_the_apps_signal<I: Integration>(
     integration: &'static I,
 ) {
-    let app = start(
-        integration,
-        crate::hub(Hub::builder()).await,
-        AppConfig::default(),
-    )
-    .await;
+    let app = start_default(integration).await;
     let mut reader = EventReader::open(app.addr, "/until-ready", &[]).await;
     assert_event_stream_headers(reader.status, &reader.headers);
     assert_eq!(
@@ -815,12 +805,7 @@ pub async fn an_emitters_producer_learns_that_its_client_left<I: Integration>(
 pub async fn an_emitters_final_event_arrives_before_the_end<I: Integration>(
     integration: &'static I,
 ) {
-    let app = start(
-        integration,
-        crate::hub(Hub::builder()).await,
-        AppConfig::default(),
-    )
-    .await;
+    let app = start_default(integration).await;
     let mut reader = EventReader::open(app.addr, "/emitter/complete", &[]).await;
     assert_event_stream_headers(reader.status, &reader.headers);
     let mut events = Vec::new();
