@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use actix_web::body::BoxBody;
+use actix_web::http::Version;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use futures_util::{Stream, StreamExt};
 use sse_core::{Hub, IntoFrame, KeepAlive, RESPONSE_HEADERS, ShutdownSignal, SseStream};
@@ -79,6 +80,18 @@ where
         for header in RESPONSE_HEADERS {
             response.insert_header(header);
         }
-        response.streaming(stream.map(Ok::<_, Infallible>))
+        let http_1_0 = request.version() == Version::HTTP_10;
+        if http_1_0 {
+            // The body's end is the connection's: HTTP/1.0 has no keep-alive for a body
+            // of unknown length.
+            response.force_close();
+        }
+        let mut response = response.streaming(stream.map(Ok::<_, Infallible>));
+        if http_1_0 {
+            // HTTP/1.0 has no chunked encoding (actix-web would send it anyway): the events
+            // go as they are, delimited by the close.
+            response.head_mut().no_chunking(true);
+        }
+        response
     }
 }

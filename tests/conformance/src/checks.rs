@@ -998,3 +998,37 @@ pub async fn other_methods_on_the_hub_routes_are_json_405s<I: Integration>(
     assert_eq!(hub.stats().published, 0);
     app.stop().await;
 }
+
+/// An HTTP/1.0 client cannot read chunked encoding: its event stream is the events' bytes
+/// as they are, with no `Transfer-Encoding`, ended by the server closing the connection,
+/// even when the client asked to keep it alive.
+pub async fn http_1_0_clients_get_a_close_delimited_body<I: Integration>(integration: &'static I) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = start_default(integration).await;
+    let mut expected = b"retry: 1500\n".to_vec();
+    for event in fixed_events() {
+        expected.extend_from_slice(&event.encode());
+    }
+    for connection in ["", "connection: keep-alive\r\n"] {
+        let mut stream = tokio::net::TcpStream::connect(app.addr)
+            .await
+            .expect("connect");
+        let request = format!("GET /fixed HTTP/1.0\r\nhost: test\r\n{connection}\r\n");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut read = Vec::new();
+        let closed = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut read)).await;
+        let text = String::from_utf8_lossy(&read);
+        assert!(
+            matches!(closed, Ok(Ok(_))),
+            "the server must close to end the body ({connection:?}): {text:?}"
+        );
+        let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+        let head = head.to_ascii_lowercase();
+        assert!(head.starts_with("http/1."), "{head}");
+        assert!(head[..12].ends_with(" 200"), "{head}");
+        assert!(!head.contains("transfer-encoding"), "{head}");
+        assert!(!head.contains("content-length"), "{head}");
+        assert_eq!(body, String::from_utf8_lossy(&expected), "{connection:?}");
+    }
+    app.stop().await;
+}

@@ -212,6 +212,7 @@ macro_rules! conformance_suite {
             graceful_shutdown_with_a_thousand_open_emitters_completes,
             a_repeated_idempotency_key_publishes_once,
             head_and_options_on_the_hub_routes_answer_alike,
+            http_1_0_clients_get_a_close_delimited_body,
             other_methods_on_the_hub_routes_are_json_405s;
             in_memory_only:
             missed_event_for_expired_id,
