@@ -12,8 +12,9 @@
 //! - **Idempotent publishing**: a publish may carry a key, `"idempotency_key"` in the body
 //!   or an `Idempotency-Key` header (the body's wins). A repeat with the same key and topic
 //!   within the [window](HubEndpoints::idempotency_window) answers the first publish's id
-//!   and publishes nothing; see [`idempotency`] for the limits (keys are
-//!   remembered per process).
+//!   and publishes nothing; the same key with another event is a 422
+//!   `idempotency_key_reused`. See [`idempotency`] for the limits (keys are remembered per
+//!   process).
 //! - **`HEAD` and `OPTIONS`**: `HEAD` on the subscribe path answers what `GET` would, with
 //!   no body and without subscribing ([`check_subscribe`](HubEndpoints::check_subscribe));
 //!   `OPTIONS` answers 204 with an `Allow` header: [`SUBSCRIBE_ALLOW`] on the subscribe
@@ -37,6 +38,7 @@
 //! | event name the hub reserves (`missed`, `shutdown`) | 400 | `reserved_event` |
 //! | `retry` over [`MAX_RETRY_MS`] | 400 | `invalid_retry` |
 //! | idempotency key empty, over 128 bytes, or not UTF-8 | 400 | `invalid_idempotency_key` |
+//! | idempotency key already used for another event on the topic | 422 | `idempotency_key_reused` |
 //! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
@@ -47,6 +49,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,6 +164,8 @@ pub enum EndpointError {
     },
     /// The idempotency key is empty, too long, or not UTF-8.
     InvalidIdempotencyKey(InvalidKey),
+    /// The idempotency key was used, within its window, for another event on the topic.
+    IdempotencyKeyReused,
     /// The `Last-Event-ID` cannot be used.
     LastEventId(LastEventIdError),
     /// The hub refused.
@@ -191,6 +196,9 @@ impl fmt::Display for EndpointError {
                 )
             }
             EndpointError::InvalidIdempotencyKey(error) => error.fmt(f),
+            EndpointError::IdempotencyKeyReused => {
+                f.write_str("the idempotency key was already used for another event on this topic")
+            }
             EndpointError::LastEventId(error) => error.fmt(f),
             EndpointError::Hub(error) => error.fmt(f),
         }
@@ -210,7 +218,7 @@ impl HttpError for EndpointError {
             | EndpointError::ReservedEvent(_)
             | EndpointError::InvalidRetry { .. }
             | EndpointError::InvalidIdempotencyKey(_) => 400,
-            EndpointError::InvalidEvent(_) => 422,
+            EndpointError::InvalidEvent(_) | EndpointError::IdempotencyKeyReused => 422,
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
         }
@@ -234,6 +242,7 @@ impl HttpError for EndpointError {
             EndpointError::ReservedEvent(_) => "reserved_event",
             EndpointError::InvalidRetry { .. } => "invalid_retry",
             EndpointError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
+            EndpointError::IdempotencyKeyReused => "idempotency_key_reused",
             EndpointError::LastEventId(error) => error.code(),
             EndpointError::Hub(error) => HttpError::code(error),
         }
@@ -315,7 +324,8 @@ struct PublishBody {
 struct Prepared {
     topic: TopicName,
     event: Event,
-    key: Option<String>,
+    /// The idempotency key, and a hash of the event it is for.
+    key: Option<(String, u64)>,
 }
 
 /// The hub endpoints' settings, and their logic. `A` is the [`Authorize`] hook, called with
@@ -549,8 +559,9 @@ impl<A> HubEndpoints<A> {
                 return Ok(Published { id });
             };
             loop {
-                match self.idempotency_keys().claim(&topic, &key) {
+                match self.idempotency_keys().claim(&topic, &key.0, key.1) {
                     Claim::Done(id) => return Ok(Published { id }),
+                    Claim::Reused => return Err(EndpointError::IdempotencyKeyReused),
                     Claim::Wait(mut first) => {
                         if let Ok(id) = first.wait_for(Option::is_some).await {
                             if let Some(id) = *id {
@@ -603,6 +614,12 @@ impl<A> HubEndpoints<A> {
             serde_json::Value::String(text) => text,
             other => other.to_string(),
         };
+        // What makes a repeat the same request: the event, not how its JSON was spelled.
+        let key = key.map(|key| {
+            let mut hash = std::hash::DefaultHasher::new();
+            (&data, &request_body.event, request_body.retry).hash(&mut hash);
+            (key, hash.finish())
+        });
         let mut event = Event::new(data);
         if let Some(name) = request_body.event {
             if RESERVED_EVENTS.contains(&name.as_str()) {
@@ -771,9 +788,15 @@ mod tests {
             .and_then(Result::ok)
             .map(|published| published.id);
         assert_eq!(again, Some(first));
-        // A key is a key wherever it comes from.
+        // A key is a key wherever it comes from, and names one event: reused for another,
+        // it is refused.
         let plain = r#"{"topic":"t","data":"not again"}"#;
-        assert_eq!(publish(Some(b"k1"), plain), Ok(first));
+        assert_eq!(
+            publish(Some(b"k1"), plain),
+            Err("idempotency_key_reused".to_owned())
+        );
+        let respelled = r#"{ "data" : "once", "topic":"t", "idempotency_key":"k1" }"#;
+        assert_eq!(publish(None, respelled), Ok(first));
         let by_header = publish(Some(b"k2"), plain).unwrap();
         assert_ne!(by_header, first);
         assert_eq!(publish(Some(b"k2"), plain), Ok(by_header));

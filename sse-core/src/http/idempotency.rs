@@ -11,6 +11,10 @@
 //! - **The keys are the hub's**: every `HubEndpoints` over one [`Hub`](crate::Hub) shares
 //!   them (actix-web builds one per worker), and the window and size of the first to
 //!   receive a key apply.
+//! - **A key names one request**: a repeat whose topic is the same but whose event differs
+//!   (its data, name or `retry`) is a mistake in the publisher (a key reused for another
+//!   event), answered 422 `idempotency_key_reused` and published nothing, rather than the
+//!   first id for an event that was never sent.
 //! - **Concurrent repeats wait** for the first publish with that key and answer its id; if
 //!   the first fails, the key is released and one of them publishes in its place.
 //! - **Per process.** The store is in memory, in each instance. With several instances on
@@ -107,6 +111,8 @@ pub(crate) enum Claim {
     Done(EventId),
     /// A publish with this key is under way: wait for it, then claim again.
     Wait(watch::Receiver<Option<EventId>>),
+    /// The key was used for another event.
+    Reused,
 }
 
 /// The memory of recent keys, shared by an endpoint's clones.
@@ -127,6 +133,8 @@ struct Store {
 
 struct Entry {
     serial: u64,
+    /// A hash of the event published with the key, to tell a repeat from a reuse.
+    event: u64,
     result: watch::Receiver<Option<EventId>>,
 }
 
@@ -150,12 +158,23 @@ impl IdempotencyKeys {
         }
     }
 
-    /// Claims `key` on `topic` now.
-    pub(crate) fn claim(self: &std::sync::Arc<Self>, topic: &TopicName, key: &str) -> Claim {
-        self.claim_at(topic, key, Instant::now())
+    /// Claims `key` on `topic` now, for the event whose hash is `event`.
+    pub(crate) fn claim(
+        self: &std::sync::Arc<Self>,
+        topic: &TopicName,
+        key: &str,
+        event: u64,
+    ) -> Claim {
+        self.claim_at(topic, key, event, Instant::now())
     }
 
-    fn claim_at(self: &std::sync::Arc<Self>, topic: &TopicName, key: &str, now: Instant) -> Claim {
+    fn claim_at(
+        self: &std::sync::Arc<Self>,
+        topic: &TopicName,
+        key: &str,
+        event: u64,
+        now: Instant,
+    ) -> Claim {
         let (sender, receiver) = watch::channel(None);
         if self.window.is_zero() || self.max_keys == 0 {
             return Claim::First(Pending {
@@ -172,6 +191,9 @@ impl IdempotencyKeys {
         store.forget_expired(now, self.window);
         let name = (topic.clone(), key.to_owned());
         if let Some(entry) = store.entries.get(&name) {
+            if entry.event != event {
+                return Claim::Reused;
+            }
             return match *entry.result.borrow() {
                 Some(id) => Claim::Done(id),
                 None => Claim::Wait(entry.result.clone()),
@@ -187,6 +209,7 @@ impl IdempotencyKeys {
             name.clone(),
             Entry {
                 serial,
+                event,
                 result: receiver,
             },
         );
@@ -286,22 +309,22 @@ mod tests {
     fn a_repeat_answers_the_first_id_until_the_window_ends() {
         let keys = Arc::new(IdempotencyKeys::new(Duration::from_secs(60), 10));
         let start = Instant::now();
-        let Claim::First(pending) = keys.claim_at(&topic(), "k", start) else {
+        let Claim::First(pending) = keys.claim_at(&topic(), "k", 0, start) else {
             panic!("a new key")
         };
         pending.complete(id(7));
         let later = start + Duration::from_secs(59);
         assert!(
-            matches!(keys.claim_at(&topic(), "k", later), Claim::Done(found) if found == id(7))
+            matches!(keys.claim_at(&topic(), "k", 0, later), Claim::Done(found) if found == id(7))
         );
         let other = TopicName::new("other").unwrap();
         assert!(
-            matches!(keys.claim_at(&other, "k", later), Claim::First(_)),
+            matches!(keys.claim_at(&other, "k", 0, later), Claim::First(_)),
             "per topic"
         );
         let expired = start + Duration::from_secs(60);
         assert!(matches!(
-            keys.claim_at(&topic(), "k", expired),
+            keys.claim_at(&topic(), "k", 0, expired),
             Claim::First(_)
         ));
     }
@@ -311,23 +334,28 @@ mod tests {
         let keys = Arc::new(IdempotencyKeys::new(Duration::from_secs(60), 3));
         let now = Instant::now();
         for n in 0..5u64 {
-            match keys.claim_at(&topic(), &n.to_string(), now) {
+            match keys.claim_at(&topic(), &n.to_string(), 0, now) {
                 Claim::First(pending) => pending.complete(id(n)),
                 _ => panic!("a new key"),
             }
         }
         assert_eq!(keys.len(), 3);
-        assert!(matches!(keys.claim_at(&topic(), "4", now), Claim::Done(found) if found == id(4)));
-        assert!(matches!(keys.claim_at(&topic(), "0", now), Claim::First(_)));
+        assert!(
+            matches!(keys.claim_at(&topic(), "4", 0, now), Claim::Done(found) if found == id(4))
+        );
+        assert!(matches!(
+            keys.claim_at(&topic(), "0", 0, now),
+            Claim::First(_)
+        ));
     }
 
     #[tokio::test]
     async fn a_concurrent_repeat_waits_for_the_first() {
         let keys = Arc::new(IdempotencyKeys::new(Duration::from_secs(60), 10));
-        let Claim::First(pending) = keys.claim(&topic(), "k") else {
+        let Claim::First(pending) = keys.claim(&topic(), "k", 0) else {
             panic!("a new key")
         };
-        let Claim::Wait(mut waiting) = keys.claim(&topic(), "k") else {
+        let Claim::Wait(mut waiting) = keys.claim(&topic(), "k", 0) else {
             panic!("under way")
         };
         pending.complete(id(3));
@@ -338,25 +366,43 @@ mod tests {
     #[tokio::test]
     async fn a_failed_first_publish_releases_the_key() {
         let keys = Arc::new(IdempotencyKeys::new(Duration::from_secs(60), 10));
-        let Claim::First(pending) = keys.claim(&topic(), "k") else {
+        let Claim::First(pending) = keys.claim(&topic(), "k", 0) else {
             panic!("a new key")
         };
-        let Claim::Wait(mut waiting) = keys.claim(&topic(), "k") else {
+        let Claim::Wait(mut waiting) = keys.claim(&topic(), "k", 0) else {
             panic!("under way")
         };
         drop(pending);
         assert!(waiting.wait_for(Option::is_some).await.is_err());
-        assert!(matches!(keys.claim(&topic(), "k"), Claim::First(_)));
+        assert!(matches!(keys.claim(&topic(), "k", 0), Claim::First(_)));
     }
 
     #[test]
     fn a_zero_window_remembers_nothing() {
         let keys = Arc::new(IdempotencyKeys::new(Duration::ZERO, 10));
-        let Claim::First(pending) = keys.claim(&topic(), "k") else {
+        let Claim::First(pending) = keys.claim(&topic(), "k", 0) else {
             panic!("a new key")
         };
         pending.complete(id(1));
-        assert!(matches!(keys.claim(&topic(), "k"), Claim::First(_)));
+        assert!(matches!(keys.claim(&topic(), "k", 0), Claim::First(_)));
         assert_eq!(keys.len(), 0);
+    }
+
+    #[test]
+    fn a_key_reused_for_another_event_is_refused() {
+        let keys = Arc::new(IdempotencyKeys::new(Duration::from_secs(60), 10));
+        let Claim::First(pending) = keys.claim(&topic(), "k", 1) else {
+            panic!("a new key")
+        };
+        assert!(
+            matches!(keys.claim(&topic(), "k", 2), Claim::Reused),
+            "under way"
+        );
+        pending.complete(id(1));
+        assert!(
+            matches!(keys.claim(&topic(), "k", 2), Claim::Reused),
+            "done"
+        );
+        assert!(matches!(keys.claim(&topic(), "k", 1), Claim::Done(found) if found == id(1)));
     }
 }

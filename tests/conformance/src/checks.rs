@@ -886,9 +886,11 @@ pub async fn a_repeated_idempotency_key_publishes_once<I: Integration>(integrati
     let plain = |data: &str| serde_json::json!({"topic": "once", "data": data});
     let by_header = post(plain("b"), Some(b"k-b")).await.expect("published");
     assert_ne!(by_header, first);
+    assert_eq!(post(plain("b"), Some(b"k-b")).await, Ok(by_header.clone()));
     assert_eq!(
         post(plain("b again"), Some(b"k-b")).await,
-        Ok(by_header.clone())
+        Err((422, "\"idempotency_key_reused\"".to_owned())),
+        "a key reused for another event"
     );
     let together = join_all((0..5).map(|_| post(plain("c"), Some(b"k-c")))).await;
     assert!(
