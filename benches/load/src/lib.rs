@@ -17,6 +17,7 @@
 mod conn;
 pub mod procfs;
 mod reader;
+pub mod soak;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
