@@ -13,10 +13,13 @@
 //! | `GET /metrics` | CPU and memory every second (topic `metrics`) |
 //! | `GET /tokens?text=` | the text in pieces (`token`), then `done` |
 //! | `GET /echo?data=&event=&id=&retry=&comment=` | exactly that event; a bad field is a 400 naming it |
-//! | `POST /chat` | `{"user","text"}` to the `chat` topic |
+//! | `POST /chat` | `{"user","text"}` to the `chat` topic (`Content-Type: application/json` only, else 415) |
 //! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
 //! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
 //! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
+//!
+//! A `POST` from a page on another origin, neither the server's own nor one allowed with
+//! `--cors-origin` (CORS, off by default), is a 403 ([`cross_origin`]).
 //!
 //! On SIGINT (Ctrl-C) or SIGTERM every hub subscriber receives `event: shutdown`, every
 //! stream ends at an event boundary, and the process exits ([`shutdown`]).

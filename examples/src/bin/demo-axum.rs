@@ -150,7 +150,9 @@ fn cors(allowed: &AllowedOrigins) -> tower_http::cors::CorsLayer {
         .allow_credentials(true)
         .allow_methods(
             cross_origin::ALLOW_METHODS
-                .map(|m| Method::from_bytes(m.as_bytes()).expect("a method")),
+                .iter()
+                .filter_map(|method| Method::from_bytes(method.as_bytes()).ok())
+                .collect::<Vec<_>>(),
         )
         .allow_headers(cross_origin::ALLOW_HEADERS.map(HeaderName::from_static))
         .max_age(cross_origin::MAX_AGE)

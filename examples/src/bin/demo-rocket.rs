@@ -195,7 +195,7 @@ impl Fairing for CrossOrigin {
         if let Err(refused) = refused {
             request.local_cache(|| Refusal(Some(refused)));
             request.set_method(Method::Post);
-            request.set_uri(rocket::http::uri::Origin::parse(REFUSED).expect("a path"));
+            request.set_uri(rocket::http::uri::Origin::const_new(REFUSED, None));
         }
     }
 
