@@ -13,14 +13,18 @@
 //! | `GET /metrics` | CPU and memory every second (topic `metrics`) |
 //! | `GET /tokens?text=` | the text in pieces (`token`), then `done` |
 //! | `GET /echo?data=&event=&id=&retry=&comment=` | exactly that event; a bad field is a 400 naming it |
-//! | `POST /chat` | `{"user","text"}` to the `chat` topic |
+//! | `POST /chat` | `{"user","text"}` to the `chat` topic (`Content-Type: application/json` only, else 415) |
 //! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
 //! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
 //! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
 //!
+//! A `POST` from a page on another origin, neither the server's own nor one allowed with
+//! `--cors-origin` (CORS, off by default), is a 403 ([`cross_origin`]).
+//!
 //! On SIGINT (Ctrl-C) or SIGTERM every hub subscriber receives `event: shutdown`, every
 //! stream ends at an event boundary, and the process exits ([`shutdown`]).
 
+pub mod cross_origin;
 pub mod job;
 pub mod scenarios;
 pub mod shutdown;
@@ -30,6 +34,7 @@ pub mod system;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use cross_origin::AllowedOrigins;
 use sse_core::http::endpoints::HubEndpoints;
 use sse_core::{Hub, KeepAlive};
 
@@ -80,6 +85,10 @@ pub struct Options {
     /// Whether this instance publishes the clock and metrics topics (`--no-periodic`
     /// turns it off: in a cluster, one instance is enough).
     pub periodic: bool,
+    /// `--cors-origin ORIGIN` (repeatable, or comma separated), else `CORS_ORIGINS`: the
+    /// exact origins whose pages may read the answers with their cookies and change state
+    /// ([`cross_origin`]). Empty (the default): CORS off.
+    pub cors_origins: AllowedOrigins,
 }
 
 impl Options {
@@ -91,6 +100,7 @@ impl Options {
             .ok()
             .filter(|url| !url.is_empty());
         let mut periodic = true;
+        let mut cors_origins = AllowedOrigins::default();
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             if arg == "--no-periodic" {
@@ -118,10 +128,11 @@ impl Options {
                     )
                 }
                 "--redis" => redis = Some(value),
+                "--cors-origin" => cors_origins.add(&value)?,
                 _ => {
                     return Err(format!(
                         "unknown argument {arg:?}; usage: [--addr HOST:PORT] [--coalesce-ms N] \
-                         [--redis URL] [--no-periodic]"
+                         [--redis URL] [--no-periodic] [--cors-origin ORIGIN]..."
                     ));
                 }
             }
@@ -134,11 +145,17 @@ impl Options {
                 .map_err(|error| format!("PORT {port:?}: {error}"))?,
             (None, Err(_)) => SocketAddr::from(([127, 0, 0, 1], default_port)),
         };
+        if cors_origins.is_empty() {
+            cors_origins =
+                AllowedOrigins::parse(&std::env::var("CORS_ORIGINS").unwrap_or_default())
+                    .map_err(|error| format!("CORS_ORIGINS: {error}"))?;
+        }
         Ok(Options {
             addr,
             coalesce,
             redis,
             periodic,
+            cors_origins,
         })
     }
 }

@@ -225,6 +225,10 @@ async fn check_errors_are_json(binary: &str) {
     let addr = server.addr;
     let json: &[(&str, &[u8])] = &[("content-type", b"application/json")];
     let oversize = vec![b'x'; 3 << 20];
+    let text: &[(&str, &[u8])] = &[("content-type", b"text/plain")];
+    let foreign: &[(&str, &[u8])] = &[("origin", b"https://evil.example"), text[0]];
+    let chat = br#"{"user":"ada","text":"hello"}"#;
+    let news = br#"{"topic":"news","data":"x"}"#;
     // Rocket has no 405: a method no route takes is a 404 (still JSON).
     let (chat_wrong_method, chat_allow) = match binary {
         ROCKET => (404, None),
@@ -253,6 +257,20 @@ async fn check_errors_are_json(binary: &str) {
         ("GET", "/chat", &[], None, chat_wrong_method, chat_allow),
         ("POST", "/chat", json, Some(b"not json".to_vec()), 400, None),
         ("POST", "/chat", json, Some(oversize), 413, None),
+        // A simple (no-preflight) request: refused, from another site or not.
+        ("POST", "/chat", text, Some(chat.to_vec()), 415, None),
+        ("POST", "/chat", &[], Some(chat.to_vec()), 415, None),
+        ("POST", "/chat", foreign, Some(chat.to_vec()), 403, None),
+        ("POST", "/publish", foreign, Some(news.to_vec()), 403, None),
+        ("POST", "/disconnect", foreign, None, 403, None),
+        (
+            "POST",
+            "/disconnect",
+            &[("origin", b"null")],
+            None,
+            403,
+            None,
+        ),
     ];
     for (method, path, headers, body, status, allow) in cases {
         let answer = fetch(addr, method, path, headers, body).await;
@@ -272,6 +290,177 @@ async fn check_errors_are_json(binary: &str) {
             assert_eq!(allowed, [allow], "{what}");
         }
     }
+}
+
+/// The page origin [`check_cross_origin`] allows with `--cors-origin`.
+const ALLOWED: &str = "http://localhost:5555";
+
+/// With `--cors-origin`: preflights on every route a cross-origin page uses are answered for
+/// that origin only, with credentials and the headers a client needs; its `EventSource`
+/// may read the stream; a state-changing request from any other site changes nothing
+/// (403), while the allowed origin and the server's own may publish and chat.
+async fn check_cross_origin(binary: &str) {
+    let server = Server::start_with(binary, &["--no-periodic", "--cors-origin", ALLOWED]);
+    let addr = server.addr;
+    let header = |answer: &axum::http::HeaderMap, name: &str| {
+        answer
+            .get(name)
+            .map(|value| value.to_str().unwrap_or("?").to_ascii_lowercase())
+    };
+    for (path, method) in [
+        ("/events?topic=news", "GET"),
+        ("/publish", "POST"),
+        ("/chat", "POST"),
+        ("/disconnect", "POST"),
+    ] {
+        let preflight = |origin: &'static str| async move {
+            let headers: [(&str, &[u8]); 3] = [
+                ("origin", origin.as_bytes()),
+                ("access-control-request-method", method.as_bytes()),
+                (
+                    "access-control-request-headers",
+                    b"content-type,idempotency-key,last-event-id,authorization",
+                ),
+            ];
+            fetch(addr, "OPTIONS", path, &headers, None).await
+        };
+        let answer = preflight(ALLOWED).await;
+        let what = format!("OPTIONS {path}: {answer:?}");
+        assert!(answer.status.is_success(), "{what}");
+        assert_eq!(
+            header(&answer.headers, "access-control-allow-origin").as_deref(),
+            Some(ALLOWED),
+            "{what}"
+        );
+        assert_eq!(
+            header(&answer.headers, "access-control-allow-credentials").as_deref(),
+            Some("true"),
+            "{what}"
+        );
+        let methods = header(&answer.headers, "access-control-allow-methods").unwrap_or_default();
+        let headers = header(&answer.headers, "access-control-allow-headers").unwrap_or_default();
+        for name in ["get", "post"] {
+            assert!(methods.contains(name), "{what}");
+        }
+        for name in [
+            "content-type",
+            "idempotency-key",
+            "last-event-id",
+            "authorization",
+        ] {
+            assert!(headers.contains(name), "{what}");
+        }
+        let answer = preflight("http://localhost:5556").await;
+        assert_eq!(
+            answer.headers.get("access-control-allow-origin"),
+            None,
+            "OPTIONS {path} from another origin: {answer:?}"
+        );
+    }
+
+    // The allowed page's `EventSource` (with credentials) may read the stream.
+    let mut news = EventReader::open(
+        addr,
+        "/events?topic=news&topic=chat",
+        &[("origin", ALLOWED.as_bytes())],
+    )
+    .await;
+    assert_eq!(news.status, 200);
+    assert_eq!(
+        header(&news.headers, "access-control-allow-origin").as_deref(),
+        Some(ALLOWED)
+    );
+    assert_eq!(
+        header(&news.headers, "access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
+    let other = EventReader::open(
+        addr,
+        "/events?topic=news",
+        &[("origin", b"http://localhost:5556")],
+    )
+    .await;
+    assert_eq!(other.headers.get("access-control-allow-origin"), None);
+    drop(other);
+
+    // Another site's simple requests change nothing: no event, no disconnect.
+    let foreign: &[(&str, &[u8])] = &[
+        ("origin", b"http://localhost:5556"),
+        ("content-type", b"text/plain"),
+    ];
+    for (path, body) in [
+        ("/publish", &br#"{"topic":"news","data":"forged"}"#[..]),
+        ("/chat", br#"{"user":"mallory","text":"forged"}"#),
+        ("/disconnect", b""),
+    ] {
+        let answer = fetch(addr, "POST", path, foreign, Some(body.to_vec())).await;
+        assert_eq!(answer.status, 403, "POST {path}: {answer:?}");
+        assert_eq!(answer.json()["error"], "forbidden_origin");
+    }
+    // Even with the JSON type (after a preflight the browser would refuse): still 403.
+    let answer = fetch(
+        addr,
+        "POST",
+        "/chat",
+        &[
+            ("origin", b"http://localhost:5556"),
+            ("content-type", b"application/json"),
+        ],
+        Some(br#"{"user":"mallory","text":"forged"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(answer.status, 403);
+
+    // The allowed origin and the server's own may chat, with JSON only.
+    let own = format!("http://{addr}");
+    for origin in [ALLOWED, own.as_str()] {
+        let answer = fetch(
+            addr,
+            "POST",
+            "/chat",
+            &[
+                ("origin", origin.as_bytes()),
+                ("content-type", b"text/plain"),
+            ],
+            Some(br#"{"user":"ada","text":"plain"}"#.to_vec()),
+        )
+        .await;
+        assert_eq!(answer.status, 415, "{origin}: {answer:?}");
+        assert_eq!(answer.json()["error"], "unsupported_media_type");
+        let answer = fetch(
+            addr,
+            "POST",
+            "/chat",
+            &[
+                ("origin", origin.as_bytes()),
+                ("content-type", b"application/json; charset=utf-8"),
+            ],
+            Some(format!(r#"{{"user":"ada","text":"from {origin}"}}"#).into_bytes()),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{origin}: {answer:?}");
+    }
+    // The first events on the stream are those two: nothing forged came before them, and
+    // the refused disconnect left the stream open.
+    for origin in [ALLOWED, own.as_str()] {
+        let event = news.next_event().await.expect("the stream is still open");
+        assert_eq!(event.event_type, "chat");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&event.data).expect("JSON")["text"],
+            format!("from {origin}")
+        );
+    }
+    // And the allowed origin may disconnect.
+    let answer = fetch(
+        addr,
+        "POST",
+        "/disconnect",
+        &[("origin", ALLOWED.as_bytes())],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(news.next_event().await, None, "the stream ended");
 }
 
 /// `(event type, data, id)` of each event.
@@ -525,6 +714,21 @@ fn demo_actix_errors_are_json() {
 #[test]
 fn demo_rocket_errors_are_json() {
     run(check_errors_are_json(ROCKET));
+}
+
+#[test]
+fn demo_axum_cross_origin() {
+    run(check_cross_origin(AXUM));
+}
+
+#[test]
+fn demo_actix_cross_origin() {
+    run(check_cross_origin(ACTIX));
+}
+
+#[test]
+fn demo_rocket_cross_origin() {
+    run(check_cross_origin(ROCKET));
 }
 
 #[test]

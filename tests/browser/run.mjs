@@ -8,12 +8,19 @@
 // show the server stopped it; coming back resumes after the last step seen. Last, SIGTERM: the
 // page shows the server's `shutdown` notice and the server exits with 0.
 //
+// Then cross-origin, with each demo started with `--cors-origin` for a page served by a node
+// server on another port: that page's `EventSource(url, { withCredentials: true })` receives
+// events and its JSON `fetch`es (preflighted) publish and chat; a page on a port not allowed
+// gets no events, and its simple `text/plain` POSTs to /publish, /chat and /disconnect
+// change nothing (the hub's counts in /stats stay, the allowed stream stays open).
+//
 //   node tests/browser/run.mjs target/debug/demo-axum [target/debug/demo-actix ...]
 //   SCREENSHOT=docs/demo.png node tests/browser/run.mjs target/debug/demo-axum
 //
 // Prints "browser: N passed, M failed" and exits non-zero on any failure.
 
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
 
@@ -22,9 +29,9 @@ const WORDS = "Server-sent events push text from server to browser".split(" ");
 const TEXT = "Streaming an answer, token by token — naïvely fast ✓";
 const PATIENCE = { timeout: 20_000 };
 
-function startServer(binary) {
+function startServer(binary, args = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, ["--addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(binary, ["--addr", "127.0.0.1:0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
     const lines = createInterface({ input: child.stdout });
     lines.once("line", (line) => {
       const url = line.slice(line.indexOf("http://")).trim();
@@ -165,6 +172,98 @@ async function testServer(browser, binary) {
   }
 }
 
+// A page on another origin (a free loopback port): any path answers a blank page.
+function servePage() {
+  return new Promise((resolve, reject) => {
+    const server = createServer((_, response) => {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      response.end("<!doctype html><title>another origin</title>");
+    });
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
+
+async function hubStats(url) {
+  const response = await fetch(`${url}/stats`);
+  check(response.ok, `GET /stats: ${response.status}`);
+  return (await response.json()).hub;
+}
+
+async function testCrossOrigin(browser, binary) {
+  const allowed = await servePage();
+  const other = await servePage();
+  const { child, url } = await startServer(binary, ["--no-periodic", "--cors-origin", allowed.origin]);
+  const good = await browser.newPage();
+  const bad = await browser.newPage();
+  try {
+    await good.goto(`${allowed.origin}/`);
+    await bad.goto(`${other.origin}/`);
+    // Each page listens to the hub with credentials; the allowed one also posts JSON.
+    const listen = (server) => {
+      window.seen = { open: false, errors: 0, news: [], chat: [] };
+      window.events = new EventSource(`${server}/events?topic=news&topic=chat`, { withCredentials: true });
+      events.onopen = () => { seen.open = true; };
+      events.onerror = () => { seen.errors++; };
+      events.addEventListener("news", (e) => seen.news.push(e.data));
+      events.addEventListener("chat", (e) => seen.chat.push(JSON.parse(e.data).text));
+    };
+    await good.evaluate(listen, url);
+    await bad.evaluate(listen, url);
+    await good.waitForFunction(() => window.seen.open, null, PATIENCE);
+    // Not allowed: the stream's answer is withheld, the EventSource fails and gives up.
+    await bad.waitForFunction(() => window.seen.errors >= 1 && window.events.readyState === EventSource.CLOSED, null, PATIENCE);
+    const before = await hubStats(url);
+    check(before.subscribers >= 1, `subscribers: ${JSON.stringify(before)}`);
+
+    // The other page's simple requests (no preflight: text/plain), which a browser sends to
+    // any origin. Each resolves once the server has answered.
+    const statuses = await bad.evaluate(async (server) => {
+      const forge = (path, body) => fetch(`${server}${path}`, {
+        method: "POST", mode: "no-cors", credentials: "include", headers: { "content-type": "text/plain" }, body,
+      }).then((response) => response.type);
+      return [
+        await forge("/publish", JSON.stringify({ topic: "news", event: "news", data: "forged" })),
+        await forge("/chat", JSON.stringify({ user: "mallory", text: "forged" })),
+        await forge("/disconnect", ""),
+      ];
+    }, url);
+    check(statuses.every((type) => type === "opaque"), `forged requests: ${statuses}`);
+    const after = await hubStats(url);
+    check(after.published === before.published, `published by forged requests: ${before.published} -> ${after.published}`);
+    check(after.subscribers === before.subscribers, `subscribers after a forged disconnect: ${before.subscribers} -> ${after.subscribers}`);
+
+    // The allowed page publishes and chats with JSON (preflighted, credentialed) and reads
+    // the answers.
+    const answers = await good.evaluate(async (server) => {
+      const post = async (path, body) => {
+        const response = await fetch(`${server}${path}`, {
+          method: "POST", credentials: "include", headers: { "content-type": "application/json", "idempotency-key": "k1" }, body: JSON.stringify(body),
+        });
+        return { status: response.status, body: await response.json() };
+      };
+      return [
+        await post("/publish", { topic: "news", event: "news", data: "genuine" }),
+        await post("/chat", { user: "ada", text: "genuine" }),
+      ];
+    }, url);
+    check(answers.every((answer) => answer.status === 200 && typeof answer.body.id === "string"), `allowed posts: ${JSON.stringify(answers)}`);
+    await good.waitForFunction(() => window.seen.chat.length >= 1, null, PATIENCE);
+    const seen = await good.evaluate(() => window.seen);
+    check(JSON.stringify(seen.news) === JSON.stringify(["genuine"]), `news on the allowed page: ${JSON.stringify(seen.news)}`);
+    check(JSON.stringify(seen.chat) === JSON.stringify(["genuine"]), `chat on the allowed page: ${JSON.stringify(seen.chat)}`);
+    check(seen.errors === 0, "the allowed stream was never dropped");
+    const unseen = await bad.evaluate(() => window.seen);
+    check(unseen.news.length === 0 && unseen.chat.length === 0 && !unseen.open, `the other page got: ${JSON.stringify(unseen)}`);
+  } finally {
+    await good.close();
+    await bad.close();
+    child.kill();
+    allowed.server.close();
+    other.server.close();
+  }
+}
+
 const binaries = process.argv.slice(2);
 if (binaries.length === 0) {
   console.error("usage: node tests/browser/run.mjs <demo binary>...");
@@ -184,6 +283,7 @@ for (const binary of binaries) {
   const started = Date.now();
   try {
     await testServer(browser, binary);
+    await testCrossOrigin(browser, binary);
     passed++;
     console.log(`ok   ${binary} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (error) {

@@ -6,14 +6,16 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{ALLOW, CONTENT_TYPE};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, ORIGIN, VARY};
+use actix_web::middleware::{Condition, ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use futures_util::stream;
 use sse_actix::{Error, LastEventId, Sse};
 use sse_core::http::ErrorResponse;
 use sse_core::{Hub, Subscription};
+use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::{self, Jobs};
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
@@ -65,7 +67,17 @@ async fn echo(request: HttpRequest) -> Result<HttpResponse, Error> {
     Ok(Sse::new(stream::iter([event])).respond_to(&request))
 }
 
-async fn chat(hub: web::Data<Hub>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn chat(
+    request: HttpRequest,
+    hub: web::Data<Hub>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    cross_origin::require_json(
+        request
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(HeaderValue::as_bytes),
+    )?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
@@ -102,6 +114,40 @@ async fn stats(hub: web::Data<Hub>, jobs: web::Data<Jobs>) -> HttpResponse {
 
 use actix_web::Responder as _;
 
+/// A state-changing request from another site's page is a 403 ([`cross_origin`]).
+async fn refuse_cross_site(
+    allowed: web::Data<AllowedOrigins>,
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> actix_web::Result<ServiceResponse<impl MessageBody>> {
+    let header = |name| request.headers().get(name).map(HeaderValue::as_bytes);
+    let refused = cross_origin::refuse_cross_site(
+        request.method().as_str(),
+        header(ORIGIN),
+        header(HOST),
+        &allowed,
+    );
+    match refused {
+        Ok(()) => Ok(next.call(request).await?.map_into_left_body()),
+        Err(refused) => Ok(request
+            .into_response(Error::from(refused).error_response())
+            .map_into_right_body()),
+    }
+}
+
+/// actix-cors for the `--cors-origin` origins, with their cookies.
+fn cors(allowed: &AllowedOrigins) -> actix_cors::Cors {
+    allowed
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .supports_credentials()
+        .allowed_methods(cross_origin::ALLOW_METHODS)
+        .allowed_headers(cross_origin::ALLOW_HEADERS)
+        .max_age(cross_origin::MAX_AGE.as_secs() as usize)
+}
+
 /// What actix-web answers by itself (no route for the path, a method the route does not
 /// allow, a body its extractor refuses) as JSON through [`Error`], like every other
 /// error; an `Allow` header is kept.
@@ -121,6 +167,12 @@ fn json_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
     if let Some(allow) = original.headers().get(ALLOW) {
         json.headers_mut().insert(ALLOW, allow.clone());
     }
+    // CORS's headers, so that an allowed page can read the error.
+    for (name, value) in original.headers().iter() {
+        if name.as_str().starts_with("access-control-") || name == VARY {
+            json.headers_mut().append(name.clone(), value.clone());
+        }
+    }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, json).map_into_right_body(),
     ))
@@ -134,8 +186,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hub = start_hub(&options).await?;
     let app_hub = hub.clone();
     let jobs = web::Data::new(Jobs::new());
+    let cors_origins = web::Data::new(options.cors_origins.clone());
     let server = HttpServer::new(move || {
         App::new()
+            .app_data(cors_origins.clone())
+            .wrap(actix_web::middleware::from_fn(refuse_cross_site))
+            // CORS (answering preflights too) only with `--cors-origin`.
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
             .wrap(ErrorHandlers::new().default_handler(json_errors))
             .app_data(web::Data::new(app_hub.clone()))
             .app_data(jobs.clone())

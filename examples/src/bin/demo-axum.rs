@@ -8,9 +8,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRef, RawQuery, State};
+use axum::extract::{FromRef, RawQuery, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::header::{ALLOW, CONTENT_TYPE, HOST, ORIGIN};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::stream;
@@ -21,6 +23,7 @@ use hyper_util::service::TowerToHyperService;
 use sse_axum::{Error, LastEventId, Sse};
 use sse_core::http::ErrorResponse;
 use sse_core::{Hub, Subscription};
+use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::{self, Jobs};
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
@@ -80,7 +83,8 @@ async fn echo(RawQuery(query): RawQuery) -> Result<Response, Error> {
     Ok(Sse::new(stream::iter([event])).into_response())
 }
 
-async fn chat(State(hub): State<Hub>, body: Bytes) -> Result<Response, Error> {
+async fn chat(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Response, Error> {
+    cross_origin::require_json(headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes))?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())
 }
@@ -112,6 +116,46 @@ async fn stats(State(App { hub, jobs }): State<App>) -> Response {
         stats::json(&hub, &jobs),
     )
         .into_response()
+}
+
+/// A state-changing request from another site's page is a 403 ([`cross_origin`]).
+async fn refuse_cross_site(
+    State(allowed): State<AllowedOrigins>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let refused = {
+        let header = |name| request.headers().get(name).map(HeaderValue::as_bytes);
+        cross_origin::refuse_cross_site(
+            request.method().as_str(),
+            header(ORIGIN),
+            header(HOST),
+            &allowed,
+        )
+    };
+    match refused {
+        Ok(()) => next.run(request).await,
+        Err(refused) => Error::from(refused).into_response(),
+    }
+}
+
+/// tower-http's CORS layer for the `--cors-origin` origins, with their cookies.
+fn cors(allowed: &AllowedOrigins) -> tower_http::cors::CorsLayer {
+    let origins: Vec<HeaderValue> = allowed
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_credentials(true)
+        .allow_methods(
+            cross_origin::ALLOW_METHODS
+                .iter()
+                .filter_map(|method| Method::from_bytes(method.as_bytes()).ok())
+                .collect::<Vec<_>>(),
+        )
+        .allow_headers(cross_origin::ALLOW_HEADERS.map(HeaderName::from_static))
+        .max_age(cross_origin::MAX_AGE)
 }
 
 /// What axum answers by itself (no route for the path, a method the route does not allow,
@@ -158,10 +202,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/stats", get(stats))
         .merge(sse_axum::routes(endpoints(&hub)))
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            options.cors_origins.clone(),
+            refuse_cross_site,
+        ))
         .with_state(App {
             hub: hub.clone(),
             jobs: Jobs::new(),
         });
+    // CORS (answering preflights too) only with `--cors-origin`.
+    let app = match options.cors_origins.is_empty() {
+        true => app,
+        false => app.layer(cors(&options.cors_origins)),
+    };
     let listener = tokio::net::TcpListener::bind(addr).await?;
     announce("axum", listener.local_addr()?);
     // The hub's shutdown ends every event stream, so the server can finish.

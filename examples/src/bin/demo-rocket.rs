@@ -8,12 +8,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use futures_util::{Stream, stream};
 use rocket::data::Capped;
-use rocket::http::{ContentType, Status};
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::{ContentType, Header, Method, Status};
 use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
-use rocket::{Request, State, get, post, routes};
+use rocket::{Data, Request, State, get, options, post, routes};
 use sse_core::http::ErrorResponse;
 use sse_core::{EmitterStream, Event, Hub, IntoFrame, Subscription};
+use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::Jobs;
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
@@ -84,8 +86,11 @@ fn echo(query: RawQuery) -> Result<Sse<impl Stream<Item = Event>>, Error> {
 #[post("/chat", data = "<body>")]
 async fn chat(
     hub: &State<Hub>,
+    content_type: Option<&ContentType>,
     body: Capped<Vec<u8>>,
 ) -> Result<(ContentType, RawJson<String>), Error> {
+    let content_type = content_type.map(ToString::to_string);
+    cross_origin::require_json(content_type.as_deref().map(str::as_bytes))?;
     if !body.is_complete() {
         return Err(Error::from(ErrorResponse::for_status(413)));
     }
@@ -146,6 +151,106 @@ impl<'r> rocket::request::FromRequest<'r> for RawQuery {
     }
 }
 
+/// CORS for the `--cors-origin` origins, with their cookies (rocket has no CORS middleware
+/// of its own), and the refusal of a state-changing request from another site's page
+/// ([`cross_origin`]): rocket's fairings cannot answer a request, so a refused one is sent
+/// to the [`refused`] route instead of its own.
+struct CrossOrigin {
+    allowed: AllowedOrigins,
+}
+
+/// Where [`CrossOrigin`] sends a refused request.
+const REFUSED: &str = "/__cross-origin-refused";
+
+/// Why [`CrossOrigin`] refused the request (in the request's local cache).
+#[derive(Clone, Default)]
+struct Refusal(Option<ErrorResponse>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Refusal {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::request::Outcome::Success(request.local_cache(Refusal::default).clone())
+    }
+}
+
+#[rocket::async_trait]
+impl Fairing for CrossOrigin {
+    fn info(&self) -> Info {
+        Info {
+            name: "CORS and cross-site refusal",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, request: &mut Request<'_>, _: &mut Data<'_>) {
+        let headers = request.headers();
+        let refused = cross_origin::refuse_cross_site(
+            request.method().as_str(),
+            headers.get_one("origin").map(str::as_bytes),
+            headers.get_one("host").map(str::as_bytes),
+            &self.allowed,
+        );
+        if let Err(refused) = refused {
+            request.local_cache(|| Refusal(Some(refused)));
+            request.set_method(Method::Post);
+            request.set_uri(rocket::http::uri::Origin::const_new(REFUSED, None));
+        }
+    }
+
+    async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut rocket::Response<'r>) {
+        if self.allowed.is_empty() {
+            return;
+        }
+        response.adjoin_header(Header::new("Vary", "Origin"));
+        let Some(origin) = request.headers().get_one("origin") else {
+            return;
+        };
+        if !self.allowed.contains(origin.as_bytes()) {
+            return;
+        }
+        // With credentials, the browser accepts the exact origin only, never `*`.
+        response.set_raw_header("Access-Control-Allow-Origin", origin.to_owned());
+        response.set_raw_header("Access-Control-Allow-Credentials", "true");
+        let preflight = request.method() == Method::Options
+            && request.headers().contains("access-control-request-method");
+        if preflight {
+            response.set_raw_header(
+                "Access-Control-Allow-Methods",
+                cross_origin::ALLOW_METHODS.join(", "),
+            );
+            response.set_raw_header(
+                "Access-Control-Allow-Headers",
+                cross_origin::ALLOW_HEADERS.join(", "),
+            );
+            response.set_raw_header(
+                "Access-Control-Max-Age",
+                cross_origin::MAX_AGE.as_secs().to_string(),
+            );
+        }
+    }
+}
+
+/// A request [`CrossOrigin`] refused: 403.
+#[post("/__cross-origin-refused")]
+fn refused(refusal: Refusal) -> Error {
+    Error::from(refusal.0.unwrap_or_else(|| ErrorResponse::for_status(403)))
+}
+
+/// Preflight for `/chat` and `/disconnect` (the hub routes answer `OPTIONS` themselves);
+/// [`CrossOrigin`] adds the CORS headers.
+#[options("/chat")]
+fn chat_preflight() -> Status {
+    Status::NoContent
+}
+
+/// See [`chat_preflight`].
+#[options("/disconnect")]
+fn disconnect_preflight() -> Status {
+    Status::NoContent
+}
+
 /// What rocket answers by itself (no route for the path or method, a body over its limit)
 /// as JSON through [`Error`], like every other error. (Rocket has no 405: a method no route
 /// takes is a 404; the ready-made hub routes answer 405 themselves.)
@@ -186,6 +291,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         )
         .mount("/", sse_rocket::routes(endpoints(&hub)))
+        .mount("/", routes![refused])
+        .mount(
+            "/",
+            match options.cors_origins.is_empty() {
+                true => routes![],
+                false => routes![chat_preflight, disconnect_preflight],
+            },
+        )
+        .attach(CrossOrigin {
+            allowed: options.cors_origins.clone(),
+        })
         .register("/", rocket::catchers![json_error])
         .attach(match shutdown::shutdown_event() {
             Some(event) => HubShutdown::new(hub.clone()).final_event(event),
