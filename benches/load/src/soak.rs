@@ -217,7 +217,7 @@ pub async fn run(args: SoakArgs) -> Result<SoakReport, String> {
         }
         fds_peak = fds_peak.max(fd_count(pid).unwrap_or(0));
         storm += 1;
-        if storm % 10 == 0 {
+        if storm.is_multiple_of(10) {
             soak.storm.send_replace(storm);
         }
     }
@@ -586,7 +586,7 @@ async fn resumer(soak: Arc<Soak>, n: u64) {
             }
         }
         // A tenth of the time, stay away for a second, so events wait in the history.
-        if next_random(&mut random) % 10 == 0 && !soak.stop.load(Ordering::SeqCst) {
+        if next_random(&mut random).is_multiple_of(10) && !soak.stop.load(Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
