@@ -209,7 +209,7 @@ pub async fn run(args: SoakArgs) -> Result<SoakReport, String> {
     }
     let (mut rss_peak, mut fds_peak) = (start.rss_kib, fds_start);
     let load_end = Instant::now() + Duration::from_secs(args.duration);
-    let mut storm = 0;
+    let mut storm = 0u64;
     while Instant::now() < load_end {
         tokio::time::sleep(Duration::from_secs(1)).await;
         if let Some(usage) = procfs::sample(pid) {
