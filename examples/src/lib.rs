@@ -17,11 +17,13 @@
 //! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
 //! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
 //! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
+//! | `GET /metrics.prom` | the hub's metrics in Prometheus's text format ([`prometheus`]) |
 //!
 //! On SIGINT (Ctrl-C) or SIGTERM every hub subscriber receives `event: shutdown`, every
 //! stream ends at an event boundary, and the process exits ([`shutdown`]).
 
 pub mod job;
+pub mod prometheus;
 pub mod scenarios;
 pub mod shutdown;
 pub mod stats;
@@ -42,6 +44,8 @@ pub const RETRY: Duration = Duration::from_secs(1);
 /// The demo's hub, coalescing wakes (see [`COALESCE`]), in memory or on Redis, with the clock
 /// and metrics publishers running unless turned off. Call inside a tokio runtime.
 pub async fn start_hub(options: &Options) -> Result<Hub, Box<dyn std::error::Error>> {
+    // Before the hub is built: it registers its metrics with the recorder there is then.
+    prometheus::install();
     let builder = Hub::builder().coalesce(options.coalesce);
     let hub = match &options.redis {
         Some(url) => sse_redis::connect(url, builder).await?,
