@@ -84,7 +84,6 @@ pub(crate) enum Refusal {
 }
 
 impl Refusal {
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn of(error: &HubError) -> Refusal {
         match error {
             HubError::EventTooLarge { .. } => Refusal::TooLarge,
