@@ -17,6 +17,7 @@
 //! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
 //! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
 //! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
+//! | `GET /metrics.prom` | the hub's metrics in Prometheus's text format ([`prometheus`]) |
 //!
 //! A `POST` from a page on another origin, neither the server's own nor one allowed with
 //! `--cors-origin` (CORS, off by default), is a 403 ([`cross_origin`]).
@@ -26,6 +27,7 @@
 
 pub mod cross_origin;
 pub mod job;
+pub mod prometheus;
 pub mod scenarios;
 pub mod shutdown;
 pub mod stats;
@@ -47,6 +49,8 @@ pub const RETRY: Duration = Duration::from_secs(1);
 /// The demo's hub, coalescing wakes (see [`COALESCE`]), in memory or on Redis, with the clock
 /// and metrics publishers running unless turned off. Call inside a tokio runtime.
 pub async fn start_hub(options: &Options) -> Result<Hub, Box<dyn std::error::Error>> {
+    // Before the hub is built: it registers its metrics with the recorder there is then.
+    prometheus::install();
     let builder = Hub::builder().coalesce(options.coalesce);
     let hub = match &options.redis {
         Some(url) => sse_redis::connect(url, builder).await?,

@@ -47,7 +47,9 @@
 //! # Features
 //!
 //! - `json`: `Event::json`, event data serialized with `serde_json`;
-//! - `endpoints`: the `http::endpoints` module (it reads JSON publish bodies).
+//! - `endpoints`: the `http::endpoints` module (it reads JSON publish bodies);
+//! - `metrics`: the hub's metrics through the `metrics` facade (`hub::metrics` lists them;
+//!   without it nothing of them is compiled in).
 
 #![warn(missing_docs)]
 

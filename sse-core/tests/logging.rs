@@ -96,6 +96,7 @@ fn the_hub_logs_its_life_at_the_right_levels_and_never_event_data() {
         let left = find(&lines, "subscriber left");
         assert_eq!(left.len(), 1, "{lines:?}");
         assert_eq!(left[0].level, Level::DEBUG, "one debug line per disconnect");
+        assert!(left[0].text.contains("reason=\"client\""), "{lines:?}");
 
         // Resume: how many events are replayed.
         let first = publish(&hub, "news", secret);
@@ -136,9 +137,12 @@ fn the_hub_logs_its_life_at_the_right_levels_and_never_event_data() {
         assert_eq!(lagged.len(), 1, "{lines:?}");
         assert_eq!(lagged[0].level, Level::INFO);
         drop(slow);
+        let lines = capture.take();
+        let left = find(&lines, "subscriber left");
+        assert!(left[0].text.contains("reason=\"lagged\""), "{left:?}");
 
         // Shutdown at info.
-        let _open = hub.subscribe(["news"], None).unwrap();
+        let mut open = hub.subscribe(["news"], None).unwrap();
         capture.take();
         hub.shutdown(None);
         let lines = capture.take();
@@ -146,6 +150,12 @@ fn the_hub_logs_its_life_at_the_right_levels_and_never_event_data() {
         assert_eq!(shutdown.len(), 1, "{lines:?}");
         assert_eq!(shutdown[0].level, Level::INFO);
         assert!(shutdown[0].text.contains("subscribers=1"), "{lines:?}");
+        // Each subscriber that leaves says why.
+        assert!(open.next().now_or_never().is_some_and(|end| end.is_none()));
+        drop(open);
+        let lines = capture.take();
+        let left = find(&lines, "subscriber left");
+        assert!(left[0].text.contains("reason=\"shutdown\""), "{left:?}");
     });
     // Nothing of an event's data, ever.
     let all = capture.all();

@@ -11,6 +11,7 @@ use sse_core::{EventId, HubError};
 
 use crate::Options;
 use crate::keys::Keys;
+use crate::metrics::{Op, RedisMetrics};
 
 /// Assigns the next sequence number, under the current epoch (starting one if Redis has
 /// none: it is new, or it lost its data), and appends the event to the log and to its
@@ -44,15 +45,22 @@ pub(crate) struct RedisBackend {
     keys: Keys,
     options: Options,
     publish: Script,
+    metrics: RedisMetrics,
 }
 
 impl RedisBackend {
-    pub(crate) fn new(connection: ConnectionManager, keys: Keys, options: Options) -> Self {
+    pub(crate) fn new(
+        connection: ConnectionManager,
+        keys: Keys,
+        options: Options,
+        metrics: RedisMetrics,
+    ) -> Self {
         RedisBackend {
             connection,
             keys,
             options,
             publish: Script::new(PUBLISH),
+            metrics,
         }
     }
 
@@ -128,7 +136,13 @@ impl Backend for RedisBackend {
         topic: &'a TopicName,
         body: Bytes,
     ) -> BoxFuture<'a, Result<EventId, HubError>> {
-        Box::pin(within(self.options.timeout, self.publish_now(topic, body)))
+        Box::pin(async move {
+            let result = within(self.options.timeout, self.publish_now(topic, body)).await;
+            if result.is_err() {
+                self.metrics.error(Op::Publish);
+            }
+            result
+        })
     }
 
     fn history<'a>(
@@ -138,10 +152,14 @@ impl Backend for RedisBackend {
         after: u64,
         through: u64,
     ) -> BoxFuture<'a, Result<History, HubError>> {
-        Box::pin(within(
-            self.options.timeout,
-            self.history_now(topic, epoch, after, through),
-        ))
+        Box::pin(async move {
+            let history = self.history_now(topic, epoch, after, through);
+            let result = within(self.options.timeout, history).await;
+            if result.is_err() {
+                self.metrics.error(Op::History);
+            }
+            result
+        })
     }
 }
 

@@ -49,10 +49,20 @@
 //! # Features
 //!
 //! - `tls` (default): `rediss://` URLs, through the system's OpenSSL.
+//! - `metrics`: the hub's metrics (`sse-core`'s feature `metrics`, where
+//!   `sse_publish_duration_seconds` is the round trip of a publish to Redis) and the
+//!   backend's own, below. Install the recorder before [`connect`].
+//!
+//! | name | kind | what it counts |
+//! |---|---|---|
+//! | `sse_redis_errors_total` | counter | failed or timed-out Redis calls, by `op`: `publish`, `history` (a resume's read), `read` (the event log reader lost Redis) |
+//! | `sse_redis_reconnects_total` | counter | times the event log reader got Redis back after losing it |
+//! | `sse_redis_epoch_resets_total` | counter | times Redis was found to have lost its data (a new epoch) |
 
 mod backend;
 mod error;
 mod keys;
+mod metrics;
 mod reader;
 
 use std::sync::Arc;
@@ -66,6 +76,7 @@ pub use error::Error;
 
 use backend::RedisBackend;
 use keys::Keys;
+use metrics::RedisMetrics;
 
 /// The most requests in flight on an instance's Redis connection; more wait for a slot,
 /// within [`Options::timeout`], so nothing queues without bound while Redis is slow.
@@ -178,14 +189,20 @@ pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Resul
         .await
         .map_err(Error::from_connect)?;
     let head = head.unwrap_or(0);
-    let backend = Arc::new(RedisBackend::new(connection, keys.clone(), options));
+    let metrics = RedisMetrics::register();
+    let backend = Arc::new(RedisBackend::new(
+        connection,
+        keys.clone(),
+        options,
+        metrics.clone(),
+    ));
     let mut feed = None;
     let hub = hub.build_with_backend(epoch, head, |handle| {
         feed = Some(handle);
         backend
     });
     if let Some(feed) = feed {
-        tokio::spawn(reader::run(client, keys, feed, epoch, head));
+        tokio::spawn(reader::run(client, keys, feed, epoch, head, metrics));
     }
     tracing::info!(epoch = format_args!("{epoch:08x}"), head, "hub on Redis");
     Ok(hub)

@@ -9,6 +9,7 @@ use sse_core::hub::backend::{Feed, random_epoch};
 
 use crate::backend::{field, parse_epoch, stream_entries};
 use crate::keys::Keys;
+use crate::metrics::{Op, RedisMetrics};
 
 /// How long one `XREAD` waits for new events; also how soon a flushed Redis is noticed
 /// while idle.
@@ -19,7 +20,14 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Reads from after `position` in `epoch` until the hub is gone or shut down.
-pub(crate) async fn run(client: Client, keys: Keys, feed: Feed, mut epoch: u32, mut position: u64) {
+pub(crate) async fn run(
+    client: Client,
+    keys: Keys,
+    feed: Feed,
+    mut epoch: u32,
+    mut position: u64,
+    metrics: RedisMetrics,
+) {
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(2)))
         .set_response_timeout(Some(BLOCK + Duration::from_secs(2)));
@@ -32,15 +40,25 @@ pub(crate) async fn run(client: Client, keys: Keys, feed: Feed, mut epoch: u32, 
                 .await?;
             if failing {
                 tracing::info!("Redis is back; reading the event log from where this instance was");
+                metrics.reconnected();
                 failing = false;
             }
             backoff = MIN_BACKOFF;
-            read(&mut connection, &keys, &feed, &mut epoch, &mut position).await
+            read(
+                &mut connection,
+                &keys,
+                &feed,
+                &mut epoch,
+                &mut position,
+                &metrics,
+            )
+            .await
         }
         .await;
         match result {
             Ok(()) => return, // the hub is gone
             Err(error) => {
+                metrics.error(Op::Read);
                 if !failing {
                     tracing::warn!(%error, "lost Redis; live streams go on, publishing fails until it is back");
                     failing = true;
@@ -61,6 +79,7 @@ async fn read(
     feed: &Feed,
     epoch: &mut u32,
     position: &mut u64,
+    metrics: &RedisMetrics,
 ) -> redis::RedisResult<()> {
     loop {
         let current = current_epoch(connection, keys).await?;
@@ -69,6 +88,7 @@ async fn read(
             // an empty replica): everything starts again under the new epoch.
             *epoch = current;
             *position = 0;
+            metrics.epoch_reset();
             feed.reset(current);
         }
         let reply: Value = redis::cmd("XREAD")
@@ -107,6 +127,7 @@ async fn read(
             };
             if entry_epoch != *epoch {
                 *epoch = entry_epoch;
+                metrics.epoch_reset();
                 feed.reset(entry_epoch);
             } else if seq > *position + 1 && *position > 0 {
                 // The log was trimmed past what this instance had read (it was away long).

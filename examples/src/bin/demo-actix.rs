@@ -217,6 +217,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/disconnect", web::post().to(disconnect))
             .route("/job", web::get().to(job))
             .route("/stats", web::get().to(stats))
+            .route(
+                "/metrics.prom",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type(sse_examples::prometheus::CONTENT_TYPE)
+                        .body(sse_examples::prometheus::render())
+                }),
+            )
             .service(sse_actix::routes(endpoints(&app_hub)))
     })
     // Our own signal handling: the hub's final event first, then the graceful stop.

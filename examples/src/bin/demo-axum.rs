@@ -200,6 +200,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/disconnect", post(disconnect))
         .route("/job", get(job))
         .route("/stats", get(stats))
+        .route(
+            "/metrics.prom",
+            get(|| async {
+                (
+                    [(CONTENT_TYPE, sse_examples::prometheus::CONTENT_TYPE)],
+                    sse_examples::prometheus::render(),
+                )
+            }),
+        )
         .merge(sse_axum::routes(endpoints(&hub)))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(

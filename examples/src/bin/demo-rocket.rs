@@ -134,6 +134,14 @@ fn stats(hub: &State<Hub>, jobs: &State<Jobs>) -> (ContentType, RawJson<String>)
     )
 }
 
+/// The hub's metrics in Prometheus's text format.
+#[get("/metrics.prom")]
+fn metrics_prom() -> (ContentType, String) {
+    let content_type = ContentType::parse_flexible(sse_examples::prometheus::CONTENT_TYPE)
+        .unwrap_or(ContentType::Plain);
+    (content_type, sse_examples::prometheus::render())
+}
+
 /// The raw query string (rocket's typed query parameters would decode it first).
 struct RawQuery(String);
 
@@ -290,6 +298,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 page, clock, metrics, words, tokens, echo, chat, disconnect, job, stats
             ],
         )
+        .mount("/", routes![metrics_prom])
         .mount("/", sse_rocket::routes(endpoints(&hub)))
         .mount("/", routes![refused])
         .mount(

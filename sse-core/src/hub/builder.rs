@@ -29,6 +29,9 @@ pub(crate) struct HubConfig {
     pub(crate) coalesce: Duration,
     pub(crate) history_budget: usize,
     pub(crate) topic_idle: Duration,
+    /// The `hub` label on the hub's metrics.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics_name: Option<String>,
 }
 
 impl Default for HubConfig {
@@ -45,6 +48,8 @@ impl Default for HubConfig {
             max_topics_per_subscription: 16,
             lag_policy: LagPolicy::Close,
             coalesce: Duration::ZERO,
+            #[cfg(feature = "metrics")]
+            metrics_name: None,
         }
     }
 }
@@ -157,6 +162,20 @@ impl HubBuilder {
     /// [`LagPolicy::Close`]).
     pub fn lag_policy(mut self, policy: LagPolicy) -> Self {
         self.config.lag_policy = policy;
+        self
+    }
+
+    /// Labels every metric of this hub with `hub="<name>"` (feature `metrics`; see
+    /// [`hub::metrics`](super::metrics)). Without it the hub's metrics carry no label, and
+    /// those of several hubs in one process add up.
+    ///
+    /// ```
+    /// let hub = sse_core::Hub::builder().metrics_name("notifications").build();
+    /// # drop(hub);
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn metrics_name(mut self, name: impl Into<String>) -> Self {
+        self.config.metrics_name = Some(name.into());
         self
     }
 

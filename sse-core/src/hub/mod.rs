@@ -52,8 +52,9 @@
 //! # Logs
 //!
 //! Through `tracing`, never with event data: at *debug*, each subscription (its topics, and
-//! when it resumes, its `Last-Event-ID` and how many events the local history replays) and
-//! each subscriber that leaves; at *info*, every `missed` notice (reason, topics), every
+//! when it resumes, its `Last-Event-ID` and how many events the local history replays; with
+//! a backend, how many it fetched from there) and each subscriber that leaves, with why
+//! (`client`, `lagged`, `shutdown`, `disconnected`); at *info*, every `missed` notice (reason, topics), every
 //! lagged subscriber, [`disconnect_all`](Hub::disconnect_all) and shutdown; at *warn*, a
 //! backend that lost its data or cannot be read.
 //!
@@ -74,13 +75,18 @@
 //!
 //! `builder` (settings and limits), `topic_name`, `id`, `ring` (a topic's history),
 //! `topic` and `pacing` (waking a topic's subscribers), `subscription`, `notice`, `stats`,
-//! `periodic` ([`Hub::publish_every`]), `error`.
+//! `metrics` (the same counts through the `metrics` facade, feature `metrics`: names and
+//! meanings in its module docs), `periodic` ([`Hub::publish_every`]), `error`.
 
 pub mod backend;
 mod builder;
 mod error;
 mod id;
 mod locks;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(not(feature = "metrics"))]
+mod metrics;
 mod notice;
 mod pacing;
 mod periodic;
@@ -126,6 +132,16 @@ struct State {
     buffered: usize,
     /// When idle topics were last looked for (at most once a second).
     last_sweep: std::time::Instant,
+    /// The `sse_topics` and `sse_buffered_bytes` gauges, moved with `topics` and `buffered`.
+    gauges: metrics::StateGauges,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // A hub that goes away takes its share of the gauges with it.
+        self.gauges.topics_removed(self.topics.len());
+        self.gauges.buffered(self.buffered, 0);
+    }
 }
 
 impl State {
@@ -150,6 +166,7 @@ impl State {
         };
         let topic = Arc::new(TopicState::new(name.clone(), known_from));
         self.topics.insert(name.clone(), topic.clone());
+        self.gauges.topic_added();
         Ok(topic)
     }
 
@@ -161,8 +178,9 @@ impl State {
     /// `missed` should the topic come back.
     fn drop_topic(&mut self, name: &TopicName) {
         if let Some(topic) = self.topics.remove(name) {
+            self.gauges.topics_removed(1);
             let bytes = read(&topic.ring).bytes;
-            self.buffered = self.buffered.saturating_sub(bytes);
+            self.set_buffered(self.buffered.saturating_sub(bytes));
             if bytes > 0 {
                 self.removed_through = self.next_seq - 1;
             }
@@ -220,16 +238,22 @@ impl State {
             if freed == 0 {
                 break; // every ring is down to its newest event
             }
-            self.buffered -= freed;
+            self.set_buffered(self.buffered - freed);
         }
     }
 
     /// Accounts for a push into a ring, and keeps the hub within its budget.
     fn pushed(&mut self, (before, after): (usize, usize), config: &HubConfig) {
-        self.buffered = self.buffered + after - before;
+        self.set_buffered(self.buffered + after - before);
         if self.buffered > config.history_budget {
             self.keep_within(config.history_budget, config.topic_idle);
         }
+    }
+
+    /// Sets the bytes held, and the gauge with it.
+    fn set_buffered(&mut self, bytes: usize) {
+        self.gauges.buffered(self.buffered, bytes);
+        self.buffered = bytes;
     }
 }
 
@@ -260,6 +284,7 @@ struct Shared {
 impl Shared {
     fn new(config: HubConfig, epoch: u32, head: u64, backend: Option<Arc<dyn Backend>>) -> Shared {
         let (shutdown, _) = tokio::sync::watch::channel(false);
+        let (stats, gauges) = Counters::register(&config);
         Shared {
             config,
             epoch: AtomicU32::new(epoch),
@@ -271,6 +296,7 @@ impl Shared {
                 backed: backend.is_some(),
                 buffered: 0,
                 last_sweep: std::time::Instant::now(),
+                gauges,
             }),
             backend,
             committed: AtomicU64::new(head),
@@ -278,7 +304,7 @@ impl Shared {
             generation: AtomicU64::new(0),
             final_frame: OnceLock::new(),
             shutdown,
-            stats: Counters::default(),
+            stats,
             #[cfg(feature = "endpoints")]
             idempotency: OnceLock::new(),
         }
@@ -344,7 +370,7 @@ impl Shared {
         self.epoch.store(epoch, Ordering::Release);
         state.next_seq = 1;
         state.removed_through = 0;
-        state.buffered = 0;
+        state.set_buffered(0);
         self.committed.store(0, Ordering::Release);
         for topic in state.topics.values() {
             let mut ring = write(&topic.ring);
@@ -416,6 +442,7 @@ impl Shared {
                     }
                     None => {
                         let topics = short.iter().map(|(name, _)| name.as_str());
+                        self.stats.missed(MissedReason::Expired);
                         log_missed(MissedReason::Expired, topics.clone());
                         point.notice = Some(missed_frame(MissedReason::Expired, topics));
                     }
@@ -424,6 +451,7 @@ impl Shared {
             }
             Some(_) => {
                 let topics = targets.iter().map(|topic| topic.name.as_str());
+                self.stats.missed(MissedReason::Unknown);
                 log_missed(MissedReason::Unknown, topics.clone());
                 ResumePoint {
                     start: 0,
@@ -518,11 +546,13 @@ fn backfill(
         let mut notices = Vec::new();
         if !expired.is_empty() {
             log_missed(MissedReason::Expired, expired.iter().copied());
-            notices.push(missed_frame(MissedReason::Expired, expired));
+            let frame = missed_frame(MissedReason::Expired, expired);
+            notices.push((MissedReason::Expired, frame));
         }
         if !unavailable.is_empty() {
             log_missed(MissedReason::Unavailable, unavailable.iter().copied());
-            notices.push(missed_frame(MissedReason::Unavailable, unavailable));
+            let frame = missed_frame(MissedReason::Unavailable, unavailable);
+            notices.push((MissedReason::Unavailable, frame));
         }
         (events, notices)
     })
@@ -600,6 +630,17 @@ impl Hub {
     /// ready-made publish endpoint (`http::endpoints`, feature `endpoints`) refuses them,
     /// so that a publisher over HTTP cannot forge them.
     pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+        let timer = metrics::PublishTimer::start();
+        let result = self.publish_anywhere(topic, event).await;
+        match &result {
+            Ok(_) => self.shared.stats.published(timer),
+            Err(error) => self.shared.stats.publish_failed(error),
+        }
+        result
+    }
+
+    /// [`publish`](Self::publish), on the in-memory hub or through the backend.
+    async fn publish_anywhere(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
         match &self.shared.backend {
             None => self.publish_here(topic, event),
             Some(backend) => {
@@ -616,9 +657,7 @@ impl Hub {
                         max,
                     });
                 }
-                let id = backend.publish(&name, body).await?;
-                self.shared.stats.published.fetch_add(1, Ordering::Relaxed);
-                Ok(id)
+                backend.publish(&name, body).await
             }
         }
     }
@@ -647,7 +686,6 @@ impl Hub {
         state.pushed(bytes, config);
         shared.committed.store(id.sequence(), Ordering::Release);
         drop(state);
-        shared.stats.published.fetch_add(1, Ordering::Relaxed);
         target.notify(config.coalesce);
         Ok(id)
     }
@@ -657,6 +695,23 @@ impl Hub {
     /// Without an id, the subscription receives the events published after this call. With
     /// one, see the [module docs](self) on resuming.
     pub fn subscribe<I>(
+        &self,
+        topics: I,
+        last_event_id: Option<&LastEventId>,
+    ) -> Result<Subscription, HubError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let result = self.subscribe_here(topics, last_event_id);
+        if let Err(error) = &result {
+            self.shared.stats.subscribe_rejected(error);
+        }
+        result
+    }
+
+    /// [`subscribe`](Self::subscribe), but for counting its refusals.
+    fn subscribe_here<I>(
         &self,
         topics: I,
         last_event_id: Option<&LastEventId>,
@@ -691,12 +746,13 @@ impl Hub {
             targets.push(topic);
         }
         // Decide where to start, and take the cursors, while no publish can run.
-        let point = shared.resume_point(resume, &targets, state.next_seq - 1);
+        let head = state.next_seq - 1;
+        let point = shared.resume_point(resume, &targets, head);
         if tracing::enabled!(tracing::Level::DEBUG) {
             log_subscribe(&targets, last_event_id, &point);
         }
-        shared.stats.subscribers.fetch_add(1, Ordering::Relaxed);
-        let subscription = Subscription::new(shared.clone(), targets, point);
+        shared.stats.subscribed();
+        let subscription = Subscription::new(shared.clone(), targets, point, head);
         drop(state);
         Ok(subscription)
     }

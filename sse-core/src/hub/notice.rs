@@ -56,7 +56,7 @@ pub(crate) enum MissedReason {
 }
 
 impl MissedReason {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MissedReason::Expired => "expired",
             MissedReason::Unknown => "unknown",

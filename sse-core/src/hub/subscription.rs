@@ -11,6 +11,7 @@ use futures_core::Stream;
 
 use super::backend::BoxFuture;
 use super::locks::{lock, read};
+use super::metrics::{Deliveries, EndReason};
 use super::notice::{MissedReason, log_missed, missed_frame};
 use super::topic::TopicState;
 use super::{LagPolicy, ResumePoint, Shared};
@@ -39,11 +40,17 @@ pub struct Subscription {
     backfill: Option<Backfill>,
     /// The hub's epoch generation when this subscription began or last started over.
     epoch_generation: u64,
+    /// The newest sequence number when it began: events up to it are replays.
+    replay_through: u64,
+    /// Deliveries not yet added to the hub's metrics (a no-op without feature `metrics`).
+    deliveries: Deliveries,
+    /// Why it ended, once it has.
+    ended: Option<EndReason>,
 }
 
 /// Events older than a ring's start, fetched from the backend: sequence numbers and frames,
 /// oldest first, and `missed` notices for what could not be fetched.
-type Fetched = (Vec<(u64, Frame)>, Vec<Frame>);
+type Fetched = (Vec<(u64, Frame)>, Vec<(MissedReason, Frame)>);
 
 /// A subscription's history from the backend: being fetched, then delivered in sequence
 /// order among the rings' events.
@@ -156,12 +163,14 @@ enum Step {
 
 impl Subscription {
     /// Subscribes to `topics` from after sequence number `start`, with an optional notice to
-    /// send first. Called by the hub with its state locked, so no publish slips in between
-    /// choosing `start` and taking the cursors; the hub has counted the subscriber.
+    /// send first; `head` is the newest sequence number now. Called by the hub with its
+    /// state locked, so no publish slips in between choosing `start` and taking the
+    /// cursors; the hub has counted the subscriber.
     pub(super) fn new(
         shared: Arc<Shared>,
         topics: Vec<Arc<TopicState>>,
         point: ResumePoint,
+        head: u64,
     ) -> Subscription {
         let topics = topics
             .into_iter()
@@ -176,6 +185,9 @@ impl Subscription {
             done: false,
             stop: Arc::default(),
             backfill: point.backfill,
+            replay_through: head,
+            deliveries: Deliveries::new(),
+            ended: None,
         }
     }
 
@@ -183,10 +195,12 @@ impl Subscription {
     fn start_over(&mut self) -> Frame {
         self.epoch_generation = self.shared.epoch_generation.load(Ordering::Acquire);
         self.backfill = None;
+        self.replay_through = 0;
         for cursor in &mut self.topics {
             cursor.seq = 0;
             cursor.next = 0;
         }
+        self.shared.stats.missed(MissedReason::Reset);
         log_missed(MissedReason::Reset, self.topics());
         missed_frame(MissedReason::Reset, self.topics())
     }
@@ -195,11 +209,18 @@ impl Subscription {
     fn poll_backfill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if let Some(Backfill::Fetching(fetch)) = &mut self.backfill {
             let (events, notices) = std::task::ready!(fetch.as_mut().poll(cx));
+            tracing::debug!(
+                topics = ?self.topics().collect::<Vec<_>>(),
+                replayed = events.len(),
+                missed = notices.len(),
+                "fetched history older than the local one from the backend"
+            );
             self.backfill = Some(Backfill::Ready(events.into()));
             // Several notices are rare (some topics trimmed, others unreadable): one frame.
             if !notices.is_empty() {
                 let mut all = bytes::BytesMut::new();
-                for notice in notices {
+                for (reason, notice) in notices {
+                    self.shared.stats.missed(reason);
                     all.extend_from_slice(notice.as_bytes());
                 }
                 self.notice = Some(Frame::from_bytes(all.freeze()));
@@ -239,7 +260,8 @@ impl Subscription {
                     .is_none_or(|(_, ring_seq, _, _)| seq < ring_seq)
             }) {
                 if let Some((_, frame)) = queue.pop_front() {
-                    self.shared.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                    // Backend history is always older than the subscription.
+                    self.delivered(true);
                     return Step::Frame(frame);
                 }
             }
@@ -248,15 +270,22 @@ impl Subscription {
             Some((index, seq, next, frame)) => {
                 self.topics[index].seq = seq;
                 self.topics[index].next = next;
-                self.shared.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                self.delivered(seq <= self.replay_through);
                 Step::Frame(frame)
             }
             None => Step::Idle,
         }
     }
 
+    /// Counts one event handed over: in the hub's stats now, in its metrics per batch.
+    #[inline]
+    fn delivered(&mut self, replayed: bool) {
+        self.shared.stats.delivered(replayed);
+        self.deliveries.add(replayed);
+    }
+
     fn on_lag(&mut self) -> Option<Frame> {
-        self.shared.stats.lagged.fetch_add(1, Ordering::Relaxed);
+        self.shared.stats.lagged();
         let policy = self.shared.config.lag_policy;
         if tracing::enabled!(tracing::Level::INFO) {
             let topics: Vec<&str> = self.topics().collect();
@@ -264,7 +293,7 @@ impl Subscription {
         }
         match policy {
             LagPolicy::Close => {
-                self.done = true;
+                self.end(EndReason::Lagged);
                 None
             }
             LagPolicy::Skip => {
@@ -277,6 +306,7 @@ impl Subscription {
                     }
                 }
                 let lost = lost.iter().map(|name| name.as_str());
+                self.shared.stats.missed(MissedReason::Lagged);
                 log_missed(MissedReason::Lagged, lost.clone());
                 Some(missed_frame(MissedReason::Lagged, lost))
             }
@@ -298,8 +328,14 @@ impl Subscription {
     }
 
     fn closed(&mut self) -> Option<Frame> {
-        self.done = true;
+        self.end(EndReason::Shutdown);
         self.shared.final_frame.get().cloned().flatten()
+    }
+
+    /// Ends the stream, for `reason`.
+    fn end(&mut self, reason: EndReason) {
+        self.done = true;
+        self.ended = Some(reason);
     }
 
     fn register(&self, waker: &Waker) {
@@ -325,6 +361,19 @@ impl Stream for Subscription {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
         let this = self.get_mut();
+        let poll = this.poll_frame(cx);
+        if !matches!(poll, Poll::Ready(Some(_))) {
+            // Everything ready was taken (or it ended): the batch is done, count it.
+            this.deliveries.flush(&this.shared.stats.metrics);
+        }
+        poll
+    }
+}
+
+impl Subscription {
+    /// The next frame: [`Stream::poll_next`] without the metrics' batching.
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
+        let this = self;
         if this.done {
             return Poll::Ready(None);
         }
@@ -332,7 +381,7 @@ impl Stream for Subscription {
             return Poll::Ready(this.closed());
         }
         if this.disconnected() {
-            this.done = true;
+            this.end(EndReason::Disconnected);
             return Poll::Ready(None);
         }
         if this.shared.epoch_generation.load(Ordering::Acquire) != this.epoch_generation {
@@ -358,7 +407,7 @@ impl Stream for Subscription {
                         return Poll::Ready(this.closed());
                     }
                     if this.disconnected() {
-                        this.done = true;
+                        this.end(EndReason::Disconnected);
                         return Poll::Ready(None);
                     }
                 }
@@ -382,14 +431,12 @@ impl Drop for Subscription {
         if !left_alone.is_empty() {
             self.shared.forget_unused(&left_alone);
         }
-        self.shared
-            .stats
-            .subscribers
-            .fetch_sub(1, Ordering::Relaxed);
-        self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        self.deliveries.flush(&self.shared.stats.metrics);
+        let reason = self.ended.unwrap_or(EndReason::Client);
+        self.shared.stats.left(reason);
         if tracing::enabled!(tracing::Level::DEBUG) {
             let topics: Vec<&str> = self.topics().collect();
-            tracing::debug!(?topics, "subscriber left");
+            tracing::debug!(?topics, reason = reason.as_str(), "subscriber left");
         }
     }
 }
