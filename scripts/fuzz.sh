@@ -12,8 +12,11 @@
 # Each target starts from a scratch copy of its committed seed corpus (fuzz/corpus/<target>,
 # never written to) plus its dictionary (fuzz/dict/<target>.dict, if any). A crash, timeout
 # or out-of-memory fails the script; the input is saved under fuzz/artifacts/<target>/ and
-# printed (escaped and as hex). Reproduce with:
+# printed (escaped and in base64). Reproduce with:
 #   fuzz/target/x86_64-unknown-linux-gnu/release/<target> <input file>
+#
+# FUZZ_WORK=DIR keeps the grown corpora (DIR/<target>) and logs (DIR/<target>.log) instead
+# of a temporary folder that is removed; a second run with the same DIR goes on from them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,8 +41,13 @@ cargo build --release --locked --quiet --manifest-path fuzz/Cargo.toml --target 
   $(printf -- '--bin %s ' "${targets[@]}")
 bin_dir="$CARGO_TARGET_DIR/$host/release"
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+if [ -n "${FUZZ_WORK:-}" ]; then
+  work="$FUZZ_WORK"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
 failed=()
 for target in "${targets[@]}"; do
   corpus="$work/$target"
@@ -64,9 +72,12 @@ for target in "${targets[@]}"; do
       echo "input (base64): $(base64 -w0 "$artifact")"
     done
   else
-    # The last status line (cov/ft/corp/exec) and the final stats.
-    grep -E '^#[0-9]+' "$log" | tail -n 1
-    grep -E '^stat::(number_of_executed_units|peak_rss_mb|new_units_added)' "$log" | tr '\n' ' '
+    # Coverage after the seeds and at the end (it grows: the fuzzing is coverage-guided),
+    # the corpus and the final stats.
+    { grep -E '^#[0-9]+[[:space:]]+INITED' "$log" || true; } | tail -n 1
+    { grep -E '^#[0-9]+' "$log" || true; } | tail -n 1
+    echo "corpus: $(find "$corpus" -type f | wc -l) files"
+    { grep -E '^stat::(number_of_executed_units|peak_rss_mb|new_units_added)' "$log" || true; } | tr '\n' ' '
     echo
   fi
 done

@@ -17,7 +17,11 @@ fn check_error(error: &LastEventIdError) {
     assert_eq!(error.status(), 400, "{error}");
     assert_eq!(error.code(), "invalid_last_event_id");
     assert!(!error.to_string().is_empty());
-    assert!(error.json_body().starts_with("{\"error\":\"invalid_last_event_id\""));
+    assert!(
+        error
+            .json_body()
+            .starts_with("{\"error\":\"invalid_last_event_id\"")
+    );
 }
 
 /// What any accepted id must be: non-empty, bounded, no NUL, CR or LF.
@@ -27,14 +31,21 @@ fn check_id(id: &LastEventId) {
     assert!(text.len() <= LastEventId::MAX_LEN);
     assert!(!text.contains(['\0', '\r', '\n']), "{id:?}");
     // The header form and `parse` accept it unchanged.
-    assert_eq!(LastEventId::from_header_bytes(text.as_bytes()), Ok(Some(id.clone())));
+    assert_eq!(
+        LastEventId::from_header_bytes(text.as_bytes()),
+        Ok(Some(id.clone()))
+    );
     assert_eq!(LastEventId::parse(text), Ok(Some(id.clone())));
     // The query form round-trips it through percent-encoding.
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("topic", "t")
         .append_pair(sse_core::last_event_id::QUERY_PARAM, text)
         .finish();
-    assert_eq!(LastEventId::from_query(&query), Ok(Some(id.clone())), "{query}");
+    assert_eq!(
+        LastEventId::from_query(&query),
+        Ok(Some(id.clone())),
+        "{query}"
+    );
 }
 
 fn header(bytes: &[u8]) -> Result<Option<LastEventId>, LastEventIdError> {
@@ -73,7 +84,9 @@ fn query(query: &str) -> Result<Option<LastEventId>, LastEventIdError> {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&which, rest)) = input.split_first() else { return };
+    let Some((&which, rest)) = input.split_first() else {
+        return;
+    };
     let (header_bytes, query_bytes) = match rest.iter().position(|&b| b == b'\n') {
         Some(at) => (&rest[..at], &rest[at + 1..]),
         None => (rest, &[][..]),
@@ -104,7 +117,11 @@ fuzz_target!(|input: &[u8]| {
     match endpoints.check_subscribe(&(), query_part, header_part) {
         Ok(()) => assert!(expected.is_ok()),
         Err(error) => {
-            assert!((400..500).contains(&error.status()), "{error}: {}", error.status());
+            assert!(
+                (400..500).contains(&error.status()),
+                "{error}: {}",
+                error.status()
+            );
             if expected.is_err() {
                 assert_eq!(error.code(), "invalid_last_event_id");
             }

@@ -16,7 +16,9 @@ use sse_core::http::endpoints::{HubEndpoints, RequestBody};
 use sse_core::{Decoded, Decoder, Hub};
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&control, rest)) = input.split_first() else { return };
+    let Some((&control, rest)) = input.split_first() else {
+        return;
+    };
     let key_len = usize::from(control >> 1).min(rest.len());
     let (key, body) = rest.split_at(key_len);
     let key = (control & 1 != 0).then_some(key);
@@ -32,7 +34,11 @@ fuzz_target!(|input: &[u8]| {
 
     let endpoints = HubEndpoints::new(hub.clone());
     let outcome = endpoints
-        .publish(&(), key, RequestBody::Complete(Bytes::copy_from_slice(body)))
+        .publish(
+            &(),
+            key,
+            RequestBody::Complete(Bytes::copy_from_slice(body)),
+        )
         .now_or_never()
         .expect("the in-memory hub answers at once");
 
@@ -42,13 +48,20 @@ fuzz_target!(|input: &[u8]| {
             assert!((400..500).contains(&status), "{error}: status {status}");
             assert!(!error.code().is_empty());
             assert!(error.json_body().starts_with("{\"error\":"));
-            assert_eq!(hub.stats().published, 0, "a refused publish publishes nothing");
+            assert_eq!(
+                hub.stats().published,
+                0,
+                "a refused publish publishes nothing"
+            );
             return;
         }
         Ok(published) => published,
     };
     assert_eq!(hub.stats().published, 1);
-    assert_eq!(published.json_body(), format!("{{\"id\":\"{}\"}}", published.id));
+    assert_eq!(
+        published.json_body(),
+        format!("{{\"id\":\"{}\"}}", published.id)
+    );
 
     // Success means the body was a JSON object with a valid topic and some data.
     let topic = topic.expect("a published body has a string topic");
@@ -60,10 +73,15 @@ fuzz_target!(|input: &[u8]| {
         .now_or_never()
         .flatten()
         .expect("the subscriber has the event at once");
-    assert!(subscription.next().now_or_never().is_none(), "exactly one frame");
+    assert!(
+        subscription.next().now_or_never().is_none(),
+        "exactly one frame"
+    );
 
     let mut decoder = Decoder::new();
-    decoder.push(frame.as_bytes()).expect("a hub frame is within the decoder's limits");
+    decoder
+        .push(frame.as_bytes())
+        .expect("a hub frame is within the decoder's limits");
     decoder.finish();
     let items: Vec<Decoded> = decoder.drain().collect();
     let mut events = items.iter().filter_map(|item| match item {
@@ -71,7 +89,10 @@ fuzz_target!(|input: &[u8]| {
         _ => None,
     });
     let (Some(event), None) = (events.next(), events.next()) else {
-        panic!("one event in {:?}: {items:?}", String::from_utf8_lossy(frame.as_bytes()))
+        panic!(
+            "one event in {:?}: {items:?}",
+            String::from_utf8_lossy(frame.as_bytes())
+        )
     };
 
     let data = match field("data").expect("a published body has data") {
@@ -79,13 +100,17 @@ fuzz_target!(|input: &[u8]| {
         other => other.to_string(),
     };
     assert_eq!(event.data, data.replace("\r\n", "\n").replace('\r', "\n"));
-    let name = field("event").and_then(serde_json::Value::as_str).unwrap_or("message");
+    let name = field("event")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("message");
     assert_eq!(event.event_type, name);
     assert_eq!(event.last_event_id, published.id.to_string());
     let retry = items.iter().find_map(|item| match item {
         Decoded::Retry(delay) => Some(delay.as_millis()),
         _ => None,
     });
-    let asked = field("retry").and_then(serde_json::Value::as_u64).map(u128::from);
+    let asked = field("retry")
+        .and_then(serde_json::Value::as_u64)
+        .map(u128::from);
     assert_eq!(retry, asked);
 });
