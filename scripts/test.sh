@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, integration, property and doc tests of every crate, the shared
 # conformance suite against axum, actix-web and rocket (on the in-memory hub and on Redis),
-# the Redis tests, HTTP tests of the three demo servers, and the browser test (headless
-# Chromium against the three demo servers).
+# the Redis tests, HTTP tests of the three demo servers, the browser test (headless
+# Chromium against the three demo servers), and 20 s of coverage-guided fuzzing per fuzz
+# target (scripts/fuzz.sh, on the stable toolchain).
 # Installs what the tests need (Debian's redis-server and chromium, playwright-core from npm)
 # when missing.
 set -euo pipefail
@@ -27,6 +28,10 @@ fi
 command -v openssl >/dev/null 2>&1 || apt_install openssl
 
 cargo test --workspace --all-features --no-fail-fast
+
+# Short fuzzing runs of every target in fuzz/ (about 2 minutes with the build); a crash
+# fails the suite and prints the input.
+bash scripts/fuzz.sh 20
 
 # The browser test.
 if ! command -v chromium >/dev/null 2>&1; then

@@ -6,8 +6,13 @@ use libfuzzer_sys::fuzz_target;
 use sse_core::decode::{Decoder, Limits};
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&split, bytes)) = input.split_first() else { return };
-    let limits = Limits { max_line: 256, max_event: 1024 };
+    let Some((&split, bytes)) = input.split_first() else {
+        return;
+    };
+    let limits = Limits {
+        max_line: 256,
+        max_event: 1024,
+    };
 
     let mut whole = Decoder::with_limits(limits);
     let whole_result = whole.push(bytes);

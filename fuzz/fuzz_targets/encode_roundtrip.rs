@@ -15,9 +15,13 @@ fuzz_target!(|input: (String, String, String)| {
         event = with_id;
     }
     let mut decoder = Decoder::new();
-    decoder.push(&event.encode()).expect("within default limits");
+    decoder
+        .push(&event.encode())
+        .expect("within default limits");
     let items: Vec<Decoded> = decoder.drain().collect();
-    let [Decoded::Event(decoded)] = &items[..] else { panic!("exactly one event: {items:?}") };
+    let [Decoded::Event(decoded)] = &items[..] else {
+        panic!("exactly one event: {items:?}")
+    };
     assert_eq!(decoded.data, data.replace("\r\n", "\n").replace('\r', "\n"));
     assert_eq!(decoded.event_type, event.event_name().unwrap_or("message"));
     assert_eq!(decoded.last_event_id, event.id_str().unwrap_or(""));

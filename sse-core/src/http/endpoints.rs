@@ -320,6 +320,21 @@ struct PublishBody {
     idempotency_key: Option<String>,
 }
 
+/// The publish body, which must be a JSON object: serde's derived `Deserialize` also takes
+/// a JSON array of the fields in order (`["topic", "data"]`), a second syntax the endpoint
+/// does not offer (found by the `publish_json` fuzz target).
+fn parse_publish_body(body: &[u8]) -> Result<PublishBody, EndpointError> {
+    let first = body
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if first == Some(&b'[') {
+        return Err(EndpointError::InvalidJson(
+            "expected a JSON object, found an array".to_owned(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|error| EndpointError::InvalidJson(error.to_string()))
+}
+
 /// A checked publish, ready for the hub.
 struct Prepared {
     topic: TopicName,
@@ -597,8 +612,7 @@ impl<A> HubEndpoints<A> {
             }
             RequestBody::Unreadable(error) => return Err(EndpointError::InvalidBody(error)),
         };
-        let request_body: PublishBody = serde_json::from_slice(&body)
-            .map_err(|error| EndpointError::InvalidJson(error.to_string()))?;
+        let request_body = parse_publish_body(&body)?;
         let key = match (&request_body.idempotency_key, idempotency_key_header) {
             (Some(key), _) => Some(key.as_bytes()),
             (None, header) => header,
@@ -726,6 +740,34 @@ mod tests {
             .now_or_never()
             .unwrap();
         assert_eq!(denied.unwrap_err().status(), 403);
+    }
+
+    #[test]
+    fn a_json_array_of_the_fields_is_not_a_publish_body() {
+        // Found by the `publish_json` fuzz target: serde's derived struct also reads a JSON
+        // array of its fields in order.
+        let hub = Hub::new();
+        let endpoints = HubEndpoints::new(hub.clone());
+        for body in [
+            r#"["t","x"]"#,
+            " \r\n\t[\"t\", {\"n\":1}, \"e\", 10, \"k\"]",
+        ] {
+            let error = endpoints
+                .publish(&(), None, complete(body))
+                .now_or_never()
+                .expect("in memory, ready at once")
+                .expect_err(body);
+            assert_eq!(
+                (error.status(), error.code()),
+                (400, "invalid_json"),
+                "{body}"
+            );
+        }
+        assert_eq!(hub.stats().published, 0);
+        let object = endpoints
+            .publish(&(), None, complete(" \n{\"topic\":\"t\",\"data\":[\"x\"]}"))
+            .now_or_never();
+        assert!(matches!(object, Some(Ok(_))));
     }
 
     #[test]
