@@ -256,7 +256,9 @@ pub(crate) async fn publisher(
     (published, errors)
 }
 
-async fn connect_publisher(server: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
+pub(crate) async fn connect_publisher(
+    server: SocketAddr,
+) -> Result<SendRequest<Full<Bytes>>, String> {
     let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
     socket
         .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0))

@@ -14,6 +14,7 @@
 //! Connections come from `--sources` addresses 127.0.0.1, 127.0.0.2, ... so that more than
 //! ~28,000 ports are available.
 
+pub mod attack;
 mod conn;
 pub mod procfs;
 mod reader;
