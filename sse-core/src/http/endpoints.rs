@@ -19,7 +19,9 @@
 //!   `OPTIONS` answers 204 with an `Allow` header: [`SUBSCRIBE_ALLOW`] on the subscribe
 //!   path, [`PUBLISH_ALLOW`] on the publish path.
 //! - **Authorization**: the application's [`Authorize`] hook is called with the framework's
-//!   request and the [`Access`] asked for; [`Denied`] becomes 401 or 403.
+//!   request and the [`Access`] asked for, and answers now or later (see
+//!   [`auth`](crate::http::auth)); [`Denied`] becomes 401 (with `WWW-Authenticate`) or 403,
+//!   and a subscription whose [`Grant`] expires ends then, at an event boundary.
 //! - **Request bodies**: the adapter reads the publish body up to
 //!   [`max_body_bytes`](HubEndpoints::max_body_bytes) and says how that went with a
 //!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
@@ -37,7 +39,8 @@
 //! | event name the hub reserves (`missed`, `shutdown`) | 400 | `reserved_event` |
 //! | `retry` over [`MAX_RETRY_MS`] | 400 | `invalid_retry` |
 //! | idempotency key empty, over 128 bytes, or not UTF-8 | 400 | `invalid_idempotency_key` |
-//! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
+//! | denied by the hook: no credentials, bad or expired ones (with `WWW-Authenticate`) | 401 | `unauthorized`, `invalid_token` |
+//! | denied by the hook: not granted | 403 | `forbidden` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
 //! | hub over its topic or subscriber limits, or shut down | 503 | `too_many_subscribers`, `hub_closed`, ... |
@@ -54,6 +57,9 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::http::HttpError;
+pub use crate::http::auth::{
+    Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token,
+};
 use crate::http::idempotency::{self, Claim, IdempotencyKeys, InvalidKey, Pending};
 use crate::hub::{RESERVED_EVENTS, TopicName};
 use crate::{
@@ -71,69 +77,6 @@ pub const SUBSCRIBE_ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// The `Allow` header of the publish path (`OPTIONS /publish` answers 204 with it).
 pub const PUBLISH_ALLOW: &str = "POST, OPTIONS";
-
-/// What a request asks to do, given to the authorization hook.
-#[derive(Debug, Clone, Copy)]
-pub enum Access<'a> {
-    /// Subscribe to these topics.
-    Subscribe(&'a [String]),
-    /// Publish to this topic.
-    Publish(&'a str),
-}
-
-impl Access<'_> {
-    /// The topics concerned.
-    pub fn topics(&self) -> impl Iterator<Item = &str> {
-        let (many, one) = match self {
-            Access::Subscribe(topics) => (*topics, None),
-            Access::Publish(topic) => (&[][..], Some(*topic)),
-        };
-        many.iter().map(String::as_str).chain(one)
-    }
-}
-
-/// The authorization hook, called with the framework's request `R` and the [`Access`]
-/// asked for. `()` allows everything; any `Fn(&R, Access) -> Result<(), Denied>` is a hook.
-///
-/// ```
-/// use sse_core::http::endpoints::{Access, Authorize, Denied};
-///
-/// struct Request { user: Option<String> }
-/// let hook = |request: &Request, access: Access<'_>| match &request.user {
-///     None => Err(Denied::Unauthorized),
-///     Some(_) if access.topics().any(|topic| topic.starts_with("admin")) => Err(Denied::Forbidden),
-///     Some(_) => Ok(()),
-/// };
-/// assert_eq!(hook.authorize(&Request { user: None }, Access::Publish("news")), Err(Denied::Unauthorized));
-/// ```
-pub trait Authorize<R: ?Sized>: Send + Sync + 'static {
-    /// Allows or denies `access` for `request`.
-    fn authorize(&self, request: &R, access: Access<'_>) -> Result<(), Denied>;
-}
-
-impl<R: ?Sized> Authorize<R> for () {
-    fn authorize(&self, _: &R, _: Access<'_>) -> Result<(), Denied> {
-        Ok(())
-    }
-}
-
-impl<R: ?Sized, F> Authorize<R> for F
-where
-    F: Fn(&R, Access<'_>) -> Result<(), Denied> + Send + Sync + 'static,
-{
-    fn authorize(&self, request: &R, access: Access<'_>) -> Result<(), Denied> {
-        self(request, access)
-    }
-}
-
-/// The authorization hook's refusal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Denied {
-    /// 401: the request is not authenticated.
-    Unauthorized,
-    /// 403: authenticated, but not allowed.
-    Forbidden,
-}
 
 /// Why an endpoint refused a request.
 #[derive(Debug)]
@@ -171,6 +114,9 @@ impl fmt::Display for EndpointError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EndpointError::Denied(Denied::Unauthorized) => f.write_str("authentication required"),
+            EndpointError::Denied(Denied::InvalidToken) => {
+                f.write_str("the credentials are invalid or expired")
+            }
             EndpointError::Denied(Denied::Forbidden) => f.write_str("not allowed for these topics"),
             EndpointError::BodyTooLarge { max } => {
                 write!(f, "the request body is larger than {max} bytes")
@@ -202,7 +148,7 @@ impl std::error::Error for EndpointError {}
 impl HttpError for EndpointError {
     fn status(&self) -> u16 {
         match self {
-            EndpointError::Denied(Denied::Unauthorized) => 401,
+            EndpointError::Denied(Denied::Unauthorized | Denied::InvalidToken) => 401,
             EndpointError::Denied(Denied::Forbidden) => 403,
             EndpointError::BodyTooLarge { .. } => 413,
             EndpointError::InvalidBody(_)
@@ -223,9 +169,17 @@ impl HttpError for EndpointError {
         }
     }
 
+    fn www_authenticate(&self) -> Option<&str> {
+        match self {
+            EndpointError::Denied(denied) => denied.challenge(),
+            _ => None,
+        }
+    }
+
     fn code(&self) -> &str {
         match self {
             EndpointError::Denied(Denied::Unauthorized) => "unauthorized",
+            EndpointError::Denied(Denied::InvalidToken) => "invalid_token",
             EndpointError::Denied(Denied::Forbidden) => "forbidden",
             EndpointError::BodyTooLarge { .. } => "body_too_large",
             EndpointError::InvalidBody(_) => "invalid_body",
@@ -448,28 +402,38 @@ impl<A> HubEndpoints<A> {
 
     /// Subscribes for a `GET`: topics from the raw query string's `topic` parameters, the
     /// resume point from the raw `Last-Event-ID` header bytes or the `lastEventId` parameter,
-    /// authorized by the hook with `request`.
+    /// authorized by the hook with `request`. A grant that expires ends the stream then, at
+    /// an event boundary.
+    ///
+    /// The request is read and the hook called before the returned future is first polled;
+    /// the future waits for the hook's answer and does not use `request`.
     pub fn subscribe<R: ?Sized>(
         &self,
         request: &R,
         query: Option<&str>,
         last_event_id_header: Option<&[u8]>,
-    ) -> Result<SseStream<Subscription>, EndpointError>
+    ) -> impl Future<Output = Result<SseStream<Subscription>, EndpointError>> + Send + '_
     where
         A: Authorize<R>,
     {
-        let (topics, last_event_id) =
-            self.subscribe_request(request, query, last_event_id_header)?;
-        let subscription = self.hub.subscribe(&topics, last_event_id.as_ref())?;
-        let mut stream = SseStream::new(subscription);
-        stream = match &self.keep_alive {
-            Some(keep_alive) => stream.keep_alive(keep_alive.clone()),
-            None => stream.no_keep_alive(),
-        };
-        if let Some(retry) = self.retry {
-            stream = stream.retry(retry);
+        let checked = self.subscribe_request(request, query, last_event_id_header);
+        async move {
+            let (topics, last_event_id, authorization) = checked?;
+            let deadline = deadline(authorization.await?)?;
+            let subscription = self.hub.subscribe(&topics, last_event_id.as_ref())?;
+            let mut stream = SseStream::new(subscription);
+            stream = match &self.keep_alive {
+                Some(keep_alive) => stream.keep_alive(keep_alive.clone()),
+                None => stream.no_keep_alive(),
+            };
+            if let Some(retry) = self.retry {
+                stream = stream.retry(retry);
+            }
+            if let Some(deadline) = deadline {
+                stream = stream.until(tokio::time::sleep_until(deadline));
+            }
+            Ok(stream)
         }
-        Ok(stream)
     }
 
     /// What `HEAD` on the subscribe path answers: every check [`subscribe`](Self::subscribe)
@@ -484,32 +448,38 @@ impl<A> HubEndpoints<A> {
     /// use sse_core::http::HttpError;
     /// use sse_core::http::endpoints::HubEndpoints;
     ///
+    /// # futures_util::FutureExt::now_or_never(async {
     /// let endpoints = HubEndpoints::new(Hub::new());
-    /// assert!(endpoints.check_subscribe(&(), Some("topic=news"), None).is_ok());
-    /// let error = endpoints.check_subscribe(&(), None, None).unwrap_err();
+    /// assert!(endpoints.check_subscribe(&(), Some("topic=news"), None).await.is_ok());
+    /// let error = endpoints.check_subscribe(&(), None, None).await.unwrap_err();
     /// assert_eq!(error.status(), 400);
     /// assert_eq!(endpoints.hub().stats().subscribers, 0);
+    /// # }).unwrap();
     /// ```
     pub fn check_subscribe<R: ?Sized>(
         &self,
         request: &R,
         query: Option<&str>,
         last_event_id_header: Option<&[u8]>,
-    ) -> Result<(), EndpointError>
+    ) -> impl Future<Output = Result<(), EndpointError>> + Send + '_
     where
         A: Authorize<R>,
     {
-        let (topics, _) = self.subscribe_request(request, query, last_event_id_header)?;
-        Ok(self.hub.check_subscribe(&topics)?)
+        let checked = self.subscribe_request(request, query, last_event_id_header);
+        async move {
+            let (topics, _, authorization) = checked?;
+            deadline(authorization.await?)?;
+            Ok(self.hub.check_subscribe(&topics)?)
+        }
     }
 
-    /// The topics and resume point of a subscribe request, authorized by the hook.
+    /// The topics and resume point of a subscribe request, and the hook's answer.
     fn subscribe_request<R: ?Sized>(
         &self,
         request: &R,
         query: Option<&str>,
         last_event_id_header: Option<&[u8]>,
-    ) -> Result<(Vec<String>, Option<LastEventId>), EndpointError>
+    ) -> Result<(Vec<String>, Option<LastEventId>, Authorization), EndpointError>
     where
         A: Authorize<R>,
     {
@@ -518,18 +488,19 @@ impl<A> HubEndpoints<A> {
             .map(|(_, value)| value.into_owned())
             .collect();
         let last_event_id = LastEventId::from_header_or_query(last_event_id_header, query)?;
-        self.authorize
-            .authorize(request, Access::Subscribe(&topics))?;
-        Ok((topics, last_event_id))
+        let authorization = self
+            .authorize
+            .authorize(request, Access::Subscribe(&topics));
+        Ok((topics, last_event_id, authorization))
     }
 
     /// Publishes for a `POST` with a JSON body, authorized by the hook with `request`;
     /// `idempotency_key_header` is the raw value of the request's
     /// [`Idempotency-Key`](idempotency::HEADER) header, if any.
     ///
-    /// The body is read, checked and authorized before the returned future is first
-    /// polled; the future only waits for the hub (at once in memory, a round trip with a
-    /// backend), and does not borrow `request`. With an idempotency key, the hub's publish
+    /// The body is read and checked, and the hook called, before the returned future is
+    /// first polled; the future only waits for the hook's answer and the hub (at once in
+    /// memory, a round trip with a backend), and does not use `request`. With an idempotency key, the hub's publish
     /// runs on a task of its own (inside a tokio runtime), so that a publish whose client
     /// gave up still records its id for the retry.
     pub fn publish<R: ?Sized>(
@@ -543,6 +514,8 @@ impl<A> HubEndpoints<A> {
     {
         let prepared = self.prepare_publish(request, idempotency_key_header, body);
         async move {
+            let (authorization, prepared) = prepared?;
+            deadline(authorization.await?)?;
             let Prepared { topic, event, key } = prepared?;
             let Some(key) = key else {
                 let id = self.hub.publish(&topic, event).await?;
@@ -569,13 +542,13 @@ impl<A> HubEndpoints<A> {
     }
 
     /// Everything a publish does before the hub: the body, its JSON, the idempotency key,
-    /// the topic name, the hook, the event.
+    /// the topic name, the hook, the event. The event's errors come after the hook's answer.
     fn prepare_publish<R: ?Sized>(
         &self,
         request: &R,
         idempotency_key_header: Option<&[u8]>,
         body: RequestBody,
-    ) -> Result<Prepared, EndpointError>
+    ) -> Result<(Authorization, Result<Prepared, EndpointError>), EndpointError>
     where
         A: Authorize<R>,
     {
@@ -597,26 +570,48 @@ impl<A> HubEndpoints<A> {
             .transpose()
             .map_err(EndpointError::InvalidIdempotencyKey)?;
         let topic = TopicName::new(&request_body.topic)?;
-        self.authorize
-            .authorize(request, Access::Publish(topic.as_str()))?;
-        let data = match request_body.data {
-            serde_json::Value::String(text) => text,
-            other => other.to_string(),
-        };
-        let mut event = Event::new(data);
-        if let Some(name) = request_body.event {
-            if RESERVED_EVENTS.contains(&name.as_str()) {
-                return Err(EndpointError::ReservedEvent(name));
-            }
-            event = event.event(name).map_err(EndpointError::InvalidEvent)?;
+        let authorization = self
+            .authorize
+            .authorize(request, Access::Publish(topic.as_str()));
+        Ok((authorization, prepare_event(request_body, topic, key)))
+    }
+}
+
+/// The event of a publish request, checked.
+fn prepare_event(
+    request_body: PublishBody,
+    topic: TopicName,
+    key: Option<String>,
+) -> Result<Prepared, EndpointError> {
+    let data = match request_body.data {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    };
+    let mut event = Event::new(data);
+    if let Some(name) = request_body.event {
+        if RESERVED_EVENTS.contains(&name.as_str()) {
+            return Err(EndpointError::ReservedEvent(name));
         }
-        if let Some(ms) = request_body.retry {
-            if ms > MAX_RETRY_MS {
-                return Err(EndpointError::InvalidRetry { ms });
-            }
-            event = event.retry(Duration::from_millis(ms));
+        event = event.event(name).map_err(EndpointError::InvalidEvent)?;
+    }
+    if let Some(ms) = request_body.retry {
+        if ms > MAX_RETRY_MS {
+            return Err(EndpointError::InvalidRetry { ms });
         }
-        Ok(Prepared { topic, event, key })
+        event = event.retry(Duration::from_millis(ms));
+    }
+    Ok(Prepared { topic, event, key })
+}
+
+/// When a granted subscription ends, if it does; a grant already expired is a 401
+/// `invalid_token`.
+fn deadline(grant: Grant) -> Result<Option<tokio::time::Instant>, EndpointError> {
+    let Some(expires_at) = grant.expires_at() else {
+        return Ok(None);
+    };
+    match expires_at.duration_since(std::time::SystemTime::now()) {
+        Ok(left) if !left.is_zero() => Ok(tokio::time::Instant::now().checked_add(left)),
+        _ => Err(EndpointError::Denied(Denied::InvalidToken)),
     }
 }
 
@@ -704,11 +699,54 @@ mod tests {
             (400, "invalid_body")
         );
         let denied = HubEndpoints::new(Hub::new())
-            .authorize(|_: &(), _: Access<'_>| Err(Denied::Forbidden))
+            .authorize(|_: &(), _: Access<'_>| Denied::Forbidden)
             .publish(&(), None, complete(r#"{"topic":"t","data":"x"}"#))
             .now_or_never()
             .unwrap();
         assert_eq!(denied.unwrap_err().status(), 403);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_subscription_ends_when_its_grant_expires_and_an_expired_grant_is_a_401() {
+        use futures_util::StreamExt;
+        let hub = Hub::new();
+        let expiring = HubEndpoints::new(hub.clone()).authorize(|_: &(), _: Access<'_>| {
+            Ok(Grant::new().until(std::time::SystemTime::now() + Duration::from_secs(60)))
+        });
+        let mut stream = expiring.subscribe(&(), Some("topic=t"), None).await.unwrap();
+        hub.publish("t", Event::new("before")).await.unwrap();
+        let first = stream.next().await.unwrap();
+        assert!(first.ends_with(b"data: before\n\n"));
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert!(stream.next().await.is_none(), "ended at the grant's expiry");
+
+        let expired = HubEndpoints::new(hub.clone()).authorize(|_: &(), _: Access<'_>| {
+            Ok(Grant::new().until(std::time::SystemTime::UNIX_EPOCH))
+        });
+        let error = expired
+            .subscribe(&(), Some("topic=t"), None)
+            .await
+            .unwrap_err();
+        assert_eq!((error.status(), error.code()), (401, "invalid_token"));
+        assert_eq!(
+            error.www_authenticate(),
+            Some("Bearer realm=\"sse\", error=\"invalid_token\"")
+        );
+        let later = HubEndpoints::new(hub.clone()).authorize(|_: &(), _: Access<'_>| {
+            Authorization::later(async {
+                tokio::task::yield_now().await;
+                Err::<(), _>(Denied::Unauthorized)
+            })
+        });
+        let error = later
+            .publish(&(), None, complete(r#"{"topic":"t","data":"x"}"#))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (error.status(), error.www_authenticate()),
+            (401, Some("Bearer realm=\"sse\""))
+        );
+        assert_eq!(hub.stats().published, 1, "nothing published when refused");
     }
 
     #[test]
@@ -852,8 +890,16 @@ mod tests {
             }
         });
         let check = |query: Option<&str>, header: Option<&[u8]>| {
-            let head = endpoints.check_subscribe(&(), query, header).err();
-            let get = endpoints.subscribe(&(), query, header).err();
+            let head = endpoints
+                .check_subscribe(&(), query, header)
+                .now_or_never()
+                .unwrap()
+                .err();
+            let get = endpoints
+                .subscribe(&(), query, header)
+                .now_or_never()
+                .unwrap()
+                .err();
             let statuses = (head.map(|e| e.status()), get.map(|e| e.status()));
             assert_eq!(statuses.0, statuses.1, "{query:?}");
             statuses.0
@@ -867,6 +913,8 @@ mod tests {
         assert!(
             endpoints
                 .check_subscribe(&(), Some("topic=a"), None)
+                .now_or_never()
+                .unwrap()
                 .is_ok()
         );
         assert_eq!(
@@ -889,13 +937,21 @@ mod tests {
             });
         let stream = endpoints
             .subscribe(&(), Some("topic=a&topic=b%2Fc&lastEventId=x"), None)
+            .now_or_never()
+            .unwrap()
             .unwrap();
         assert_eq!(*seen.lock().unwrap(), ["a", "b/c"]);
         assert_eq!(stream.get_ref().topics().collect::<Vec<_>>(), ["a", "b/c"]);
-        let error = endpoints.subscribe(&(), Some("x=1"), None).unwrap_err();
+        let error = endpoints
+            .subscribe(&(), Some("x=1"), None)
+            .now_or_never()
+            .unwrap()
+            .unwrap_err();
         assert_eq!((error.status(), error.code()), (400, "no_topics"));
         let error = endpoints
             .subscribe(&(), Some("topic=a"), Some(b"\xff"))
+            .now_or_never()
+            .unwrap()
             .unwrap_err();
         assert_eq!(error.status(), 400);
         assert!(error.json_body().contains("invalid_last_event_id"));
