@@ -47,7 +47,7 @@ async fn check_subscribe<A: Authorize<HttpRequest>>(
 ) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
     let header = request.headers().get(HEADER).map(|value| value.as_bytes());
     let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    endpoints.check_subscribe(&request, query, header)?;
+    endpoints.check_subscribe(&request, query, header).await?;
     Ok(Sse::new(futures_util::stream::empty()))
 }
 
@@ -73,7 +73,9 @@ async fn subscribe<A: Authorize<HttpRequest>>(
 ) -> Result<Sse<Subscription>, Error> {
     let header = request.headers().get(HEADER).map(|value| value.as_bytes());
     let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    Ok(Sse::from(endpoints.subscribe(&request, query, header)?))
+    Ok(Sse::from(
+        endpoints.subscribe(&request, query, header).await?,
+    ))
 }
 
 async fn publish<A: Authorize<HttpRequest>>(

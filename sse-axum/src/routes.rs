@@ -55,7 +55,9 @@ async fn check_subscribe<A: Authorize<Parts>>(
     parts: Parts,
 ) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
     let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-    endpoints.check_subscribe(&parts, parts.uri.query(), header)?;
+    endpoints
+        .check_subscribe(&parts, parts.uri.query(), header)
+        .await?;
     Ok(Sse::new(futures_util::stream::empty()))
 }
 
@@ -77,11 +79,10 @@ async fn subscribe<A: Authorize<Parts>>(
     parts: Parts,
 ) -> Result<Sse<Subscription>, Error> {
     let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-    Ok(Sse::from(endpoints.subscribe(
-        &parts,
-        parts.uri.query(),
-        header,
-    )?))
+    let stream = endpoints
+        .subscribe(&parts, parts.uri.query(), header)
+        .await?;
+    Ok(Sse::from(stream))
 }
 
 async fn publish<A: Authorize<Parts>>(

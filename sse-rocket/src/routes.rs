@@ -97,7 +97,7 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for CheckSubscribe<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
         let header = request.headers().get_one(HEADER).map(str::as_bytes);
         let query = request.uri().query().map(|query| query.as_str());
-        match self.0.check_subscribe(request, query, header) {
+        match self.0.check_subscribe(request, query, header).await {
             Ok(()) => Outcome::Success(head_response()),
             Err(error) => Outcome::from(request, Err::<(), _>(Error::from(error))),
         }
@@ -171,6 +171,7 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for Subscribe<A> {
         let query = request.uri().query().map(|query| query.as_str());
         let result = endpoints
             .subscribe(request, query, header)
+            .await
             .map(Sse::from)
             .map_err(Error::from);
         Outcome::from(request, result)

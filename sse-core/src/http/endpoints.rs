@@ -713,7 +713,10 @@ mod tests {
         let expiring = HubEndpoints::new(hub.clone()).authorize(|_: &(), _: Access<'_>| {
             Ok(Grant::new().until(std::time::SystemTime::now() + Duration::from_secs(60)))
         });
-        let mut stream = expiring.subscribe(&(), Some("topic=t"), None).await.unwrap();
+        let mut stream = expiring
+            .subscribe(&(), Some("topic=t"), None)
+            .await
+            .unwrap();
         hub.publish("t", Event::new("before")).await.unwrap();
         let first = stream.next().await.unwrap();
         assert!(first.ends_with(b"data: before\n\n"));
