@@ -14,13 +14,17 @@
 //! | `GET /tokens?text=` | the text in pieces (`token`), then `done` |
 //! | `GET /echo?data=&event=&id=&retry=&comment=` | exactly that event; a bad field is a 400 naming it |
 //! | `POST /chat` | `{"user","text"}` to the `chat` topic |
-//! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
+//! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection; off unless `--allow-disconnect`, or a token granting publish on `*` with `--auth-secret` |
 //! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
 //! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
+//!
+//! With `--auth-secret SECRET` (or `SSE_AUTH_SECRET`), `/events`, `/publish` and `/chat`
+//! need an HS256 JSON Web Token in Mercure's style ([`auth`]); `mint-token` makes one.
 //!
 //! On SIGINT (Ctrl-C) or SIGTERM every hub subscriber receives `event: shutdown`, every
 //! stream ends at an event boundary, and the process exits ([`shutdown`]).
 
+pub mod auth;
 pub mod job;
 pub mod scenarios;
 pub mod shutdown;
@@ -68,7 +72,8 @@ pub fn endpoints(hub: &Hub) -> HubEndpoints {
 /// wait for it, up to 20 ms (the first after a quiet window goes at once).
 pub const COALESCE: Duration = Duration::from_millis(20);
 
-/// The command line: `[--addr HOST:PORT] [--coalesce-ms N]`.
+/// The command line: `[--addr HOST:PORT] [--coalesce-ms N] [--redis URL] [--no-periodic]
+/// [--auth-secret SECRET] [--allow-disconnect]`.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// `--addr`, else `PORT` on 127.0.0.1, else `127.0.0.1:<default port>`.
@@ -80,6 +85,11 @@ pub struct Options {
     /// Whether this instance publishes the clock and metrics topics (`--no-periodic`
     /// turns it off: in a cluster, one instance is enough).
     pub periodic: bool,
+    /// `--auth-secret`, else `SSE_AUTH_SECRET`: the HS256 secret that turns JWT checking on
+    /// ([`auth`]).
+    pub auth_secret: Option<String>,
+    /// `--allow-disconnect`: `POST /disconnect` works without a secret.
+    pub allow_disconnect: bool,
 }
 
 impl Options {
@@ -91,10 +101,18 @@ impl Options {
             .ok()
             .filter(|url| !url.is_empty());
         let mut periodic = true;
+        let mut auth_secret = std::env::var("SSE_AUTH_SECRET")
+            .ok()
+            .filter(|secret| !secret.is_empty());
+        let mut allow_disconnect = false;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             if arg == "--no-periodic" {
                 periodic = false;
+                continue;
+            }
+            if arg == "--allow-disconnect" {
+                allow_disconnect = true;
                 continue;
             }
             let (name, value) = match arg.split_once('=') {
@@ -118,10 +136,15 @@ impl Options {
                     )
                 }
                 "--redis" => redis = Some(value),
+                "--auth-secret" if value.is_empty() => {
+                    return Err("--auth-secret needs a non-empty secret".into());
+                }
+                "--auth-secret" => auth_secret = Some(value),
                 _ => {
                     return Err(format!(
                         "unknown argument {arg:?}; usage: [--addr HOST:PORT] [--coalesce-ms N] \
-                         [--redis URL] [--no-periodic]"
+                         [--redis URL] [--no-periodic] [--auth-secret SECRET] \
+                         [--allow-disconnect]"
                     ));
                 }
             }
@@ -139,6 +162,8 @@ impl Options {
             coalesce,
             redis,
             periodic,
+            auth_secret,
+            allow_disconnect,
         })
     }
 }

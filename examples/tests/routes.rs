@@ -22,7 +22,8 @@ fn events(body: &[u8]) -> Vec<MessageEvent> {
 }
 
 async fn check_routes(binary: &str) {
-    let server = Server::start(binary);
+    // `/disconnect` is off unless turned on.
+    let server = Server::start_with(binary, &["--allow-disconnect"]);
     let addr = server.addr;
 
     // The page.

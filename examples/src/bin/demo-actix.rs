@@ -11,9 +11,10 @@ use actix_web::http::header::{ALLOW, CONTENT_TYPE};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use futures_util::stream;
-use sse_actix::{Error, LastEventId, Sse};
+use sse_actix::{ActixRequest, Error, LastEventId, Sse};
 use sse_core::http::ErrorResponse;
 use sse_core::{Hub, Subscription};
+use sse_examples::auth::DemoAuth;
 use sse_examples::job::{self, Jobs};
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
@@ -65,16 +66,27 @@ async fn echo(request: HttpRequest) -> Result<HttpResponse, Error> {
     Ok(Sse::new(stream::iter([event])).respond_to(&request))
 }
 
-async fn chat(hub: web::Data<Hub>, body: web::Bytes) -> Result<HttpResponse, Error> {
+async fn chat(
+    hub: web::Data<Hub>,
+    auth: web::Data<DemoAuth<ActixRequest>>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    auth.chat(&request).await?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(published.json_body()))
 }
 
-async fn disconnect(hub: web::Data<Hub>) -> HttpResponse {
+async fn disconnect(
+    hub: web::Data<Hub>,
+    auth: web::Data<DemoAuth<ActixRequest>>,
+    request: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    auth.disconnect(&request).await?;
     hub.disconnect_all();
-    HttpResponse::NoContent().finish()
+    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn job(
@@ -134,11 +146,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hub = start_hub(&options).await?;
     let app_hub = hub.clone();
     let jobs = web::Data::new(Jobs::new());
+    let auth = web::Data::new(DemoAuth::<ActixRequest>::new(&options));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(ErrorHandlers::new().default_handler(json_errors))
             .app_data(web::Data::new(app_hub.clone()))
             .app_data(jobs.clone())
+            .app_data(auth.clone())
             .route(
                 "/",
                 web::get().to(|| async {
@@ -157,7 +171,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/disconnect", web::post().to(disconnect))
             .route("/job", web::get().to(job))
             .route("/stats", web::get().to(stats))
-            .service(sse_actix::routes(endpoints(&app_hub)))
+            .service(sse_actix::routes(
+                endpoints(&app_hub).authorize(auth.hook()),
+            ))
     })
     // Our own signal handling: the hub's final event first, then the graceful stop.
     .disable_signals()

@@ -79,7 +79,7 @@ impl Access<'_> {
 /// The authorization hook, called with the framework's request `R` (axum's `Parts`,
 /// actix-web's `HttpRequest`, rocket's `Request`) and the [`Access`] asked for.
 ///
-/// `()` allows everything. Any `Fn(&R, Access) -> T` is a hook when `T` converts into an
+/// `()` and `None` allow everything. Any `Fn(&R, Access) -> T` is a hook when `T` converts into an
 /// [`Authorization`]: `Result<(), Denied>`, `Result<Grant, Denied>`, or an
 /// [`Authorization::later`] for an answer that needs to wait. See the [module](self) docs.
 pub trait Authorize<R: ?Sized>: Send + Sync + 'static {
@@ -90,6 +90,17 @@ pub trait Authorize<R: ?Sized>: Send + Sync + 'static {
 impl<R: ?Sized> Authorize<R> for () {
     fn authorize(&self, _: &R, _: Access<'_>) -> Authorization {
         Authorization::allow()
+    }
+}
+
+/// An optional hook: `None` allows everything (an app whose authorization is configured,
+/// say by a secret that may be absent), `Some(hook)` is the hook.
+impl<R: ?Sized, A: Authorize<R>> Authorize<R> for Option<A> {
+    fn authorize(&self, request: &R, access: Access<'_>) -> Authorization {
+        match self {
+            Some(hook) => hook.authorize(request, access),
+            None => Authorization::allow(),
+        }
     }
 }
 
@@ -137,7 +148,6 @@ impl Denied {
 /// assert_eq!(Grant::from(()).expires_at(), None);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[must_use]
 pub struct Grant {
     expires_at: Option<SystemTime>,
 }
@@ -151,6 +161,7 @@ impl Grant {
     /// Expires at `at`: a subscription ends then, at an event boundary (the client
     /// reconnects and is authorized again); a grant already expired is a 401
     /// `invalid_token`. The earlier of two expiries wins.
+    #[must_use]
     pub fn until(self, at: SystemTime) -> Self {
         let expires_at = match self.expires_at {
             Some(earlier) if earlier < at => earlier,

@@ -257,6 +257,18 @@ impl<P> Jwt<P> {
     }
 }
 
+impl<P> Clone for Jwt<P> {
+    fn clone(&self) -> Self {
+        Jwt {
+            key: self.key.clone(),
+            validation: self.validation.clone(),
+            cookie: self.cookie.clone(),
+            query: self.query.clone(),
+            reader: PhantomData,
+        }
+    }
+}
+
 impl<P> fmt::Debug for Jwt<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Jwt")
