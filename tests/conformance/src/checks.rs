@@ -1000,6 +1000,9 @@ pub async fn other_methods_on_the_hub_routes_are_json_405s<I: Integration>(
     app.stop().await;
 }
 
+/// Request headers, as the client takes them.
+type Headers<'a> = Vec<(&'a str, &'a [u8])>;
+
 /// A token granting `claims`, valid for an hour.
 fn token_for(claims: Claims) -> String {
     crate::test_token(&claims.expires_in(Duration::from_secs(3600)))
@@ -1155,7 +1158,7 @@ pub async fn a_token_is_accepted_from_the_header_a_cookie_and_the_query<I: Integ
     let token = token_for(Claims::new().subscribe(["news"]).publish(["news"]));
     let bearer = format!("Bearer {token}");
     let cookie = format!("theme=dark; sse_authorization={token}; other=1");
-    let ways: [(&str, String, Vec<(&str, &[u8])>); 3] = [
+    let ways: [(&str, String, Headers<'_>); 3] = [
         (
             "header",
             "/jwt/events?topic=news".into(),
