@@ -329,6 +329,30 @@ mod tests {
     }
 
     #[test]
+    fn rs256_tokens_are_checked_against_the_public_key() {
+        let private = include_bytes!("../../tests/fixtures/rs256-test-private.pem");
+        let public = include_bytes!("../../tests/fixtures/rs256-test-public.pem");
+        let hook = Jwt::<Query>::rs256_pem(public).unwrap();
+        let token = Claims::new()
+            .publish(["news"])
+            .expires_in(Duration::from_secs(60))
+            .sign_rs256_pem(private)
+            .unwrap();
+        assert!(answer(&hook, &token, Access::Publish("news")).is_ok());
+        // An HS256 token made with the public key as its secret is refused (no confusion).
+        let confused = Claims::new()
+            .publish(["news"])
+            .expires_in(Duration::from_secs(60))
+            .sign_hs256(public)
+            .unwrap();
+        assert_eq!(
+            answer(&hook, &confused, Access::Publish("news")),
+            Err(Denied::InvalidToken)
+        );
+        assert!(Jwt::<Query>::rs256_pem(b"not a key").is_err());
+    }
+
+    #[test]
     fn patterns() {
         assert!(matches("*", "anything/at/all"));
         assert!(matches("news", "news"));
