@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `GET /` | the live page |
 //! | `GET /events?topic=A&topic=B` | hub subscription, resumes after `Last-Event-ID` |
-//! | `POST /publish` | `{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}` (the hub's own event names `missed` and `shutdown`, and `retry` over an hour, are a 400; a repeated key, also from an `Idempotency-Key` header, answers the first id) |
+//! | `POST /publish` | `{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}` (the hub's own event names `missed` and `shutdown`, and `retry` over an hour, are a 400; a repeated key, also from an `Idempotency-Key` header, answers the first id; a body not sent as `application/json` is a 415) |
 //! | `GET /clock` | the time every second (topic `clock`) |
 //! | `GET /words` | [`scenarios::WORDS`], a word a second, then the end (204 once seen) |
 //! | `GET /metrics` | CPU and memory every second (topic `metrics`) |

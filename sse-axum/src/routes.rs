@@ -14,6 +14,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+    check_publish_content_type,
 };
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
@@ -90,6 +91,7 @@ async fn publish<A: Authorize<Parts>>(
     request: Request,
 ) -> Result<impl IntoResponse, Error> {
     let (parts, body) = request.into_parts();
+    check_publish_content_type(parts.headers.get(CONTENT_TYPE).map(|v| v.as_bytes()))?;
     let body = read_body(body, endpoints.max_body_bytes()).await;
     let key = parts.headers.get(idempotency::HEADER).map(|v| v.as_bytes());
     let published = endpoints.publish(&parts, key, body).await?;

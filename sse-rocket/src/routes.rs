@@ -16,6 +16,7 @@ use sse_core::RESPONSE_HEADERS;
 use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+    check_publish_content_type,
 };
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
@@ -190,6 +191,10 @@ impl<A> Clone for Publish<A> {
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let endpoints = &self.0;
+        let content_type = request.headers().get_one("content-type");
+        if let Err(error) = check_publish_content_type(content_type.map(str::as_bytes)) {
+            return Outcome::from(request, Err::<(), _>(Error::from(error)));
+        }
         let body = read_body(request, data, endpoints.max_body_bytes()).await;
         let key = request
             .headers()

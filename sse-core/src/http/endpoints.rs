@@ -42,6 +42,7 @@
 //! | denied by the hook: no credentials, bad or expired ones (with `WWW-Authenticate`) | 401 | `unauthorized`, `invalid_token` |
 //! | denied by the hook: not granted | 403 | `forbidden` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
+//! | publish without `content-type: application/json` | 415 | `unsupported_media_type` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
 //! | hub over its topic or subscriber limits, or shut down | 503 | `too_many_subscribers`, `hub_closed`, ... |
 //!
@@ -104,6 +105,8 @@ pub enum EndpointError {
     },
     /// The idempotency key is empty, too long, or not UTF-8.
     InvalidIdempotencyKey(InvalidKey),
+    /// The publish body is not declared `application/json`.
+    UnsupportedMediaType,
     /// The `Last-Event-ID` cannot be used.
     LastEventId(LastEventIdError),
     /// The hub refused.
@@ -137,6 +140,9 @@ impl fmt::Display for EndpointError {
                 )
             }
             EndpointError::InvalidIdempotencyKey(error) => error.fmt(f),
+            EndpointError::UnsupportedMediaType => {
+                f.write_str("a publish body must be sent with content-type: application/json")
+            }
             EndpointError::LastEventId(error) => error.fmt(f),
             EndpointError::Hub(error) => error.fmt(f),
         }
@@ -157,6 +163,7 @@ impl HttpError for EndpointError {
             | EndpointError::InvalidRetry { .. }
             | EndpointError::InvalidIdempotencyKey(_) => 400,
             EndpointError::InvalidEvent(_) => 422,
+            EndpointError::UnsupportedMediaType => 415,
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
         }
@@ -188,6 +195,7 @@ impl HttpError for EndpointError {
             EndpointError::ReservedEvent(_) => "reserved_event",
             EndpointError::InvalidRetry { .. } => "invalid_retry",
             EndpointError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
+            EndpointError::UnsupportedMediaType => "unsupported_media_type",
             EndpointError::LastEventId(error) => error.code(),
             EndpointError::Hub(error) => HttpError::code(error),
         }
@@ -209,6 +217,28 @@ impl From<LastEventIdError> for EndpointError {
 impl From<Denied> for EndpointError {
     fn from(denied: Denied) -> Self {
         EndpointError::Denied(denied)
+    }
+}
+
+/// Checks a publish request's `Content-Type` header (raw bytes) before its body is read:
+/// `application/json`, with any parameters (`; charset=utf-8`), else a 415
+/// `unsupported_media_type`. A page on another site can send a "simple" cross-site `POST`
+/// (form or `text/plain` bodies) without a preflight; requiring JSON's media type keeps such
+/// requests from publishing.
+///
+/// ```
+/// use sse_core::http::endpoints::check_publish_content_type;
+/// assert!(check_publish_content_type(Some(b"application/json; charset=utf-8")).is_ok());
+/// assert!(check_publish_content_type(Some(b"text/plain")).is_err());
+/// assert!(check_publish_content_type(None).is_err());
+/// ```
+pub fn check_publish_content_type(content_type: Option<&[u8]>) -> Result<(), EndpointError> {
+    let essence = content_type
+        .and_then(|value| value.split(|&byte| byte == b';').next())
+        .map(<[u8]>::trim_ascii);
+    match essence {
+        Some(essence) if essence.eq_ignore_ascii_case(b"application/json") => Ok(()),
+        _ => Err(EndpointError::UnsupportedMediaType),
     }
 }
 

@@ -1244,3 +1244,40 @@ pub async fn a_stream_ends_at_an_event_boundary_when_its_token_expires<I: Integr
     .await;
     app.stop().await;
 }
+
+/// A publish whose body is not declared `application/json` (none, a form, `text/plain`:
+/// what a cross-site page can send without a preflight) is a JSON 415
+/// `unsupported_media_type` and publishes nothing; parameters and case do not matter.
+pub async fn publish_needs_a_json_content_type<I: Integration>(integration: &'static I) {
+    let hub = crate::hub(Hub::builder()).await;
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let body = br#"{"topic":"t","data":"x"}"#.to_vec();
+    for content_type in [
+        None,
+        Some(&b"text/plain"[..]),
+        Some(b"application/x-www-form-urlencoded"),
+        Some(b"multipart/form-data; boundary=x"),
+        Some(b"application/jsonx"),
+    ] {
+        let headers: Headers<'_> = content_type
+            .map(|v| ("content-type", v))
+            .into_iter()
+            .collect();
+        let answer = fetch(app.addr, "POST", "/publish", &headers, Some(body.clone())).await;
+        let what = format!("{:?}", content_type.map(String::from_utf8_lossy));
+        assert_eq!(answer.status, 415, "{what}");
+        assert_eq!(answer.json()["error"], "unsupported_media_type", "{what}");
+    }
+    assert_eq!(hub.stats().published, 0, "nothing published");
+    for content_type in [&b"application/json; charset=utf-8"[..], b"Application/JSON"] {
+        let headers = [("content-type", content_type)];
+        let answer = fetch(app.addr, "POST", "/publish", &headers, Some(body.clone())).await;
+        assert_eq!(
+            answer.status,
+            200,
+            "{:?}",
+            String::from_utf8_lossy(content_type)
+        );
+    }
+    app.stop().await;
+}

@@ -237,7 +237,8 @@ macro_rules! conformance_suite {
             without_credentials_a_json_401_with_a_challenge,
             a_topic_not_granted_is_the_same_403_whether_it_exists_or_not,
             a_token_is_accepted_from_the_header_a_cookie_and_the_query,
-            a_stream_ends_at_an_event_boundary_when_its_token_expires;
+            a_stream_ends_at_an_event_boundary_when_its_token_expires,
+            publish_needs_a_json_content_type;
             in_memory_only:
             missed_event_for_expired_id,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
