@@ -82,6 +82,10 @@ impl Access<'_> {
 /// `()` and `None` allow everything. Any `Fn(&R, Access) -> T` is a hook when `T` converts into an
 /// [`Authorization`]: `Result<(), Denied>`, `Result<Grant, Denied>`, or an
 /// [`Authorization::later`] for an answer that needs to wait. See the [module](self) docs.
+///
+/// A closure that always gives the same answer cannot leave the other half of its `Result`
+/// to inference: return `Denied::Forbidden` or `Authorization::allow()` instead, or annotate
+/// it `-> Result<(), Denied>`.
 pub trait Authorize<R: ?Sized>: Send + Sync + 'static {
     /// Allows or denies `access` for `request`: reads the request now, answers now or later.
     fn authorize(&self, request: &R, access: Access<'_>) -> Authorization;
@@ -116,6 +120,7 @@ where
 
 /// The authorization hook's refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Denied {
     /// 401 `unauthorized`: no credentials (with a `WWW-Authenticate` challenge).
     Unauthorized,

@@ -363,7 +363,9 @@ impl HubEndpoints<()> {
 
 impl<A> HubEndpoints<A> {
     /// Sets the authorization hook, called with the framework's request (axum's `Parts`,
-    /// actix-web's `HttpRequest`, rocket's `Request`).
+    /// actix-web's `HttpRequest`, rocket's `Request`): a closure that answers now or later,
+    /// `Option` of a hook, or a ready one such as [`Jwt`](crate::http::jwt::Jwt) (feature
+    /// `jwt`). See [`auth`](crate::http::auth).
     pub fn authorize<B>(self, hook: B) -> HubEndpoints<B> {
         HubEndpoints {
             hub: self.hub,
