@@ -7,14 +7,14 @@
 //! |---|---|
 //! | `GET /` | the live page |
 //! | `GET /events?topic=A&topic=B` | hub subscription, resumes after `Last-Event-ID` |
-//! | `POST /publish` | `{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}` (the hub's own event names `missed` and `shutdown`, and `retry` over an hour, are a 400; a repeated key, also from an `Idempotency-Key` header, answers the first id) |
+//! | `POST /publish` | `{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}` (the hub's own event names `missed` and `shutdown`, and `retry` over an hour, are a 400; a repeated key, also from an `Idempotency-Key` header, answers the first id; a body not sent as `application/json` is a 415) |
 //! | `GET /clock` | the time every second (topic `clock`) |
 //! | `GET /words` | [`scenarios::WORDS`], a word a second, then the end (204 once seen) |
 //! | `GET /metrics` | CPU and memory every second (topic `metrics`) |
 //! | `GET /tokens?text=` | the text in pieces (`token`), then `done` |
 //! | `GET /echo?data=&event=&id=&retry=&comment=` | exactly that event; a bad field is a 400 naming it |
 //! | `POST /chat` | `{"user","text"}` to the `chat` topic (`Content-Type: application/json` only, else 415) |
-//! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection |
+//! | `POST /disconnect` | ends every open hub stream (clients resume): a demo of reconnection; off unless `--allow-disconnect`, or a token granting publish on `*` with `--auth-secret` |
 //! | `GET /job?steps=&interval_ms=` | a background task's `progress` through an emitter, then `done` ([`job`]) |
 //! | `GET /stats` | `jobs_running` and the hub's counts, as JSON ([`stats`]) |
 //! | `GET /metrics.prom` | the hub's metrics in Prometheus's text format ([`prometheus`]) |
@@ -22,9 +22,13 @@
 //! A `POST` from a page on another origin, neither the server's own nor one allowed with
 //! `--cors-origin` (CORS, off by default), is a 403 ([`cross_origin`]).
 //!
+//! With `--auth-secret SECRET` (or `SSE_AUTH_SECRET`), `/events`, `/publish` and `/chat`
+//! need an HS256 JSON Web Token in Mercure's style ([`auth`]); `mint-token` makes one.
+//!
 //! On SIGINT (Ctrl-C) or SIGTERM every hub subscriber receives `event: shutdown`, every
 //! stream ends at an event boundary, and the process exits ([`shutdown`]).
 
+pub mod auth;
 pub mod cross_origin;
 pub mod job;
 pub mod prometheus;
@@ -77,7 +81,8 @@ pub fn endpoints(hub: &Hub) -> HubEndpoints {
 /// wait for it, up to 20 ms (the first after a quiet window goes at once).
 pub const COALESCE: Duration = Duration::from_millis(20);
 
-/// The command line: `[--addr HOST:PORT] [--coalesce-ms N]`.
+/// The command line: `[--addr HOST:PORT] [--coalesce-ms N] [--redis URL] [--no-periodic]
+/// [--cors-origin ORIGIN]... [--auth-secret SECRET] [--allow-disconnect]`.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// `--addr`, else `PORT` on 127.0.0.1, else `127.0.0.1:<default port>`.
@@ -93,6 +98,11 @@ pub struct Options {
     /// exact origins whose pages may read the answers with their cookies and change state
     /// ([`cross_origin`]). Empty (the default): CORS off.
     pub cors_origins: AllowedOrigins,
+    /// `--auth-secret`, else `SSE_AUTH_SECRET`: the HS256 secret that turns JWT checking on
+    /// ([`auth`]).
+    pub auth_secret: Option<String>,
+    /// `--allow-disconnect`: `POST /disconnect` works without a secret.
+    pub allow_disconnect: bool,
 }
 
 impl Options {
@@ -105,10 +115,18 @@ impl Options {
             .filter(|url| !url.is_empty());
         let mut periodic = true;
         let mut cors_origins = AllowedOrigins::default();
+        let mut auth_secret = std::env::var("SSE_AUTH_SECRET")
+            .ok()
+            .filter(|secret| !secret.is_empty());
+        let mut allow_disconnect = false;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             if arg == "--no-periodic" {
                 periodic = false;
+                continue;
+            }
+            if arg == "--allow-disconnect" {
+                allow_disconnect = true;
                 continue;
             }
             let (name, value) = match arg.split_once('=') {
@@ -133,10 +151,15 @@ impl Options {
                 }
                 "--redis" => redis = Some(value),
                 "--cors-origin" => cors_origins.add(&value)?,
+                "--auth-secret" if value.is_empty() => {
+                    return Err("--auth-secret needs a non-empty secret".into());
+                }
+                "--auth-secret" => auth_secret = Some(value),
                 _ => {
                     return Err(format!(
                         "unknown argument {arg:?}; usage: [--addr HOST:PORT] [--coalesce-ms N] \
-                         [--redis URL] [--no-periodic] [--cors-origin ORIGIN]..."
+                         [--redis URL] [--no-periodic] [--cors-origin ORIGIN]... \
+                         [--auth-secret SECRET] [--allow-disconnect]"
                     ));
                 }
             }
@@ -160,6 +183,8 @@ impl Options {
             redis,
             periodic,
             cors_origins,
+            auth_secret,
+            allow_disconnect,
         })
     }
 }

@@ -22,7 +22,8 @@ fn events(body: &[u8]) -> Vec<MessageEvent> {
 }
 
 async fn check_routes(binary: &str) {
-    let server = Server::start(binary);
+    // `/disconnect` is off unless turned on.
+    let server = Server::start_with(binary, &["--allow-disconnect"]);
     let addr = server.addr;
 
     // The page.
@@ -254,6 +255,14 @@ async fn check_errors_are_json(binary: &str) {
         ),
         ("GET", "/publish", &[], None, 405, Some("POST, OPTIONS")),
         ("DELETE", "/publish", &[], None, 405, Some("POST, OPTIONS")),
+        (
+            "POST",
+            "/publish",
+            &[("content-type", b"text/plain")],
+            Some(br#"{"topic":"news","data":"x"}"#.to_vec()),
+            415,
+            None,
+        ),
         ("GET", "/chat", &[], None, chat_wrong_method, chat_allow),
         ("POST", "/chat", json, Some(b"not json".to_vec()), 400, None),
         ("POST", "/chat", json, Some(oversize), 413, None),

@@ -46,6 +46,9 @@ impl ResponseError for Error {
         if let Some(seconds) = self.0.retry_after() {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
         }
+        if let Some(challenge) = self.0.www_authenticate() {
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, challenge));
+        }
         response.body(self.0.json_body())
     }
 }

@@ -2,12 +2,13 @@
 
 use actix_web::dev::HttpServiceFactory;
 use actix_web::http::Method;
-use actix_web::http::header::{ALLOW, HeaderValue};
+use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
 use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+    check_publish_content_type,
 };
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
@@ -47,7 +48,7 @@ async fn check_subscribe<A: Authorize<HttpRequest>>(
 ) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
     let header = request.headers().get(HEADER).map(|value| value.as_bytes());
     let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    endpoints.check_subscribe(&request, query, header)?;
+    endpoints.check_subscribe(&request, query, header).await?;
     Ok(Sse::new(futures_util::stream::empty()))
 }
 
@@ -73,7 +74,9 @@ async fn subscribe<A: Authorize<HttpRequest>>(
 ) -> Result<Sse<Subscription>, Error> {
     let header = request.headers().get(HEADER).map(|value| value.as_bytes());
     let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    Ok(Sse::from(endpoints.subscribe(&request, query, header)?))
+    Ok(Sse::from(
+        endpoints.subscribe(&request, query, header).await?,
+    ))
 }
 
 async fn publish<A: Authorize<HttpRequest>>(
@@ -81,6 +84,8 @@ async fn publish<A: Authorize<HttpRequest>>(
     payload: web::Payload,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
+    let content_type = request.headers().get(CONTENT_TYPE);
+    check_publish_content_type(content_type.map(|v| v.as_bytes()))?;
     let body = read_body(payload, endpoints.max_body_bytes()).await;
     let key = request
         .headers()

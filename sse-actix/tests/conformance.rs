@@ -9,7 +9,7 @@ use futures_util::stream;
 use sse_actix::{LastEventId, Sse};
 use sse_conformance::{
     AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
-    final_event, fixed_events, slow_events, test_authorize,
+    final_event, fixed_events, slow_events, test_authorize, test_jwt,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -50,6 +50,9 @@ fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig)
     if let Some(retry) = app_config.retry {
         endpoints = endpoints.retry(retry);
     }
+    let jwt_endpoints = HubEndpoints::new(hub.clone())
+        .keep_alive(keep_alive.clone())
+        .authorize(test_jwt::<sse_actix::ActixRequest>());
     let (retry, fixed_keep_alive, clock_keep_alive) =
         (app_config.retry, keep_alive.clone(), keep_alive);
     for (path, script) in [
@@ -110,7 +113,8 @@ fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig)
             "/until-ready",
             web::get().to(|| async { Sse::new(slow_events()).until(std::future::ready(())) }),
         )
-        .service(sse_actix::routes(endpoints));
+        .service(sse_actix::routes(endpoints))
+        .service(web::scope("/jwt").service(sse_actix::routes(jwt_endpoints)));
 }
 
 impl Integration for Actix {

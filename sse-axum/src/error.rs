@@ -4,7 +4,7 @@ use std::fmt;
 
 use axum::http::HeaderValue;
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::response::{IntoResponse, Response};
 use sse_core::http::{ErrorResponse, HttpError};
 
@@ -51,6 +51,11 @@ impl IntoResponse for Error {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(challenge) = self.0.www_authenticate() {
+            if let Ok(value) = HeaderValue::from_str(challenge) {
+                response.headers_mut().insert(WWW_AUTHENTICATE, value);
+            }
         }
         response
     }

@@ -293,38 +293,56 @@
 //! withCredentials: true })`; across sites the cookie must be `SameSite=None; Secure`),
 //! or with a token in the query string, which is weaker: URLs end up in logs and
 //! histories. The ready-made routes call an [`Authorize`] hook with the request's
-//! [`Parts`](axum::http::request::Parts) and the [`Access`] asked for:
+//! [`Parts`](axum::http::request::Parts) and the [`Access`] asked for. The hook reads the
+//! request at once and answers now (`Ok(())`, `Err(Denied::Forbidden)`) or later, with
+//! [`Authorization::later`] and a future that owns what it read: a session lookup here. A
+//! [`Grant`] may expire: a subscription then ends at that time, at an event boundary, and
+//! the browser reconnects and is authorized again. A 401 carries `WWW-Authenticate`.
 //!
 //! ```
 //! use axum::Router;
-//! use axum::http::header::{CONTENT_TYPE, COOKIE};
+//! use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 //! use axum::http::request::Parts;
 //! use axum::http::{HeaderValue, Method};
-//! use sse_axum::{Access, Denied, Hub, HubEndpoints};
+//! use sse_axum::{Access, Authorization, Denied, Grant, Hub, HubEndpoints};
 //! use tower_http::cors::CorsLayer;
 //!
-//! # struct User { admin: bool }
-//! # fn user_of(session: &str) -> Option<User> { (session == "s3cr3t").then_some(User { admin: false }) }
-//! /// The `session` cookie. (A query-string token instead:
-//! /// `parts.uri.query()?.split('&').find_map(|pair| pair.strip_prefix("token="))`.)
-//! fn session(parts: &Parts) -> Option<&str> {
-//!     parts.headers.get_all(COOKIE).iter()
+//! # use std::time::{Duration, SystemTime};
+//! # #[derive(Clone)] struct Sessions;
+//! # struct User { admin: bool, rooms: Vec<String>, until: SystemTime }
+//! # impl Sessions {
+//! #     async fn find(&self, token: &str) -> Option<User> {
+//! #         (token == "s3cr3t").then(|| User { admin: false, rooms: vec!["lobby".into()], until: SystemTime::now() + Duration::from_secs(600) })
+//! #     }
+//! # }
+//! /// A bearer token, else the `session` cookie (what an `EventSource` sends).
+//! fn credentials(parts: &Parts) -> Option<String> {
+//!     let bearer = parts.headers.get(AUTHORIZATION)
+//!         .and_then(|value| value.to_str().ok()?.strip_prefix("Bearer "));
+//!     let cookie = || parts.headers.get_all(COOKIE).iter()
 //!         .filter_map(|value| value.to_str().ok())
 //!         .flat_map(|cookies| cookies.split(';'))
-//!         .find_map(|cookie| cookie.trim().strip_prefix("session="))
+//!         .find_map(|cookie| cookie.trim().strip_prefix("session="));
+//!     bearer.or_else(cookie).map(str::to_owned)
 //! }
 //!
+//! let sessions = Sessions; // your session store, cheap to clone
 //! let hub = Hub::new();
-//! let endpoints = HubEndpoints::new(hub.clone()).authorize(
-//!     |parts: &Parts, access: Access<'_>| -> Result<(), Denied> {
-//!         // `user_of`: your session store.
-//!         let user = session(parts).and_then(user_of).ok_or(Denied::Unauthorized)?; // 401
-//!         match access {
-//!             Access::Publish(_) if !user.admin => Err(Denied::Forbidden), // 403
-//!             _ => Ok(()),
+//! let endpoints = HubEndpoints::new(hub.clone()).authorize(move |parts: &Parts, access: Access<'_>| {
+//!     // Read the request now; the lookup owns what it needs.
+//!     let (token, sessions) = (credentials(parts), sessions.clone());
+//!     let publish = matches!(access, Access::Publish(_));
+//!     let topics: Vec<String> = access.topics().map(str::to_owned).collect();
+//!     Authorization::later(async move {
+//!         let token = token.ok_or(Denied::Unauthorized)?; // 401
+//!         let user = sessions.find(&token).await.ok_or(Denied::InvalidToken)?; // 401
+//!         let granted = topics.iter().all(|topic| user.rooms.contains(topic));
+//!         if !granted || (publish && !user.admin) {
+//!             return Err(Denied::Forbidden); // 403, whether the topic exists or not
 //!         }
-//!     },
-//! );
+//!         Ok(Grant::new().until(user.until)) // the stream ends when the session does
+//!     })
+//! });
 //!
 //! // The page is served from another origin: allow it, with its cookies.
 //! let cors = CorsLayer::new()
@@ -342,6 +360,32 @@
 //! `Access-Control-Allow-Origin`, never `*`. An `EventSource` request is a plain `GET`; a
 //! `fetch` that publishes JSON is preflighted, hence the methods and headers.
 //!
+//! ## JSON Web Tokens (feature `jwt`)
+//!
+//! [`Jwt`] checks Mercure-style tokens (`{"mercure": {"subscribe": [..], "publish": [..]},
+//! "exp": ..}`, HS256 or RS256) from `Authorization: Bearer`, the cookie
+//! `sse_authorization`, or `?authorization=` (weaker: it ends up in logs); a stream ends
+//! when its token expires. See [`sse_core::http::jwt`].
+//!
+//! ```
+//! # #[cfg(feature = "jwt")] {
+//! use std::time::Duration;
+//! use sse_axum::{Hub, HubEndpoints, Jwt};
+//! use sse_axum::sse_core::http::jwt::Claims;
+//!
+//! let secret = "at least 32 random bytes, from your config";
+//! let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).cookie("token"));
+//! let app: axum::Router = sse_axum::routes(endpoints);
+//!
+//! // A token for a client (a login handler's job): read `news`, publish nothing, for an hour.
+//! let token = Claims::new().subscribe(["news"]).expires_in(Duration::from_secs(3600))
+//!     .sign_hs256(secret.as_bytes()).unwrap();
+//! // In the page: new EventSource(`/events?topic=news&authorization=${token}`),
+//! // or set the cookie `token` and use new EventSource("/events?topic=news").
+//! # drop((app, token));
+//! # }
+//! ```
+//!
 //! # What is here
 //!
 //! - [`Sse`]: an `IntoResponse` from any stream of events, a hub subscription or an
@@ -357,12 +401,16 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+mod auth;
 mod error;
 mod extract;
 mod response;
 mod routes;
 mod shutdown;
 
+pub use auth::AxumRequest;
+#[cfg(feature = "jwt")]
+pub use auth::Jwt;
 pub use error::Error;
 pub use extract::LastEventId;
 pub use futures_util::{Stream, StreamExt, stream};
@@ -370,7 +418,9 @@ pub use response::Sse;
 pub use routes::routes;
 pub use shutdown::{Shutdown, ShutdownLayer};
 pub use sse_core;
-pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};
+pub use sse_core::http::endpoints::{
+    Access, Authorization, Authorize, Denied, Grant, HubEndpoints,
+};
 pub use sse_core::{
     CloseReason, Emitter, EmitterStream, Event, EventError, EventId, EventName, Finite, Hub,
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,

@@ -14,6 +14,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+    check_publish_content_type,
 };
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
@@ -55,7 +56,9 @@ async fn check_subscribe<A: Authorize<Parts>>(
     parts: Parts,
 ) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
     let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-    endpoints.check_subscribe(&parts, parts.uri.query(), header)?;
+    endpoints
+        .check_subscribe(&parts, parts.uri.query(), header)
+        .await?;
     Ok(Sse::new(futures_util::stream::empty()))
 }
 
@@ -77,11 +80,10 @@ async fn subscribe<A: Authorize<Parts>>(
     parts: Parts,
 ) -> Result<Sse<Subscription>, Error> {
     let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-    Ok(Sse::from(endpoints.subscribe(
-        &parts,
-        parts.uri.query(),
-        header,
-    )?))
+    let stream = endpoints
+        .subscribe(&parts, parts.uri.query(), header)
+        .await?;
+    Ok(Sse::from(stream))
 }
 
 async fn publish<A: Authorize<Parts>>(
@@ -89,6 +91,7 @@ async fn publish<A: Authorize<Parts>>(
     request: Request,
 ) -> Result<impl IntoResponse, Error> {
     let (parts, body) = request.into_parts();
+    check_publish_content_type(parts.headers.get(CONTENT_TYPE).map(|v| v.as_bytes()))?;
     let body = read_body(body, endpoints.max_body_bytes()).await;
     let key = parts.headers.get(idempotency::HEADER).map(|v| v.as_bytes());
     let published = endpoints.publish(&parts, key, body).await?;

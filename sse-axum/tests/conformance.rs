@@ -9,7 +9,7 @@ use futures_util::stream;
 use sse_axum::{LastEventId, ShutdownLayer, Sse};
 use sse_conformance::{
     AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
-    final_event, fixed_events, slow_events, test_authorize, test_runtime,
+    final_event, fixed_events, slow_events, test_authorize, test_jwt, test_runtime,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -45,6 +45,9 @@ fn app(hub: Hub, config: &AppConfig) -> Router {
     if let Some(retry) = config.retry {
         endpoints = endpoints.retry(retry);
     }
+    let jwt_endpoints = HubEndpoints::new(hub.clone())
+        .keep_alive(keep_alive.clone())
+        .authorize(test_jwt::<sse_axum::AxumRequest>());
     let retry = config.retry;
     let fixed_keep_alive = keep_alive.clone();
     let signal = hub.shutdown_signal();
@@ -92,6 +95,7 @@ fn app(hub: Hub, config: &AppConfig) -> Router {
             get(|| async { Sse::new(slow_events()).until(std::future::ready(())) }),
         )
         .merge(sse_axum::routes(endpoints))
+        .nest("/jwt", sse_axum::routes(jwt_endpoints))
         .layer(ShutdownLayer::new(signal))
         .layer(CompressionLayer::new())
 }

@@ -47,7 +47,10 @@
 //! # Features
 //!
 //! - `json`: `Event::json`, event data serialized with `serde_json`;
-//! - `endpoints`: the `http::endpoints` module (it reads JSON publish bodies);
+//! - `endpoints`: the `http::endpoints` and `http::auth` modules (it reads JSON publish
+//!   bodies);
+//! - `jwt`: the `http::jwt` module, an authorization hook for Mercure-style JSON Web Tokens
+//!   (with `endpoints`; adds the `jsonwebtoken` dependency).
 //! - `metrics`: the hub's metrics through the `metrics` facade (`hub::metrics` lists them;
 //!   without it nothing of them is compiled in).
 

@@ -48,6 +48,9 @@ impl<'r, 'o: 'r> Responder<'r, 'o> for Error {
         if let Some(seconds) = self.0.retry_after() {
             response.raw_header("retry-after", seconds.to_string());
         }
+        if let Some(challenge) = self.0.www_authenticate() {
+            response.raw_header("www-authenticate", challenge.to_owned());
+        }
         response.ok()
     }
 }

@@ -293,28 +293,48 @@
 //! withCredentials: true })`; across sites the cookie must be `SameSite=None; Secure`),
 //! or with a token in the query string, which is weaker: URLs end up in logs and
 //! histories. The ready-made routes call an [`Authorize`] hook with the
-//! [`Request`](rocket::Request) and the [`Access`] asked for:
+//! [`Request`](rocket::Request) and the [`Access`] asked for. The hook reads the request at
+//! once and answers now (`Ok(())`, `Err(Denied::Forbidden)`) or later, with
+//! [`Authorization::later`] and a future that owns what it read: a session lookup here. A
+//! [`Grant`] may expire: a subscription then ends at that time, at an event boundary, and
+//! the browser reconnects and is authorized again. A 401 carries `WWW-Authenticate`.
 //!
 //! ```
 //! use rocket::Request;
-//! use sse_rocket::{Access, Denied, Hub, HubEndpoints};
+//! use sse_rocket::{Access, Authorization, Denied, Grant, Hub, HubEndpoints};
 //!
-//! # struct User { admin: bool }
-//! # fn user_of(session: &str) -> Option<User> { (session == "s3cr3t").then_some(User { admin: false }) }
+//! # use std::time::{Duration, SystemTime};
+//! # #[derive(Clone)] struct Sessions;
+//! # struct User { admin: bool, rooms: Vec<String>, until: SystemTime }
+//! # impl Sessions {
+//! #     async fn find(&self, token: &str) -> Option<User> {
+//! #         (token == "s3cr3t").then(|| User { admin: false, rooms: vec!["lobby".into()], until: SystemTime::now() + Duration::from_secs(600) })
+//! #     }
+//! # }
+//! /// A bearer token, else the `session` cookie (what an `EventSource` sends).
+//! fn credentials(request: &Request<'_>) -> Option<String> {
+//!     let bearer = request.headers().get_one("authorization")
+//!         .and_then(|value| value.strip_prefix("Bearer ")).map(str::to_owned);
+//!     bearer.or_else(|| request.cookies().get("session").map(|cookie| cookie.value().to_owned()))
+//! }
+//!
+//! let sessions = Sessions; // your session store, cheap to clone
 //! let hub = Hub::new();
-//! let endpoints = HubEndpoints::new(hub.clone()).authorize(
-//!     |request: &Request<'_>, access: Access<'_>| -> Result<(), Denied> {
-//!         // The `session` cookie; a query-string token instead:
-//!         // `request.query_value::<&str>("token").and_then(Result::ok)`.
-//!         let session = request.cookies().get("session").ok_or(Denied::Unauthorized)?; // 401
-//!         // `user_of`: your session store.
-//!         let user = user_of(session.value()).ok_or(Denied::Unauthorized)?;
-//!         match access {
-//!             Access::Publish(_) if !user.admin => Err(Denied::Forbidden), // 403
-//!             _ => Ok(()),
+//! let endpoints = HubEndpoints::new(hub.clone()).authorize(move |request: &Request<'_>, access: Access<'_>| {
+//!     // Read the request now; the lookup owns what it needs.
+//!     let (token, sessions) = (credentials(request), sessions.clone());
+//!     let publish = matches!(access, Access::Publish(_));
+//!     let topics: Vec<String> = access.topics().map(str::to_owned).collect();
+//!     Authorization::later(async move {
+//!         let token = token.ok_or(Denied::Unauthorized)?; // 401
+//!         let user = sessions.find(&token).await.ok_or(Denied::InvalidToken)?; // 401
+//!         let granted = topics.iter().all(|topic| user.rooms.contains(topic));
+//!         if !granted || (publish && !user.admin) {
+//!             return Err(Denied::Forbidden); // 403, whether the topic exists or not
 //!         }
-//!     },
-//! );
+//!         Ok(Grant::new().until(user.until)) // the stream ends when the session does
+//!     })
+//! });
 //! let rocket = rocket::build().mount("/", sse_rocket::routes(endpoints));
 //! # drop(rocket);
 //! ```
@@ -364,6 +384,32 @@
 //! # drop(rocket);
 //! ```
 //!
+//! ## JSON Web Tokens (feature `jwt`)
+//!
+//! [`Jwt`] checks Mercure-style tokens (`{"mercure": {"subscribe": [..], "publish": [..]},
+//! "exp": ..}`, HS256 or RS256) from `Authorization: Bearer`, the cookie
+//! `sse_authorization`, or `?authorization=` (weaker: it ends up in logs); a stream ends
+//! when its token expires. See [`sse_core::http::jwt`].
+//!
+//! ```
+//! # #[cfg(feature = "jwt")] {
+//! use std::time::Duration;
+//! use sse_rocket::{Hub, HubEndpoints, Jwt};
+//! use sse_rocket::sse_core::http::jwt::Claims;
+//!
+//! let secret = "at least 32 random bytes, from your config";
+//! let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).cookie("token"));
+//! let rocket = rocket::build().mount("/", sse_rocket::routes(endpoints));
+//!
+//! // A token for a client (a login handler's job): read `news`, publish nothing, for an hour.
+//! let token = Claims::new().subscribe(["news"]).expires_in(Duration::from_secs(3600))
+//!     .sign_hs256(secret.as_bytes()).unwrap();
+//! // In the page: new EventSource(`/events?topic=news&authorization=${token}`),
+//! // or set the cookie `token` and use new EventSource("/events?topic=news").
+//! # drop((rocket, token));
+//! # }
+//! ```
+//!
 //! # What is here
 //!
 //! - [`Sse`]: a `Responder` from any stream of events, a hub subscription or an emitter,
@@ -381,12 +427,16 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+mod auth;
 mod error;
 mod guard;
 mod response;
 mod routes;
 mod shutdown;
 
+#[cfg(feature = "jwt")]
+pub use auth::Jwt;
+pub use auth::RocketRequest;
 pub use error::Error;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use guard::LastEventId;
@@ -394,7 +444,9 @@ pub use response::Sse;
 pub use routes::routes;
 pub use shutdown::HubShutdown;
 pub use sse_core;
-pub use sse_core::http::endpoints::{Access, Authorize, Denied, HubEndpoints};
+pub use sse_core::http::endpoints::{
+    Access, Authorization, Authorize, Denied, Grant, HubEndpoints,
+};
 pub use sse_core::{
     CloseReason, Emitter, EmitterStream, Event, EventError, EventId, EventName, Finite, Hub,
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,

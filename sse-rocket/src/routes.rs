@@ -16,6 +16,7 @@ use sse_core::RESPONSE_HEADERS;
 use sse_core::http::ErrorResponse;
 use sse_core::http::endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
+    check_publish_content_type,
 };
 use sse_core::http::idempotency;
 use sse_core::last_event_id::HEADER;
@@ -97,7 +98,7 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for CheckSubscribe<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
         let header = request.headers().get_one(HEADER).map(str::as_bytes);
         let query = request.uri().query().map(|query| query.as_str());
-        match self.0.check_subscribe(request, query, header) {
+        match self.0.check_subscribe(request, query, header).await {
             Ok(()) => Outcome::Success(head_response()),
             Err(error) => Outcome::from(request, Err::<(), _>(Error::from(error))),
         }
@@ -171,6 +172,7 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for Subscribe<A> {
         let query = request.uri().query().map(|query| query.as_str());
         let result = endpoints
             .subscribe(request, query, header)
+            .await
             .map(Sse::from)
             .map_err(Error::from);
         Outcome::from(request, result)
@@ -189,6 +191,10 @@ impl<A> Clone for Publish<A> {
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let endpoints = &self.0;
+        let content_type = request.headers().get_one("content-type");
+        if let Err(error) = check_publish_content_type(content_type.map(str::as_bytes)) {
+            return Outcome::from(request, Err::<(), _>(Error::from(error)));
+        }
         let body = read_body(request, data, endpoints.max_body_bytes()).await;
         let key = request
             .headers()

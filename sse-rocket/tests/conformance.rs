@@ -7,7 +7,7 @@ use rocket::fairing::AdHoc;
 use rocket::{Request, State, get, routes};
 use sse_conformance::{
     AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
-    final_event, fixed_events, slow_events, test_authorize, test_runtime,
+    final_event, fixed_events, slow_events, test_authorize, test_jwt, test_runtime,
 };
 use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
@@ -109,6 +109,9 @@ impl Integration for Rocket {
             if let Some(retry) = config.retry {
                 endpoints = endpoints.retry(retry);
             }
+            let jwt_endpoints = HubEndpoints::new(hub.clone())
+                .keep_alive(keep_alive.clone())
+                .authorize(test_jwt::<sse_rocket::RocketRequest>());
             let rocket_config = rocket::Config {
                 address: [127, 0, 0, 1].into(),
                 port: 0,
@@ -134,6 +137,7 @@ impl Integration for Rocket {
                     routes![fixed, failing, last_event_id, ticks, until_ready, emitter],
                 )
                 .mount("/", sse_rocket::routes(endpoints))
+                .mount("/jwt", sse_rocket::routes(jwt_endpoints))
                 .attach(AdHoc::on_liftoff("report address", move |rocket| {
                     Box::pin(async move {
                         let addr = SocketAddr::from(([127, 0, 0, 1], rocket.config().port));

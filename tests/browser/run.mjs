@@ -31,7 +31,7 @@ const PATIENCE = { timeout: 20_000 };
 
 function startServer(binary, args = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, ["--addr", "127.0.0.1:0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(binary, ["--addr", "127.0.0.1:0", "--allow-disconnect", ...args], { stdio: ["ignore", "pipe", "inherit"] });
     const lines = createInterface({ input: child.stdout });
     lines.once("line", (line) => {
       const url = line.slice(line.indexOf("http://")).trim();

@@ -12,9 +12,10 @@ use actix_web::http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, ORIGIN, VA
 use actix_web::middleware::{Condition, ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use futures_util::stream;
-use sse_actix::{Error, LastEventId, Sse};
+use sse_actix::{ActixRequest, Error, LastEventId, Sse};
 use sse_core::http::ErrorResponse;
 use sse_core::{Hub, Subscription};
+use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::{self, Jobs};
 use sse_examples::shutdown::{self, Signals};
@@ -68,8 +69,9 @@ async fn echo(request: HttpRequest) -> Result<HttpResponse, Error> {
 }
 
 async fn chat(
-    request: HttpRequest,
     hub: web::Data<Hub>,
+    auth: web::Data<DemoAuth<ActixRequest>>,
+    request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
     cross_origin::require_json(
@@ -78,15 +80,21 @@ async fn chat(
             .get(CONTENT_TYPE)
             .map(HeaderValue::as_bytes),
     )?;
+    auth.chat(&request).await?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(published.json_body()))
 }
 
-async fn disconnect(hub: web::Data<Hub>) -> HttpResponse {
+async fn disconnect(
+    hub: web::Data<Hub>,
+    auth: web::Data<DemoAuth<ActixRequest>>,
+    request: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    auth.disconnect(&request).await?;
     hub.disconnect_all();
-    HttpResponse::NoContent().finish()
+    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn job(
@@ -187,6 +195,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app_hub = hub.clone();
     let jobs = web::Data::new(Jobs::new());
     let cors_origins = web::Data::new(options.cors_origins.clone());
+    let auth = web::Data::new(DemoAuth::<ActixRequest>::new(&options));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(cors_origins.clone())
@@ -199,6 +208,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .wrap(ErrorHandlers::new().default_handler(json_errors))
             .app_data(web::Data::new(app_hub.clone()))
             .app_data(jobs.clone())
+            .app_data(auth.clone())
             .route(
                 "/",
                 web::get().to(|| async {
@@ -225,7 +235,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .body(sse_examples::prometheus::render())
                 }),
             )
-            .service(sse_actix::routes(endpoints(&app_hub)))
+            .service(sse_actix::routes(
+                endpoints(&app_hub).authorize(auth.hook()),
+            ))
     })
     // Our own signal handling: the hub's final event first, then the graceful stop.
     .disable_signals()

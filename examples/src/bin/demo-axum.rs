@@ -6,12 +6,15 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRef, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{ALLOW, CONTENT_TYPE, HOST, ORIGIN};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,19 +23,27 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use sse_axum::{Error, LastEventId, Sse};
+use sse_axum::{AxumRequest, Error, LastEventId, Sse};
 use sse_core::http::ErrorResponse;
 use sse_core::{Hub, Subscription};
+use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::{self, Jobs};
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
 
-/// The router's state: the hub, and the count of running jobs.
+/// The router's state: the hub, the count of running jobs, and the authorization.
 #[derive(Clone)]
 struct App {
     hub: Hub,
     jobs: Jobs,
+    auth: Arc<DemoAuth<AxumRequest>>,
+}
+
+impl FromRef<App> for Arc<DemoAuth<AxumRequest>> {
+    fn from_ref(app: &App) -> Self {
+        app.auth.clone()
+    }
 }
 
 impl FromRef<App> for Hub {
@@ -83,19 +94,30 @@ async fn echo(RawQuery(query): RawQuery) -> Result<Response, Error> {
     Ok(Sse::new(stream::iter([event])).into_response())
 }
 
-async fn chat(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Response, Error> {
-    cross_origin::require_json(headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes))?;
+async fn chat(
+    State(hub): State<Hub>,
+    State(auth): State<Arc<DemoAuth<AxumRequest>>>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, Error> {
+    cross_origin::require_json(parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes))?;
+    auth.chat(&parts).await?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())
 }
 
-async fn disconnect(State(hub): State<Hub>) -> StatusCode {
+async fn disconnect(
+    State(hub): State<Hub>,
+    State(auth): State<Arc<DemoAuth<AxumRequest>>>,
+    parts: Parts,
+) -> Result<StatusCode, Error> {
+    auth.disconnect(&parts).await?;
     hub.disconnect_all();
-    StatusCode::NO_CONTENT
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn job(
-    State(App { hub, jobs }): State<App>,
+    State(App { hub, jobs, .. }): State<App>,
     LastEventId(last): LastEventId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
@@ -110,7 +132,7 @@ async fn job(
     )
 }
 
-async fn stats(State(App { hub, jobs }): State<App>) -> Response {
+async fn stats(State(App { hub, jobs, .. }): State<App>) -> Response {
     (
         [(CONTENT_TYPE, "application/json")],
         stats::json(&hub, &jobs),
@@ -183,6 +205,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = options.addr;
     let signals = Signals::listen()?;
     let hub = start_hub(&options).await?;
+    let auth = Arc::new(DemoAuth::new(&options));
     let app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route(
@@ -209,7 +232,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }),
         )
-        .merge(sse_axum::routes(endpoints(&hub)))
+        .merge(sse_axum::routes(endpoints(&hub).authorize(auth.hook())))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(
             options.cors_origins.clone(),
@@ -218,6 +241,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_state(App {
             hub: hub.clone(),
             jobs: Jobs::new(),
+            auth,
         });
     // CORS (answering preflights too) only with `--cors-origin`.
     let app = match options.cors_origins.is_empty() {

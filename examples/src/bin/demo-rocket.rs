@@ -10,16 +10,18 @@ use futures_util::{Stream, stream};
 use rocket::data::Capped;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Header, Method, Status};
+use rocket::request::{self, FromRequest};
 use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
 use rocket::{Data, Request, State, get, options, post, routes};
 use sse_core::http::ErrorResponse;
 use sse_core::{EmitterStream, Event, Hub, IntoFrame, Subscription};
+use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::Jobs;
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
-use sse_rocket::{Error, HubShutdown, LastEventId, Sse};
+use sse_rocket::{Error, HubShutdown, LastEventId, RocketRequest, Sse};
 
 /// An event stream, or 204 once the client has seen all of a finite stream.
 enum OrNoContent<S> {
@@ -83,14 +85,39 @@ fn echo(query: RawQuery) -> Result<Sse<impl Stream<Item = Event>>, Error> {
 
 /// The body is read up to rocket's `bytes` limit; over it is a 413 (rocket's own `Vec<u8>`
 /// guard would say 400).
+/// What the demo's authorization said about a request (`POST /chat`, `POST /disconnect`),
+/// as a guard that always succeeds, so that a refusal is answered by the handler as JSON
+/// with its `WWW-Authenticate` header instead of by a catcher.
+struct Authorized<const DISCONNECT: bool>(Result<(), Error>);
+
+#[rocket::async_trait]
+impl<'r, const DISCONNECT: bool> FromRequest<'r> for Authorized<DISCONNECT> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let Some(auth) = request.rocket().state::<DemoAuth<RocketRequest>>() else {
+            return request::Outcome::Success(Authorized(Err(Error::from(
+                ErrorResponse::for_status(500),
+            ))));
+        };
+        let answer = match DISCONNECT {
+            true => auth.disconnect(request).await.map_err(Error::from),
+            false => auth.chat(request).await.map_err(Error::from),
+        };
+        request::Outcome::Success(Authorized(answer))
+    }
+}
+
 #[post("/chat", data = "<body>")]
 async fn chat(
     hub: &State<Hub>,
     content_type: Option<&ContentType>,
+    authorized: Authorized<false>,
     body: Capped<Vec<u8>>,
 ) -> Result<(ContentType, RawJson<String>), Error> {
     let content_type = content_type.map(ToString::to_string);
     cross_origin::require_json(content_type.as_deref().map(str::as_bytes))?;
+    authorized.0?;
     if !body.is_complete() {
         return Err(Error::from(ErrorResponse::for_status(413)));
     }
@@ -101,9 +128,10 @@ async fn chat(
 }
 
 #[post("/disconnect")]
-fn disconnect(hub: &State<Hub>) -> Status {
+fn disconnect(hub: &State<Hub>, authorized: Authorized<true>) -> Result<Status, Error> {
+    authorized.0?;
     hub.disconnect_all();
-    Status::NoContent
+    Ok(Status::NoContent)
 }
 
 #[get("/job")]
@@ -273,6 +301,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = options.addr;
     let signals = Signals::listen()?;
     let hub = start_hub(&options).await?;
+    let auth = DemoAuth::<RocketRequest>::new(&options);
+    let hook = auth.hook();
     let config = rocket::Config {
         address: addr.ip(),
         port: addr.port(),
@@ -292,6 +322,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rocket = rocket::custom(config)
         .manage(hub.clone())
         .manage(Jobs::new())
+        .manage(auth)
         .mount(
             "/",
             routes![
@@ -299,7 +330,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         )
         .mount("/", routes![metrics_prom])
-        .mount("/", sse_rocket::routes(endpoints(&hub)))
+        .mount("/", sse_rocket::routes(endpoints(&hub).authorize(hook)))
         .mount("/", routes![refused])
         .mount(
             "/",

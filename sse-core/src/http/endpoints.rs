@@ -20,7 +20,9 @@
 //!   `OPTIONS` answers 204 with an `Allow` header: [`SUBSCRIBE_ALLOW`] on the subscribe
 //!   path, [`PUBLISH_ALLOW`] on the publish path.
 //! - **Authorization**: the application's [`Authorize`] hook is called with the framework's
-//!   request and the [`Access`] asked for; [`Denied`] becomes 401 or 403.
+//!   request and the [`Access`] asked for, and answers now or later (see
+//!   [`auth`](crate::http::auth)); [`Denied`] becomes 401 (with `WWW-Authenticate`) or 403,
+//!   and a subscription whose [`Grant`] expires ends then, at an event boundary.
 //! - **Request bodies**: the adapter reads the publish body up to
 //!   [`max_body_bytes`](HubEndpoints::max_body_bytes) and says how that went with a
 //!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
@@ -39,8 +41,10 @@
 //! | `retry` over [`MAX_RETRY_MS`] | 400 | `invalid_retry` |
 //! | idempotency key empty, over 128 bytes, or not UTF-8 | 400 | `invalid_idempotency_key` |
 //! | idempotency key already used for another event on the topic | 422 | `idempotency_key_reused` |
-//! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
+//! | denied by the hook: no credentials, bad or expired ones (with `WWW-Authenticate`) | 401 | `unauthorized`, `invalid_token` |
+//! | denied by the hook: not granted | 403 | `forbidden` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
+//! | publish without `content-type: application/json` | 415 | `unsupported_media_type` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
 //! | hub over its topic or subscriber limits, or shut down | 503 | `too_many_subscribers`, `hub_closed`, ... |
 //!
@@ -57,6 +61,9 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::http::HttpError;
+pub use crate::http::auth::{
+    Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token,
+};
 use crate::http::idempotency::{self, Claim, IdempotencyKeys, InvalidKey, Pending};
 use crate::hub::{RESERVED_EVENTS, TopicName};
 use crate::{
@@ -74,69 +81,6 @@ pub const SUBSCRIBE_ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// The `Allow` header of the publish path (`OPTIONS /publish` answers 204 with it).
 pub const PUBLISH_ALLOW: &str = "POST, OPTIONS";
-
-/// What a request asks to do, given to the authorization hook.
-#[derive(Debug, Clone, Copy)]
-pub enum Access<'a> {
-    /// Subscribe to these topics.
-    Subscribe(&'a [String]),
-    /// Publish to this topic.
-    Publish(&'a str),
-}
-
-impl Access<'_> {
-    /// The topics concerned.
-    pub fn topics(&self) -> impl Iterator<Item = &str> {
-        let (many, one) = match self {
-            Access::Subscribe(topics) => (*topics, None),
-            Access::Publish(topic) => (&[][..], Some(*topic)),
-        };
-        many.iter().map(String::as_str).chain(one)
-    }
-}
-
-/// The authorization hook, called with the framework's request `R` and the [`Access`]
-/// asked for. `()` allows everything; any `Fn(&R, Access) -> Result<(), Denied>` is a hook.
-///
-/// ```
-/// use sse_core::http::endpoints::{Access, Authorize, Denied};
-///
-/// struct Request { user: Option<String> }
-/// let hook = |request: &Request, access: Access<'_>| match &request.user {
-///     None => Err(Denied::Unauthorized),
-///     Some(_) if access.topics().any(|topic| topic.starts_with("admin")) => Err(Denied::Forbidden),
-///     Some(_) => Ok(()),
-/// };
-/// assert_eq!(hook.authorize(&Request { user: None }, Access::Publish("news")), Err(Denied::Unauthorized));
-/// ```
-pub trait Authorize<R: ?Sized>: Send + Sync + 'static {
-    /// Allows or denies `access` for `request`.
-    fn authorize(&self, request: &R, access: Access<'_>) -> Result<(), Denied>;
-}
-
-impl<R: ?Sized> Authorize<R> for () {
-    fn authorize(&self, _: &R, _: Access<'_>) -> Result<(), Denied> {
-        Ok(())
-    }
-}
-
-impl<R: ?Sized, F> Authorize<R> for F
-where
-    F: Fn(&R, Access<'_>) -> Result<(), Denied> + Send + Sync + 'static,
-{
-    fn authorize(&self, request: &R, access: Access<'_>) -> Result<(), Denied> {
-        self(request, access)
-    }
-}
-
-/// The authorization hook's refusal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Denied {
-    /// 401: the request is not authenticated.
-    Unauthorized,
-    /// 403: authenticated, but not allowed.
-    Forbidden,
-}
 
 /// Why an endpoint refused a request.
 #[derive(Debug)]
@@ -166,6 +110,8 @@ pub enum EndpointError {
     InvalidIdempotencyKey(InvalidKey),
     /// The idempotency key was used, within its window, for another event on the topic.
     IdempotencyKeyReused,
+    /// The publish body is not declared `application/json`.
+    UnsupportedMediaType,
     /// The `Last-Event-ID` cannot be used.
     LastEventId(LastEventIdError),
     /// The hub refused.
@@ -176,6 +122,9 @@ impl fmt::Display for EndpointError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EndpointError::Denied(Denied::Unauthorized) => f.write_str("authentication required"),
+            EndpointError::Denied(Denied::InvalidToken) => {
+                f.write_str("the credentials are invalid or expired")
+            }
             EndpointError::Denied(Denied::Forbidden) => f.write_str("not allowed for these topics"),
             EndpointError::BodyTooLarge { max } => {
                 write!(f, "the request body is larger than {max} bytes")
@@ -199,6 +148,9 @@ impl fmt::Display for EndpointError {
             EndpointError::IdempotencyKeyReused => {
                 f.write_str("the idempotency key was already used for another event on this topic")
             }
+            EndpointError::UnsupportedMediaType => {
+                f.write_str("a publish body must be sent with content-type: application/json")
+            }
             EndpointError::LastEventId(error) => error.fmt(f),
             EndpointError::Hub(error) => error.fmt(f),
         }
@@ -210,7 +162,7 @@ impl std::error::Error for EndpointError {}
 impl HttpError for EndpointError {
     fn status(&self) -> u16 {
         match self {
-            EndpointError::Denied(Denied::Unauthorized) => 401,
+            EndpointError::Denied(Denied::Unauthorized | Denied::InvalidToken) => 401,
             EndpointError::Denied(Denied::Forbidden) => 403,
             EndpointError::BodyTooLarge { .. } => 413,
             EndpointError::InvalidBody(_)
@@ -219,6 +171,7 @@ impl HttpError for EndpointError {
             | EndpointError::InvalidRetry { .. }
             | EndpointError::InvalidIdempotencyKey(_) => 400,
             EndpointError::InvalidEvent(_) | EndpointError::IdempotencyKeyReused => 422,
+            EndpointError::UnsupportedMediaType => 415,
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
         }
@@ -231,9 +184,17 @@ impl HttpError for EndpointError {
         }
     }
 
+    fn www_authenticate(&self) -> Option<&str> {
+        match self {
+            EndpointError::Denied(denied) => denied.challenge(),
+            _ => None,
+        }
+    }
+
     fn code(&self) -> &str {
         match self {
             EndpointError::Denied(Denied::Unauthorized) => "unauthorized",
+            EndpointError::Denied(Denied::InvalidToken) => "invalid_token",
             EndpointError::Denied(Denied::Forbidden) => "forbidden",
             EndpointError::BodyTooLarge { .. } => "body_too_large",
             EndpointError::InvalidBody(_) => "invalid_body",
@@ -243,6 +204,7 @@ impl HttpError for EndpointError {
             EndpointError::InvalidRetry { .. } => "invalid_retry",
             EndpointError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
             EndpointError::IdempotencyKeyReused => "idempotency_key_reused",
+            EndpointError::UnsupportedMediaType => "unsupported_media_type",
             EndpointError::LastEventId(error) => error.code(),
             EndpointError::Hub(error) => HttpError::code(error),
         }
@@ -264,6 +226,28 @@ impl From<LastEventIdError> for EndpointError {
 impl From<Denied> for EndpointError {
     fn from(denied: Denied) -> Self {
         EndpointError::Denied(denied)
+    }
+}
+
+/// Checks a publish request's `Content-Type` header (raw bytes) before its body is read:
+/// `application/json`, with any parameters (`; charset=utf-8`), else a 415
+/// `unsupported_media_type`. A page on another site can send a "simple" cross-site `POST`
+/// (form or `text/plain` bodies) without a preflight; requiring JSON's media type keeps such
+/// requests from publishing.
+///
+/// ```
+/// use sse_core::http::endpoints::check_publish_content_type;
+/// assert!(check_publish_content_type(Some(b"application/json; charset=utf-8")).is_ok());
+/// assert!(check_publish_content_type(Some(b"text/plain")).is_err());
+/// assert!(check_publish_content_type(None).is_err());
+/// ```
+pub fn check_publish_content_type(content_type: Option<&[u8]>) -> Result<(), EndpointError> {
+    let essence = content_type
+        .and_then(|value| value.split(|&byte| byte == b';').next())
+        .map(<[u8]>::trim_ascii);
+    match essence {
+        Some(essence) if essence.eq_ignore_ascii_case(b"application/json") => Ok(()),
+        _ => Err(EndpointError::UnsupportedMediaType),
     }
 }
 
@@ -404,7 +388,9 @@ impl HubEndpoints<()> {
 
 impl<A> HubEndpoints<A> {
     /// Sets the authorization hook, called with the framework's request (axum's `Parts`,
-    /// actix-web's `HttpRequest`, rocket's `Request`).
+    /// actix-web's `HttpRequest`, rocket's `Request`): a closure that answers now or later,
+    /// `Option` of a hook, or a ready one such as [`Jwt`](crate::http::jwt::Jwt) (feature
+    /// `jwt`). See [`auth`](crate::http::auth).
     pub fn authorize<B>(self, hook: B) -> HubEndpoints<B> {
         HubEndpoints {
             hub: self.hub,
@@ -473,28 +459,38 @@ impl<A> HubEndpoints<A> {
 
     /// Subscribes for a `GET`: topics from the raw query string's `topic` parameters, the
     /// resume point from the raw `Last-Event-ID` header bytes or the `lastEventId` parameter,
-    /// authorized by the hook with `request`.
+    /// authorized by the hook with `request`. A grant that expires ends the stream then, at
+    /// an event boundary.
+    ///
+    /// The request is read and the hook called before the returned future is first polled;
+    /// the future waits for the hook's answer and does not use `request`.
     pub fn subscribe<R: ?Sized>(
         &self,
         request: &R,
         query: Option<&str>,
         last_event_id_header: Option<&[u8]>,
-    ) -> Result<SseStream<Subscription>, EndpointError>
+    ) -> impl Future<Output = Result<SseStream<Subscription>, EndpointError>> + Send + '_
     where
         A: Authorize<R>,
     {
-        let (topics, last_event_id) =
-            self.subscribe_request(request, query, last_event_id_header)?;
-        let subscription = self.hub.subscribe(&topics, last_event_id.as_ref())?;
-        let mut stream = SseStream::new(subscription);
-        stream = match &self.keep_alive {
-            Some(keep_alive) => stream.keep_alive(keep_alive.clone()),
-            None => stream.no_keep_alive(),
-        };
-        if let Some(retry) = self.retry {
-            stream = stream.retry(retry);
+        let checked = self.subscribe_request(request, query, last_event_id_header);
+        async move {
+            let (topics, last_event_id, authorization) = checked?;
+            let deadline = deadline(authorization.await?)?;
+            let subscription = self.hub.subscribe(&topics, last_event_id.as_ref())?;
+            let mut stream = SseStream::new(subscription);
+            stream = match &self.keep_alive {
+                Some(keep_alive) => stream.keep_alive(keep_alive.clone()),
+                None => stream.no_keep_alive(),
+            };
+            if let Some(retry) = self.retry {
+                stream = stream.retry(retry);
+            }
+            if let Some(deadline) = deadline {
+                stream = stream.until(tokio::time::sleep_until(deadline));
+            }
+            Ok(stream)
         }
-        Ok(stream)
     }
 
     /// What `HEAD` on the subscribe path answers: every check [`subscribe`](Self::subscribe)
@@ -509,32 +505,38 @@ impl<A> HubEndpoints<A> {
     /// use sse_core::http::HttpError;
     /// use sse_core::http::endpoints::HubEndpoints;
     ///
+    /// # futures_util::FutureExt::now_or_never(async {
     /// let endpoints = HubEndpoints::new(Hub::new());
-    /// assert!(endpoints.check_subscribe(&(), Some("topic=news"), None).is_ok());
-    /// let error = endpoints.check_subscribe(&(), None, None).unwrap_err();
+    /// assert!(endpoints.check_subscribe(&(), Some("topic=news"), None).await.is_ok());
+    /// let error = endpoints.check_subscribe(&(), None, None).await.unwrap_err();
     /// assert_eq!(error.status(), 400);
     /// assert_eq!(endpoints.hub().stats().subscribers, 0);
+    /// # }).unwrap();
     /// ```
     pub fn check_subscribe<R: ?Sized>(
         &self,
         request: &R,
         query: Option<&str>,
         last_event_id_header: Option<&[u8]>,
-    ) -> Result<(), EndpointError>
+    ) -> impl Future<Output = Result<(), EndpointError>> + Send + '_
     where
         A: Authorize<R>,
     {
-        let (topics, _) = self.subscribe_request(request, query, last_event_id_header)?;
-        Ok(self.hub.check_subscribe(&topics)?)
+        let checked = self.subscribe_request(request, query, last_event_id_header);
+        async move {
+            let (topics, _, authorization) = checked?;
+            deadline(authorization.await?)?;
+            Ok(self.hub.check_subscribe(&topics)?)
+        }
     }
 
-    /// The topics and resume point of a subscribe request, authorized by the hook.
+    /// The topics and resume point of a subscribe request, and the hook's answer.
     fn subscribe_request<R: ?Sized>(
         &self,
         request: &R,
         query: Option<&str>,
         last_event_id_header: Option<&[u8]>,
-    ) -> Result<(Vec<String>, Option<LastEventId>), EndpointError>
+    ) -> Result<(Vec<String>, Option<LastEventId>, Authorization), EndpointError>
     where
         A: Authorize<R>,
     {
@@ -543,18 +545,19 @@ impl<A> HubEndpoints<A> {
             .map(|(_, value)| value.into_owned())
             .collect();
         let last_event_id = LastEventId::from_header_or_query(last_event_id_header, query)?;
-        self.authorize
-            .authorize(request, Access::Subscribe(&topics))?;
-        Ok((topics, last_event_id))
+        let authorization = self
+            .authorize
+            .authorize(request, Access::Subscribe(&topics));
+        Ok((topics, last_event_id, authorization))
     }
 
     /// Publishes for a `POST` with a JSON body, authorized by the hook with `request`;
     /// `idempotency_key_header` is the raw value of the request's
     /// [`Idempotency-Key`](idempotency::HEADER) header, if any.
     ///
-    /// The body is read, checked and authorized before the returned future is first
-    /// polled; the future only waits for the hub (at once in memory, a round trip with a
-    /// backend), and does not borrow `request`. With an idempotency key, the hub's publish
+    /// The body is read and checked, and the hook called, before the returned future is
+    /// first polled; the future only waits for the hook's answer and the hub (at once in
+    /// memory, a round trip with a backend), and does not use `request`. With an idempotency key, the hub's publish
     /// runs on a task of its own (inside a tokio runtime), so that a publish whose client
     /// gave up still records its id for the retry.
     pub fn publish<R: ?Sized>(
@@ -568,6 +571,8 @@ impl<A> HubEndpoints<A> {
     {
         let prepared = self.prepare_publish(request, idempotency_key_header, body);
         async move {
+            let (authorization, prepared) = prepared?;
+            deadline(authorization.await?)?;
             let Prepared { topic, event, key } = prepared?;
             let Some(key) = key else {
                 let id = self.hub.publish(&topic, event).await?;
@@ -595,13 +600,13 @@ impl<A> HubEndpoints<A> {
     }
 
     /// Everything a publish does before the hub: the body, its JSON, the idempotency key,
-    /// the topic name, the hook, the event.
+    /// the topic name, the hook, the event. The event's errors come after the hook's answer.
     fn prepare_publish<R: ?Sized>(
         &self,
         request: &R,
         idempotency_key_header: Option<&[u8]>,
         body: RequestBody,
-    ) -> Result<Prepared, EndpointError>
+    ) -> Result<(Authorization, Result<Prepared, EndpointError>), EndpointError>
     where
         A: Authorize<R>,
     {
@@ -622,32 +627,55 @@ impl<A> HubEndpoints<A> {
             .transpose()
             .map_err(EndpointError::InvalidIdempotencyKey)?;
         let topic = TopicName::new(&request_body.topic)?;
-        self.authorize
-            .authorize(request, Access::Publish(topic.as_str()))?;
-        let data = match request_body.data {
-            serde_json::Value::String(text) => text,
-            other => other.to_string(),
-        };
-        // What makes a repeat the same request: the event, not how its JSON was spelled.
-        let key = key.map(|key| {
-            let mut hash = std::hash::DefaultHasher::new();
-            (&data, &request_body.event, request_body.retry).hash(&mut hash);
-            (key, hash.finish())
-        });
-        let mut event = Event::new(data);
-        if let Some(name) = request_body.event {
-            if RESERVED_EVENTS.contains(&name.as_str()) {
-                return Err(EndpointError::ReservedEvent(name));
-            }
-            event = event.event(name).map_err(EndpointError::InvalidEvent)?;
+        let authorization = self
+            .authorize
+            .authorize(request, Access::Publish(topic.as_str()));
+        Ok((authorization, prepare_event(request_body, topic, key)))
+    }
+}
+
+/// The event of a publish request, checked, with its idempotency key and the hash of the
+/// event the key is for.
+fn prepare_event(
+    request_body: PublishBody,
+    topic: TopicName,
+    key: Option<String>,
+) -> Result<Prepared, EndpointError> {
+    let data = match request_body.data {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    };
+    // What makes a repeat the same request: the event, not how its JSON was spelled.
+    let key = key.map(|key| {
+        let mut hash = std::hash::DefaultHasher::new();
+        (&data, &request_body.event, request_body.retry).hash(&mut hash);
+        (key, hash.finish())
+    });
+    let mut event = Event::new(data);
+    if let Some(name) = request_body.event {
+        if RESERVED_EVENTS.contains(&name.as_str()) {
+            return Err(EndpointError::ReservedEvent(name));
         }
-        if let Some(ms) = request_body.retry {
-            if ms > MAX_RETRY_MS {
-                return Err(EndpointError::InvalidRetry { ms });
-            }
-            event = event.retry(Duration::from_millis(ms));
+        event = event.event(name).map_err(EndpointError::InvalidEvent)?;
+    }
+    if let Some(ms) = request_body.retry {
+        if ms > MAX_RETRY_MS {
+            return Err(EndpointError::InvalidRetry { ms });
         }
-        Ok(Prepared { topic, event, key })
+        event = event.retry(Duration::from_millis(ms));
+    }
+    Ok(Prepared { topic, event, key })
+}
+
+/// When a granted subscription ends, if it does; a grant already expired is a 401
+/// `invalid_token`.
+fn deadline(grant: Grant) -> Result<Option<tokio::time::Instant>, EndpointError> {
+    let Some(expires_at) = grant.expires_at() else {
+        return Ok(None);
+    };
+    match expires_at.duration_since(std::time::SystemTime::now()) {
+        Ok(left) if !left.is_zero() => Ok(tokio::time::Instant::now().checked_add(left)),
+        _ => Err(EndpointError::Denied(Denied::InvalidToken)),
     }
 }
 
@@ -735,11 +763,57 @@ mod tests {
             (400, "invalid_body")
         );
         let denied = HubEndpoints::new(Hub::new())
-            .authorize(|_: &(), _: Access<'_>| Err(Denied::Forbidden))
+            .authorize(|_: &(), _: Access<'_>| Denied::Forbidden)
             .publish(&(), None, complete(r#"{"topic":"t","data":"x"}"#))
             .now_or_never()
             .unwrap();
         assert_eq!(denied.unwrap_err().status(), 403);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_subscription_ends_when_its_grant_expires_and_an_expired_grant_is_a_401() {
+        use futures_util::StreamExt;
+        let hub = Hub::new();
+        let expiring = HubEndpoints::new(hub.clone()).authorize(|_: &(), _: Access<'_>| {
+            Ok(Grant::new().until(std::time::SystemTime::now() + Duration::from_secs(60)))
+        });
+        let mut stream = expiring
+            .subscribe(&(), Some("topic=t"), None)
+            .await
+            .unwrap();
+        hub.publish("t", Event::new("before")).await.unwrap();
+        let first = stream.next().await.unwrap();
+        assert!(first.ends_with(b"data: before\n\n"));
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert!(stream.next().await.is_none(), "ended at the grant's expiry");
+
+        let expired = HubEndpoints::new(hub.clone()).authorize(|_: &(), _: Access<'_>| {
+            Ok(Grant::new().until(std::time::SystemTime::UNIX_EPOCH))
+        });
+        let error = expired
+            .subscribe(&(), Some("topic=t"), None)
+            .await
+            .unwrap_err();
+        assert_eq!((error.status(), error.code()), (401, "invalid_token"));
+        assert_eq!(
+            error.www_authenticate(),
+            Some("Bearer realm=\"sse\", error=\"invalid_token\"")
+        );
+        let later = HubEndpoints::new(hub.clone()).authorize(|_: &(), _: Access<'_>| {
+            Authorization::later(async {
+                tokio::task::yield_now().await;
+                Err::<(), _>(Denied::Unauthorized)
+            })
+        });
+        let error = later
+            .publish(&(), None, complete(r#"{"topic":"t","data":"x"}"#))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (error.status(), error.www_authenticate()),
+            (401, Some("Bearer realm=\"sse\""))
+        );
+        assert_eq!(hub.stats().published, 1, "nothing published when refused");
     }
 
     #[test]
@@ -917,8 +991,16 @@ mod tests {
             }
         });
         let check = |query: Option<&str>, header: Option<&[u8]>| {
-            let head = endpoints.check_subscribe(&(), query, header).err();
-            let get = endpoints.subscribe(&(), query, header).err();
+            let head = endpoints
+                .check_subscribe(&(), query, header)
+                .now_or_never()
+                .unwrap()
+                .err();
+            let get = endpoints
+                .subscribe(&(), query, header)
+                .now_or_never()
+                .unwrap()
+                .err();
             let statuses = (head.map(|e| e.status()), get.map(|e| e.status()));
             assert_eq!(statuses.0, statuses.1, "{query:?}");
             statuses.0
@@ -932,6 +1014,8 @@ mod tests {
         assert!(
             endpoints
                 .check_subscribe(&(), Some("topic=a"), None)
+                .now_or_never()
+                .unwrap()
                 .is_ok()
         );
         assert_eq!(
@@ -954,13 +1038,21 @@ mod tests {
             });
         let stream = endpoints
             .subscribe(&(), Some("topic=a&topic=b%2Fc&lastEventId=x"), None)
+            .now_or_never()
+            .unwrap()
             .unwrap();
         assert_eq!(*seen.lock().unwrap(), ["a", "b/c"]);
         assert_eq!(stream.get_ref().topics().collect::<Vec<_>>(), ["a", "b/c"]);
-        let error = endpoints.subscribe(&(), Some("x=1"), None).unwrap_err();
+        let error = endpoints
+            .subscribe(&(), Some("x=1"), None)
+            .now_or_never()
+            .unwrap()
+            .unwrap_err();
         assert_eq!((error.status(), error.code()), (400, "no_topics"));
         let error = endpoints
             .subscribe(&(), Some("topic=a"), Some(b"\xff"))
+            .now_or_never()
+            .unwrap()
             .unwrap_err();
         assert_eq!(error.status(), 400);
         assert!(error.json_body().contains("invalid_last_event_id"));

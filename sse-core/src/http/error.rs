@@ -40,6 +40,12 @@ pub trait HttpError: fmt::Display {
     fn retry_after(&self) -> Option<u32> {
         None
     }
+
+    /// The challenge of a 401, sent as `WWW-Authenticate` (default: none), such as
+    /// `Bearer realm="sse", error="invalid_token"`.
+    fn www_authenticate(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// An error response: a status, a code and a message, answered as
@@ -66,6 +72,7 @@ pub struct ErrorResponse {
     /// The error's own JSON body (an `HttpError` may add fields to the standard two).
     body: String,
     retry_after: Option<u32>,
+    www_authenticate: Option<Cow<'static, str>>,
 }
 
 impl ErrorResponse {
@@ -82,6 +89,7 @@ impl ErrorResponse {
             code,
             message,
             retry_after: None,
+            www_authenticate: None,
         }
     }
 
@@ -93,7 +101,23 @@ impl ErrorResponse {
             message: error.to_string(),
             body: error.json_body(),
             retry_after: error.retry_after(),
+            www_authenticate: error
+                .www_authenticate()
+                .map(|value| value.to_owned().into()),
         }
+    }
+
+    /// With a `WWW-Authenticate` challenge, for a 401 of your own.
+    ///
+    /// ```
+    /// use sse_core::http::{ErrorResponse, HttpError};
+    /// let response = ErrorResponse::for_status(401).with_www_authenticate("Bearer realm=\"app\"");
+    /// assert_eq!(response.www_authenticate(), Some("Bearer realm=\"app\""));
+    /// ```
+    #[must_use]
+    pub fn with_www_authenticate(mut self, challenge: impl Into<Cow<'static, str>>) -> Self {
+        self.www_authenticate = Some(challenge.into());
+        self
     }
 
     /// The response for an error the framework answers by itself, with only a status: no
@@ -176,6 +200,10 @@ impl HttpError for ErrorResponse {
 
     fn retry_after(&self) -> Option<u32> {
         self.retry_after
+    }
+
+    fn www_authenticate(&self) -> Option<&str> {
+        self.www_authenticate.as_deref()
     }
 }
 

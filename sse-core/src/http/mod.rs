@@ -6,15 +6,22 @@
 //!   `Error` wraps;
 //! - `endpoints` (feature `endpoints`): what `GET` subscribe and `POST` publish do, without a
 //!   framework; each adapter mounts them in its own idiom;
-//! - `idempotency` (feature `endpoints`): the publish endpoint's memory of idempotency keys.
+//! - `idempotency` (feature `endpoints`): the publish endpoint's memory of idempotency keys;
+//! - `auth` (feature `endpoints`): the endpoints' authorization hook, its answers (now or
+//!   later, with an expiry), and how a hook reads any framework's request;
+//! - `jwt` (feature `jwt`): a ready hook that checks Mercure-style JSON Web Tokens.
 //!
 //! The contract an adapter meets, and the conformance checks that prove it, are written
 //! down in `tests/conformance/README.md` in the repository.
 
 #[cfg(feature = "endpoints")]
+pub mod auth;
+#[cfg(feature = "endpoints")]
 pub mod endpoints;
 pub mod error;
 #[cfg(feature = "endpoints")]
 pub mod idempotency;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 
 pub use error::{ErrorResponse, HttpError};

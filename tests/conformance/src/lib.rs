@@ -16,6 +16,7 @@
 //! | `GET /last-event-id` | one event whose data is what the adapter's `Last-Event-ID` extractor produced (`""` for none) |
 //! | `GET /clock` | [`clock`], with no `until` of its own: a stream that is not a hub subscription, ended by the app's shutdown signal as the adapter registers it once for the app |
 //! | `GET /emitter/watch`, `/emitter/complete`, `/emitter/idle` | [`emitter_events`] for that [`EmitterScript`], through the adapter's responder with the configured keep-alive |
+//! | `GET`/`HEAD /jwt/events`, `POST /jwt/publish` | the ready-made hub routes again, mounted under `/jwt` over the same hub, authorized with the adapter's JWT hook: [`test_jwt`] |
 //! | `GET /until-ready` | [`slow_events`]`.until(std::future::ready(()))`: a signal of the handler's own, which must count beside the app's |
 //!
 //! and, where the framework has one, its usual compression middleware in front of all.
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use sse_core::http::endpoints::{Access, Denied};
+use sse_core::http::jwt::{Claims, Jwt};
 use sse_core::hub::HubBuilder;
 use sse_core::{Emitter, EmitterStream, Event, Hub};
 
@@ -97,6 +99,25 @@ pub fn test_authorize(x_auth: Option<&[u8]>, access: Access<'_>) -> Result<(), D
         return Err(Denied::Forbidden);
     }
     Ok(())
+}
+
+/// The HS256 secret of the `/jwt` routes' hook.
+pub const TEST_JWT_SECRET: &str = "the conformance suite's secret, 32+ bytes";
+
+/// The hook of the `/jwt` routes: `Jwt::hs256(TEST_JWT_SECRET)` with its defaults (the
+/// token from `Authorization: Bearer`, the cookie `sse_authorization`, or
+/// `?authorization=`), made with the adapter's [`ReadRequest`] marker `P`.
+///
+/// [`ReadRequest`]: sse_core::http::endpoints::ReadRequest
+pub fn test_jwt<P>() -> Jwt<P> {
+    Jwt::hs256(TEST_JWT_SECRET)
+}
+
+/// A token for the `/jwt` routes: these claims, signed with [`TEST_JWT_SECRET`].
+pub fn test_token(claims: &Claims) -> String {
+    claims
+        .sign_hs256(TEST_JWT_SECRET.as_bytes())
+        .expect("HS256 signing cannot fail")
 }
 
 /// The events `/fixed` streams: multi-line, empty, JSON, named, with ids, comments and
@@ -213,7 +234,12 @@ macro_rules! conformance_suite {
             a_repeated_idempotency_key_publishes_once,
             head_and_options_on_the_hub_routes_answer_alike,
             http_1_0_clients_get_a_close_delimited_body,
-            other_methods_on_the_hub_routes_are_json_405s;
+            other_methods_on_the_hub_routes_are_json_405s,
+            without_credentials_a_json_401_with_a_challenge,
+            a_topic_not_granted_is_the_same_403_whether_it_exists_or_not,
+            a_token_is_accepted_from_the_header_a_cookie_and_the_query,
+            a_stream_ends_at_an_event_boundary_when_its_token_expires,
+            publish_needs_a_json_content_type;
             in_memory_only:
             missed_event_for_expired_id,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,

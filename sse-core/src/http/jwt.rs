@@ -1,0 +1,420 @@
+//! A ready authorization hook: JSON Web Tokens in [Mercure]'s style (feature `jwt`).
+//!
+//! A token's claims list the topics its bearer may subscribe and publish to:
+//!
+//! ```json
+//! {"mercure": {"subscribe": ["news", "rooms/*"], "publish": ["*"]}, "exp": 1767225600}
+//! ```
+//!
+//! - a pattern is a topic name (exact), `"*"` (every topic), or ends with `/*` (every topic
+//!   under that prefix: `rooms/*` grants `rooms/a` and `rooms/a/b`, not `rooms`);
+//! - a subscription to several topics needs all of them granted;
+//! - `exp` (seconds since the Unix epoch) is required and checked with no leeway by
+//!   default, and it becomes the [`Grant`]'s expiry: a subscription ends when its token
+//!   expires, at an event boundary, and the client reconnects with a fresh token;
+//! - the key is an HS256 secret ([`Jwt::hs256`]) or an RS256 public key
+//!   ([`Jwt::rs256_pem`]); a token signed otherwise is refused.
+//!
+//! **Where the token comes from**, in this order: the `Authorization: Bearer <token>`
+//! header; the cookie [`DEFAULT_COOKIE`] (renamed with [`Jwt::cookie`]); the query
+//! parameter [`DEFAULT_QUERY`] (`?authorization=<token>`). A browser's `EventSource` cannot
+//! send headers, hence the cookie (set it `HttpOnly; Secure; SameSite=Strict` on the same
+//! site) and the query parameter. The query parameter is the weaker option: URLs end up in
+//! server logs, proxies and browser history; turn it off with [`Jwt::no_query`] when the
+//! cookie will do.
+//!
+//! No token is a 401 `unauthorized`; a bad, expired or wrongly signed one a 401
+//! `invalid_token`; a valid one that does not grant the topics a 403 `forbidden`.
+//!
+//! `Jwt<P>` reads requests through `P`, a [`ReadRequest`] marker of the adapter, which also
+//! names the ready alias: `sse_axum::Jwt`, `sse_actix::Jwt`, `sse_rocket::Jwt`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sse_core::http::jwt::Claims;
+//!
+//! // What a login handler (or the demos' `mint-token`) hands a client:
+//! let token = Claims::new()
+//!     .subscribe(["news", "rooms/*"])
+//!     .publish(["rooms/*"])
+//!     .expires_in(Duration::from_secs(3600))
+//!     .sign_hs256(b"a secret of at least 32 bytes, please")
+//!     .unwrap();
+//! assert_eq!(token.split('.').count(), 3);
+//! ```
+//!
+//! [Mercure]: https://mercure.rocks/spec#authorization
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::http::auth::{
+    Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token,
+};
+
+/// The cookie a token is read from by default.
+pub const DEFAULT_COOKIE: &str = "sse_authorization";
+
+/// The query parameter a token is read from by default.
+pub const DEFAULT_QUERY: &str = "authorization";
+
+/// A token's claims: the topics granted, and when it expires.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[must_use]
+pub struct Claims {
+    /// The topics granted.
+    #[serde(default)]
+    pub mercure: Topics,
+    /// Expiry, in seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+}
+
+/// The `mercure` claim: topic patterns (a name, `"*"`, or a `prefix/*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topics {
+    /// What may be subscribed to.
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    /// What may be published to.
+    #[serde(default)]
+    pub publish: Vec<String>,
+}
+
+impl Claims {
+    /// No topic granted, no expiry.
+    pub fn new() -> Self {
+        Claims::default()
+    }
+
+    /// Also grants subscribing to these patterns.
+    pub fn subscribe<T: Into<String>>(mut self, patterns: impl IntoIterator<Item = T>) -> Self {
+        self.mercure
+            .subscribe
+            .extend(patterns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Also grants publishing to these patterns.
+    pub fn publish<T: Into<String>>(mut self, patterns: impl IntoIterator<Item = T>) -> Self {
+        self.mercure
+            .publish
+            .extend(patterns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Expires `ttl` from now (rounded up to a whole second).
+    pub fn expires_in(mut self, ttl: Duration) -> Self {
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let at = since_epoch.saturating_add(ttl);
+        self.exp = Some(at.as_secs() + u64::from(at.subsec_nanos() > 0));
+        self
+    }
+
+    /// Whether `access` is granted (whatever the expiry).
+    pub fn allows(&self, access: Access<'_>) -> bool {
+        let granted = |patterns: &[String], topic: &str| {
+            patterns.iter().any(|pattern| matches(pattern, topic))
+        };
+        match access {
+            Access::Subscribe(topics) => topics
+                .iter()
+                .all(|topic| granted(&self.mercure.subscribe, topic)),
+            Access::Publish(topic) => granted(&self.mercure.publish, topic),
+        }
+    }
+
+    /// The token for these claims, signed with an HS256 `secret`.
+    pub fn sign_hs256(&self, secret: &[u8]) -> Result<String, JwtError> {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            self,
+            &EncodingKey::from_secret(secret),
+        )
+        .map_err(JwtError)
+    }
+
+    /// The token for these claims, signed with an RS256 private key in PEM.
+    pub fn sign_rs256_pem(&self, private_key_pem: &[u8]) -> Result<String, JwtError> {
+        let key = EncodingKey::from_rsa_pem(private_key_pem).map_err(JwtError)?;
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), self, &key).map_err(JwtError)
+    }
+}
+
+/// Whether `pattern` grants `topic`.
+fn matches(pattern: &str, topic: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) if prefix.ends_with('/') => topic.starts_with(prefix),
+        _ => pattern == topic,
+    }
+}
+
+/// A key that cannot be used, or claims that cannot be signed.
+#[derive(Debug)]
+pub struct JwtError(jsonwebtoken::errors::Error);
+
+impl fmt::Display for JwtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JSON Web Token key or claims: {}", self.0)
+    }
+}
+
+impl std::error::Error for JwtError {}
+
+/// The JWT authorization hook for a framework's requests, read through the marker `P`; use
+/// the adapter's alias (`sse_axum::Jwt`, ...). See the [module](self) docs.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::http::jwt::Jwt;
+/// # struct Marker;
+/// # impl sse_core::http::endpoints::ReadRequest<()> for Marker {
+/// #     fn header_values<'r>(_: &'r (), _: &str) -> impl Iterator<Item = &'r [u8]> { std::iter::empty() }
+/// #     fn query(_: &()) -> Option<&str> { None }
+/// # }
+///
+/// let hook: Jwt<Marker> = Jwt::hs256(b"a secret of at least 32 bytes, please")
+///     .cookie("session_token")
+///     .no_query()
+///     .leeway(Duration::from_secs(5));
+/// # drop(hook);
+/// ```
+#[must_use]
+pub struct Jwt<P> {
+    key: DecodingKey,
+    validation: Validation,
+    cookie: Option<String>,
+    query: Option<String>,
+    reader: PhantomData<fn() -> P>,
+}
+
+impl<P> Jwt<P> {
+    fn with_key(key: DecodingKey, algorithm: Algorithm) -> Self {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = 0;
+        Jwt {
+            key,
+            validation,
+            cookie: Some(DEFAULT_COOKIE.to_owned()),
+            query: Some(DEFAULT_QUERY.to_owned()),
+            reader: PhantomData,
+        }
+    }
+
+    /// Checks HS256 tokens signed with `secret` (use 32 random bytes or more).
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+        Jwt::with_key(DecodingKey::from_secret(secret.as_ref()), Algorithm::HS256)
+    }
+
+    /// Checks RS256 tokens against an RSA public key in PEM.
+    pub fn rs256_pem(public_key_pem: &[u8]) -> Result<Self, JwtError> {
+        let key = DecodingKey::from_rsa_pem(public_key_pem).map_err(JwtError)?;
+        Ok(Jwt::with_key(key, Algorithm::RS256))
+    }
+
+    /// Reads the token from the cookie `name` (default [`DEFAULT_COOKIE`]).
+    pub fn cookie(mut self, name: impl Into<String>) -> Self {
+        self.cookie = Some(name.into());
+        self
+    }
+
+    /// Never reads the token from a cookie.
+    pub fn no_cookie(mut self) -> Self {
+        self.cookie = None;
+        self
+    }
+
+    /// Reads the token from the query parameter `name` (default [`DEFAULT_QUERY`]).
+    pub fn query(mut self, name: impl Into<String>) -> Self {
+        self.query = Some(name.into());
+        self
+    }
+
+    /// Never reads the token from the query (it would end up in logs and history).
+    pub fn no_query(mut self) -> Self {
+        self.query = None;
+        self
+    }
+
+    /// Accepts tokens this long past their `exp` (default none), for clocks that differ.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.validation.leeway = leeway.as_secs();
+        self
+    }
+
+    /// The claims of a valid token, or why it is not.
+    pub fn claims(&self, token: &str) -> Result<Claims, Denied> {
+        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| Denied::InvalidToken)
+    }
+}
+
+impl<P> Clone for Jwt<P> {
+    fn clone(&self) -> Self {
+        Jwt {
+            key: self.key.clone(),
+            validation: self.validation.clone(),
+            cookie: self.cookie.clone(),
+            query: self.query.clone(),
+            reader: PhantomData,
+        }
+    }
+}
+
+impl<P> fmt::Debug for Jwt<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwt")
+            .field("algorithms", &self.validation.algorithms)
+            .field("cookie", &self.cookie)
+            .field("query", &self.query)
+            .field("leeway", &self.validation.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: ReadRequest<R>, R: ?Sized> Authorize<R> for Jwt<P> {
+    fn authorize(&self, request: &R, access: Access<'_>) -> Authorization {
+        let token = request_token::<P, R>(request, self.cookie.as_deref(), self.query.as_deref());
+        let Some(token) = token else {
+            return Authorization::deny(Denied::Unauthorized);
+        };
+        let claims = match self.claims(&token) {
+            Ok(claims) => claims,
+            Err(denied) => return Authorization::deny(denied),
+        };
+        if !claims.allows(access) {
+            return Authorization::deny(Denied::Forbidden);
+        }
+        let grant = match claims.exp {
+            Some(exp) => Grant::new().until(UNIX_EPOCH + Duration::from_secs(exp)),
+            None => Grant::new(),
+        };
+        grant.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    struct Query;
+
+    impl ReadRequest<str> for Query {
+        fn header_values<'r>(_: &'r str, _: &str) -> impl Iterator<Item = &'r [u8]> {
+            std::iter::empty()
+        }
+
+        fn query(request: &str) -> Option<&str> {
+            Some(request)
+        }
+    }
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn answer(hook: &Jwt<Query>, token: &str, access: Access<'_>) -> Result<Grant, Denied> {
+        let query = format!("authorization={token}");
+        hook.authorize(query.as_str(), access)
+            .now_or_never()
+            .expect("ready at once")
+    }
+
+    #[test]
+    fn rs256_tokens_are_checked_against_the_public_key() {
+        let private = include_bytes!("../../tests/fixtures/rs256-test-private.pem");
+        let public = include_bytes!("../../tests/fixtures/rs256-test-public.pem");
+        let hook = Jwt::<Query>::rs256_pem(public).unwrap();
+        let token = Claims::new()
+            .publish(["news"])
+            .expires_in(Duration::from_secs(60))
+            .sign_rs256_pem(private)
+            .unwrap();
+        assert!(answer(&hook, &token, Access::Publish("news")).is_ok());
+        // An HS256 token made with the public key as its secret is refused (no confusion).
+        let confused = Claims::new()
+            .publish(["news"])
+            .expires_in(Duration::from_secs(60))
+            .sign_hs256(public)
+            .unwrap();
+        assert_eq!(
+            answer(&hook, &confused, Access::Publish("news")),
+            Err(Denied::InvalidToken)
+        );
+        assert!(Jwt::<Query>::rs256_pem(b"not a key").is_err());
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(matches("*", "anything/at/all"));
+        assert!(matches("news", "news"));
+        assert!(!matches("news", "news2"));
+        assert!(matches("rooms/*", "rooms/a/b"));
+        assert!(!matches("rooms/*", "rooms"));
+        assert!(
+            !matches("rooms*", "rooms1"),
+            "only a whole segment is a prefix"
+        );
+    }
+
+    #[test]
+    fn tokens_grant_their_topics_until_they_expire() {
+        let hook = Jwt::<Query>::hs256(SECRET);
+        let token = Claims::new()
+            .subscribe(["news", "rooms/*"])
+            .publish(["rooms/*"])
+            .expires_in(Duration::from_secs(60))
+            .sign_hs256(SECRET)
+            .unwrap();
+        let topics = ["news".to_owned(), "rooms/1".to_owned()];
+        let grant = answer(&hook, &token, Access::Subscribe(&topics)).unwrap();
+        assert!(grant.expires_at().is_some_and(|at| at > SystemTime::now()));
+        let private = ["news".to_owned(), "private".to_owned()];
+        assert_eq!(
+            answer(&hook, &token, Access::Subscribe(&private)),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            answer(&hook, &token, Access::Publish("news")),
+            Err(Denied::Forbidden)
+        );
+        assert!(answer(&hook, &token, Access::Publish("rooms/9")).is_ok());
+        let other_key = Claims::new()
+            .subscribe(["*"])
+            .expires_in(Duration::from_secs(60))
+            .sign_hs256(b"another secret, another signature")
+            .unwrap();
+        assert_eq!(
+            answer(&hook, &other_key, Access::Publish("x")),
+            Err(Denied::InvalidToken)
+        );
+        let mut expired = Claims::new().subscribe(["*"]);
+        expired.exp = Some(1_000_000);
+        let expired = expired.sign_hs256(SECRET).unwrap();
+        assert_eq!(
+            answer(&hook, &expired, Access::Publish("x")),
+            Err(Denied::InvalidToken)
+        );
+        let no_exp = Claims::new().subscribe(["*"]).sign_hs256(SECRET).unwrap();
+        assert_eq!(
+            answer(&hook, &no_exp, Access::Publish("x")),
+            Err(Denied::InvalidToken)
+        );
+        assert_eq!(
+            answer(&hook, "not.a.token", Access::Publish("x")),
+            Err(Denied::InvalidToken)
+        );
+        let none = hook
+            .authorize("topic=a", Access::Publish("x"))
+            .now_or_never();
+        assert_eq!(none, Some(Err(Denied::Unauthorized)));
+    }
+}
