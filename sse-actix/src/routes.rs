@@ -81,7 +81,10 @@ async fn publish<A: Authorize<HttpRequest>>(
     payload: web::Payload,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
-    let body = read_body(payload, endpoints.max_body_bytes()).await;
+    let _permit = endpoints.admit_publish()?;
+    let body = endpoints
+        .read_body_within(read_body(payload, endpoints.max_body_bytes()))
+        .await;
     let key = request
         .headers()
         .get(idempotency::HEADER)

@@ -88,8 +88,11 @@ async fn publish<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     request: Request,
 ) -> Result<impl IntoResponse, Error> {
+    let _permit = endpoints.admit_publish()?;
     let (parts, body) = request.into_parts();
-    let body = read_body(body, endpoints.max_body_bytes()).await;
+    let body = endpoints
+        .read_body_within(read_body(body, endpoints.max_body_bytes()))
+        .await;
     let key = parts.headers.get(idempotency::HEADER).map(|v| v.as_bytes());
     let published = endpoints.publish(&parts, key, body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()))

@@ -24,6 +24,13 @@
 //!   [`max_body_bytes`](HubEndpoints::max_body_bytes) and says how that went with a
 //!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
 //!   away mid-body, or broke the chunked framing). All adapters answer the same.
+//! - **Limits** ([`limits`](crate::http::limits), with their defaults): the body is read
+//!   within [`body_timeout`](HubEndpoints::body_timeout) (10 s; past it 408 and the
+//!   connection is closed), and a publish is first admitted
+//!   ([`admit_publish`](HubEndpoints::admit_publish)): at most
+//!   [`max_publishes_in_flight`](HubEndpoints::max_publishes_in_flight) at once (1,024) and,
+//!   if set, [`publish_rate`](HubEndpoints::publish_rate) a second; past either, 429 with
+//!   `Retry-After`.
 //!
 //! Every error is an [`EndpointError`] with a status and a JSON body
 //! (`{"error": code, "message": text}`):
@@ -38,7 +45,9 @@
 //! | `retry` over [`MAX_RETRY_MS`] | 400 | `invalid_retry` |
 //! | idempotency key empty, over 128 bytes, or not UTF-8 | 400 | `invalid_idempotency_key` |
 //! | denied by the hook | 401 / 403 | `unauthorized` / `forbidden` |
+//! | body not read within the body timeout | 408 | `body_timeout` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
+//! | publishes over the rate, or too many in flight | 429 | `too_many_requests` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
 //! | hub over its topic or subscriber limits, or shut down | 503 | `too_many_subscribers`, `hub_closed`, ... |
 //!
@@ -55,6 +64,7 @@ use serde::Deserialize;
 
 use crate::http::HttpError;
 use crate::http::idempotency::{self, Claim, IdempotencyKeys, InvalidKey, Pending};
+use crate::http::limits::{LimitError, PublishLimits, PublishPermit, PublishRate};
 use crate::hub::{RESERVED_EVENTS, TopicName};
 use crate::{
     Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
@@ -148,6 +158,13 @@ pub enum EndpointError {
     },
     /// The request body could not be read to its end.
     InvalidBody(String),
+    /// The request body was not read within the [body timeout](HubEndpoints::body_timeout).
+    BodyTimeout {
+        /// The timeout.
+        after: Duration,
+    },
+    /// A limit refused the request (429).
+    Limit(LimitError),
     /// The publish body is not the expected JSON.
     InvalidJson(String),
     /// The event name is not valid.
@@ -178,6 +195,10 @@ impl fmt::Display for EndpointError {
             EndpointError::InvalidBody(error) => {
                 write!(f, "the request body is unreadable: {error}")
             }
+            EndpointError::BodyTimeout { after } => {
+                write!(f, "the request body was not received within {after:?}")
+            }
+            EndpointError::Limit(error) => error.fmt(f),
             EndpointError::InvalidJson(error) => write!(f, "invalid publish request: {error}"),
             EndpointError::InvalidEvent(error) => error.fmt(f),
             EndpointError::ReservedEvent(name) => write!(
@@ -211,6 +232,8 @@ impl HttpError for EndpointError {
             | EndpointError::InvalidRetry { .. }
             | EndpointError::InvalidIdempotencyKey(_) => 400,
             EndpointError::InvalidEvent(_) => 422,
+            EndpointError::BodyTimeout { .. } => 408,
+            EndpointError::Limit(error) => error.status(),
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
         }
@@ -219,6 +242,7 @@ impl HttpError for EndpointError {
     fn retry_after(&self) -> Option<u32> {
         match self {
             EndpointError::Hub(error) => error.retry_after(),
+            EndpointError::Limit(error) => error.retry_after(),
             _ => None,
         }
     }
@@ -229,6 +253,8 @@ impl HttpError for EndpointError {
             EndpointError::Denied(Denied::Forbidden) => "forbidden",
             EndpointError::BodyTooLarge { .. } => "body_too_large",
             EndpointError::InvalidBody(_) => "invalid_body",
+            EndpointError::BodyTimeout { .. } => "body_timeout",
+            EndpointError::Limit(error) => error.code(),
             EndpointError::InvalidJson(_) => "invalid_json",
             EndpointError::InvalidEvent(error) => error.code(),
             EndpointError::ReservedEvent(_) => "reserved_event",
@@ -249,6 +275,12 @@ impl From<HubError> for EndpointError {
 impl From<LastEventIdError> for EndpointError {
     fn from(error: LastEventIdError) -> Self {
         EndpointError::LastEventId(error)
+    }
+}
+
+impl From<LimitError> for EndpointError {
+    fn from(error: LimitError) -> Self {
+        EndpointError::Limit(error)
     }
 }
 
@@ -282,6 +314,11 @@ pub enum RequestBody {
     /// The body could not be read to its end (the client went away, the declared length was
     /// never delivered, the chunked framing is broken): 400 `invalid_body`.
     Unreadable(String),
+    /// The body was not read within [`HubEndpoints::body_timeout`]: 408 `body_timeout`.
+    /// [`HubEndpoints::read_body_within`] says this when its read takes too long.
+    TimedOut,
+    /// The hub shut down while the body was being read: 503 `hub_closed`.
+    HubClosed,
 }
 
 /// A successful publish: the id the hub gave the event.
@@ -343,6 +380,8 @@ pub struct HubEndpoints<A = ()> {
     /// How long, and how many, idempotency keys are remembered (the keys are the hub's).
     idempotency_window: Duration,
     idempotency_max_keys: usize,
+    /// Body timeout, publish rate and publishes in flight (shared by clones).
+    limits: PublishLimits,
     authorize: A,
 }
 
@@ -355,6 +394,7 @@ impl<A> fmt::Debug for HubEndpoints<A> {
             .field("retry", &self.retry)
             .field("idempotency_window", &self.idempotency_window)
             .field("idempotency_max_keys", &self.idempotency_max_keys)
+            .field("limits", &self.limits)
             .field("authorize", &std::any::type_name::<A>())
             .finish()
     }
@@ -372,6 +412,7 @@ impl HubEndpoints<()> {
             retry: None,
             idempotency_window: idempotency::DEFAULT_WINDOW,
             idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
+            limits: PublishLimits::default(),
             authorize: (),
         }
     }
@@ -388,6 +429,7 @@ impl<A> HubEndpoints<A> {
             retry: self.retry,
             idempotency_window: self.idempotency_window,
             idempotency_max_keys: self.idempotency_max_keys,
+            limits: self.limits,
             authorize: hook,
         }
     }
@@ -427,6 +469,78 @@ impl<A> HubEndpoints<A> {
     pub fn idempotency_max_keys(mut self, keys: usize) -> Self {
         self.idempotency_max_keys = keys;
         self
+    }
+
+    /// How long reading a publish body may take, whole (default
+    /// [10 s](crate::http::limits::DEFAULT_BODY_TIMEOUT)): past it the publish is a 408
+    /// `body_timeout` and the adapter closes the connection, so a client that declares a
+    /// body and stalls cannot hold its connection, or a server's graceful shutdown.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.body_timeout = timeout;
+        self
+    }
+
+    /// At most this many publishes at once (default
+    /// [1,024](crate::http::limits::DEFAULT_MAX_PUBLISHES_IN_FLIGHT)), counted from
+    /// [`admit_publish`](Self::admit_publish), before the body is read, to the hub's answer;
+    /// past it, 429 `too_many_requests` with `Retry-After: 1`. With a backend, this bounds
+    /// the publishes queued for it. Clones share the count (build one `HubEndpoints` and
+    /// clone it into every actix-web worker).
+    pub fn max_publishes_in_flight(mut self, max: usize) -> Self {
+        self.limits.in_flight = crate::http::limits::InFlight::new(max);
+        self
+    }
+
+    /// At most `per_second` publishes a second, in bursts of up to one second's worth (a
+    /// token bucket; default: no rate limit); past it, 429 `too_many_requests` with
+    /// `Retry-After: 1`. Clones share the bucket, as for
+    /// [`max_publishes_in_flight`](Self::max_publishes_in_flight).
+    pub fn publish_rate(mut self, per_second: u32) -> Self {
+        self.limits.rate = Some(PublishRate::new(per_second));
+        self
+    }
+
+    /// The [`body_timeout`](Self::body_timeout), for the adapter that reads the body.
+    pub fn body_read_timeout(&self) -> Duration {
+        self.limits.body_timeout
+    }
+
+    /// `read`, an adapter's reading of the body, within the
+    /// [`body_timeout`](Self::body_timeout): [`RequestBody::TimedOut`] if it takes longer, and
+    /// [`RequestBody::HubClosed`] as soon as the hub shuts down, so that a server's graceful
+    /// shutdown never waits for a client that stalls mid-body. Call inside a tokio runtime.
+    pub async fn read_body_within(&self, read: impl Future<Output = RequestBody>) -> RequestBody {
+        let closed = self.hub.closed();
+        tokio::select! {
+            biased;
+            read = tokio::time::timeout(self.limits.body_timeout, read) => {
+                read.unwrap_or(RequestBody::TimedOut)
+            }
+            () = closed => RequestBody::HubClosed,
+        }
+    }
+
+    /// Admits a publish, before its body is read: a place among the
+    /// [publishes in flight](Self::max_publishes_in_flight), and a token of the
+    /// [rate](Self::publish_rate) if one is set. Hold the permit until
+    /// [`publish`](Self::publish) has answered; an error is a 429 `too_many_requests` with
+    /// `Retry-After`. The adapters' ready routes call it for every `POST`.
+    ///
+    /// ```
+    /// use sse_core::Hub;
+    /// use sse_core::http::HttpError;
+    /// use sse_core::http::endpoints::HubEndpoints;
+    ///
+    /// let endpoints = HubEndpoints::new(Hub::new()).max_publishes_in_flight(1);
+    /// let permit = endpoints.admit_publish().unwrap();
+    /// let refused = endpoints.admit_publish().unwrap_err();
+    /// assert_eq!((refused.status(), refused.code()), (429, "too_many_requests"));
+    /// assert_eq!(refused.retry_after(), Some(1));
+    /// drop(permit);
+    /// assert!(endpoints.admit_publish().is_ok());
+    /// ```
+    pub fn admit_publish(&self) -> Result<PublishPermit, EndpointError> {
+        Ok(self.limits.admit()?)
     }
 
     /// The hub's idempotency keys, made with these settings if this is the first use.
@@ -585,6 +699,12 @@ impl<A> HubEndpoints<A> {
                 return Err(EndpointError::BodyTooLarge { max: self.max_body });
             }
             RequestBody::Unreadable(error) => return Err(EndpointError::InvalidBody(error)),
+            RequestBody::HubClosed => return Err(EndpointError::Hub(HubError::Closed)),
+            RequestBody::TimedOut => {
+                return Err(EndpointError::BodyTimeout {
+                    after: self.limits.body_timeout,
+                });
+            }
         };
         let request_body: PublishBody = serde_json::from_slice(&body)
             .map_err(|error| EndpointError::InvalidJson(error.to_string()))?;
@@ -703,12 +823,53 @@ mod tests {
             (unreadable.status(), unreadable.code()),
             (400, "invalid_body")
         );
+        let timed_out = endpoints
+            .publish(&(), None, RequestBody::TimedOut)
+            .now_or_never()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            (timed_out.status(), timed_out.code()),
+            (408, "body_timeout")
+        );
         let denied = HubEndpoints::new(Hub::new())
             .authorize(|_: &(), _: Access<'_>| Err(Denied::Forbidden))
             .publish(&(), None, complete(r#"{"topic":"t","data":"x"}"#))
             .now_or_never()
             .unwrap();
         assert_eq!(denied.unwrap_err().status(), 403);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_read_past_the_timeout_is_timed_out() {
+        let endpoints = HubEndpoints::new(Hub::new()).body_timeout(Duration::from_secs(10));
+        let stalled = endpoints.read_body_within(std::future::pending()).await;
+        assert_eq!(stalled, RequestBody::TimedOut);
+        let prompt = endpoints.read_body_within(async { complete("{}") }).await;
+        assert_eq!(prompt, complete("{}"));
+        endpoints.hub().shutdown(None);
+        let cut = endpoints.read_body_within(std::future::pending()).await;
+        assert_eq!(cut, RequestBody::HubClosed);
+        let error = endpoints.publish(&(), None, cut).await.unwrap_err();
+        assert_eq!((error.status(), error.code()), (503, "hub_closed"));
+    }
+
+    #[test]
+    fn admission_is_shared_by_clones_and_bounded_by_the_rate() {
+        let endpoints = HubEndpoints::new(Hub::new())
+            .max_publishes_in_flight(2)
+            .publish_rate(1000);
+        let clone = endpoints.clone();
+        let first = endpoints.admit_publish().unwrap();
+        let _second = clone.admit_publish().unwrap();
+        let error = endpoints.admit_publish().unwrap_err();
+        assert_eq!((error.status(), error.code()), (429, "too_many_requests"));
+        assert!(error.json_body().contains("too_many_requests"));
+        drop(first);
+        assert!(clone.admit_publish().is_ok());
+        let rated = HubEndpoints::new(Hub::new()).publish_rate(3);
+        let admitted = (0..10).filter(|_| rated.admit_publish().is_ok()).count();
+        assert!((3..10).contains(&admitted), "{admitted}");
     }
 
     #[test]

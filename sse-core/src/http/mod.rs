@@ -6,7 +6,9 @@
 //!   `Error` wraps;
 //! - `endpoints` (feature `endpoints`): what `GET` subscribe and `POST` publish do, without a
 //!   framework; each adapter mounts them in its own idiom;
-//! - `idempotency` (feature `endpoints`): the publish endpoint's memory of idempotency keys.
+//! - `idempotency` (feature `endpoints`): the publish endpoint's memory of idempotency keys;
+//! - [`limits`]: what protects the process from its clients (body timeout, publish rate and
+//!   concurrency, connections per address), with their defaults.
 //!
 //! The contract an adapter meets, and the conformance checks that prove it, are written
 //! down in `tests/conformance/README.md` in the repository.
@@ -16,5 +18,6 @@ pub mod endpoints;
 pub mod error;
 #[cfg(feature = "endpoints")]
 pub mod idempotency;
+pub mod limits;
 
 pub use error::{ErrorResponse, HttpError};

@@ -46,6 +46,12 @@ pub struct AppConfig {
     pub retry: Option<Duration>,
     /// The publish body limit.
     pub max_body: usize,
+    /// [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout).
+    pub body_timeout: Duration,
+    /// [`HubEndpoints::max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight).
+    pub max_publishes_in_flight: usize,
+    /// [`HubEndpoints::publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate), if any.
+    pub publish_rate: Option<u32>,
 }
 
 impl Default for AppConfig {
@@ -54,6 +60,9 @@ impl Default for AppConfig {
             keep_alive: Duration::from_millis(200),
             retry: Some(Duration::from_millis(1500)),
             max_body: 1024,
+            body_timeout: Duration::from_millis(300),
+            max_publishes_in_flight: 64,
+            publish_rate: None,
         }
     }
 }
@@ -212,7 +221,9 @@ macro_rules! conformance_suite {
             graceful_shutdown_with_a_thousand_open_emitters_completes,
             a_repeated_idempotency_key_publishes_once,
             head_and_options_on_the_hub_routes_answer_alike,
-            other_methods_on_the_hub_routes_are_json_405s;
+            other_methods_on_the_hub_routes_are_json_405s,
+            a_stalled_publish_body_is_answered_408_and_closed,
+            publishes_past_the_limits_are_429_with_retry_after;
             in_memory_only:
             missed_event_for_expired_id,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
