@@ -520,6 +520,24 @@ impl<A> HubEndpoints<A> {
         }
     }
 
+    /// The bytes of a body read as [`publish`](Self::publish) reads it, or the error it would
+    /// answer (413, 400 `invalid_body`, 408 `body_timeout`, 503): for an application's own
+    /// body routes, with [`admit_publish`](Self::admit_publish) and
+    /// [`read_body_within`](Self::read_body_within), so that they have the same limits.
+    pub fn check_body(&self, body: RequestBody) -> Result<Bytes, EndpointError> {
+        match body {
+            RequestBody::Complete(body) if body.len() <= self.max_body => Ok(body),
+            RequestBody::Complete(_) | RequestBody::OverLimit => {
+                Err(EndpointError::BodyTooLarge { max: self.max_body })
+            }
+            RequestBody::Unreadable(error) => Err(EndpointError::InvalidBody(error)),
+            RequestBody::HubClosed => Err(EndpointError::Hub(HubError::Closed)),
+            RequestBody::TimedOut => Err(EndpointError::BodyTimeout {
+                after: self.limits.body_timeout,
+            }),
+        }
+    }
+
     /// Admits a publish, before its body is read: a place among the
     /// [publishes in flight](Self::max_publishes_in_flight), and a token of the
     /// [rate](Self::publish_rate) if one is set. Hold the permit until
@@ -693,19 +711,7 @@ impl<A> HubEndpoints<A> {
     where
         A: Authorize<R>,
     {
-        let body = match body {
-            RequestBody::Complete(body) if body.len() <= self.max_body => body,
-            RequestBody::Complete(_) | RequestBody::OverLimit => {
-                return Err(EndpointError::BodyTooLarge { max: self.max_body });
-            }
-            RequestBody::Unreadable(error) => return Err(EndpointError::InvalidBody(error)),
-            RequestBody::HubClosed => return Err(EndpointError::Hub(HubError::Closed)),
-            RequestBody::TimedOut => {
-                return Err(EndpointError::BodyTimeout {
-                    after: self.limits.body_timeout,
-                });
-            }
-        };
+        let body = self.check_body(body)?;
         let request_body: PublishBody = serde_json::from_slice(&body)
             .map_err(|error| EndpointError::InvalidJson(error.to_string()))?;
         let key = match (&request_body.idempotency_key, idempotency_key_header) {
