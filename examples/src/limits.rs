@@ -169,21 +169,85 @@ fn too_many(error: &LimitError) -> Result<Response<Full<Bytes>>, Infallible> {
 /// demo-rocket's front: relays one client connection's requests, in order, over one
 /// connection of its own to rocket at `backend` (opened at the first request, and again if
 /// rocket closed it), with the client's address in `X-Real-IP`.
+///
+/// Rocket reads the first 14 bytes of every request body before routing, so a body that
+/// stalls before them never reaches a handler and its body timeout. The relay therefore
+/// gives every body `body_deadline` to arrive, whole; past it the relayed body fails, and
+/// rocket's connection and the client's are closed.
 #[derive(Debug, Clone)]
 pub struct RocketFront {
     backend: SocketAddr,
     peer: SocketAddr,
-    sender: Arc<tokio::sync::Mutex<Option<hyper::client::conn::http1::SendRequest<Incoming>>>>,
+    body_deadline: Duration,
+    sender: Arc<tokio::sync::Mutex<Option<Sender>>>,
 }
 
+type Sender = hyper::client::conn::http1::SendRequest<Deadline<Incoming>>;
+
 impl RocketFront {
-    /// A relay for the client at `peer`.
-    pub fn new(backend: SocketAddr, peer: SocketAddr) -> Self {
+    /// A relay for the client at `peer`. Give `body_deadline` some room beyond the
+    /// handlers' own body timeout, so that theirs answers 408 first.
+    pub fn new(backend: SocketAddr, peer: SocketAddr, body_deadline: Duration) -> Self {
         RocketFront {
             backend,
             peer,
+            body_deadline,
             sender: Arc::default(),
         }
+    }
+}
+
+/// A request body that fails once `after` has passed without its end.
+#[derive(Debug)]
+pub struct Deadline<B> {
+    inner: B,
+    after: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<B> Deadline<B> {
+    fn new(inner: B, after: Duration) -> Self {
+        Deadline {
+            inner,
+            after,
+            sleep: Box::pin(tokio::time::sleep(after)),
+        }
+    }
+}
+
+impl<B> Body for Deadline<B>
+where
+    B: Body + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = B::Data;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<B::Data>, BoxError>>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|frame| frame.map_err(Into::into))),
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(format!(
+                    "the request body did not arrive within {:?}",
+                    this.after
+                )
+                .into()))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -192,8 +256,9 @@ impl Service<Request<Incoming>> for RocketFront {
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<Response<Incoming>, BoxError>> + Send>>;
 
-    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
         let front = self.clone();
+        let mut request = request.map(|body| Deadline::new(body, front.body_deadline));
         Box::pin(async move {
             if let Ok(ip) = hyper::header::HeaderValue::try_from(front.peer.ip().to_string()) {
                 request.headers_mut().insert("x-real-ip", ip);

@@ -590,6 +590,21 @@ async fn check_body_timeout(binary: &str) {
     assert_eq!(stats["hub"]["published"], 0, "{stats}");
 }
 
+/// With `--body-timeout-ms 300`: a body that stalls after 5 bytes, before rocket's
+/// pre-routing read of 14, on a route that reads it and on one that does not, is closed.
+async fn check_body_stalled_before_routing(binary: &str) {
+    let server = Server::start_with(binary, &["--no-periodic", "--body-timeout-ms", "300"]);
+    let addr = server.addr;
+    for path in ["/publish", "/disconnect"] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+             content-length: 100\r\n\r\n{{\"to"
+        );
+        let (answer, closed) = until_closed(addr, request.as_bytes()).await;
+        assert!(closed, "{path}: a stalled body is closed: {answer:?}");
+    }
+}
+
 /// SIGTERM while a `/publish` and a `/chat` body stall (with a body timeout of ten
 /// minutes): each is answered 503 `hub_closed` at once, and the process exits with 0.
 async fn check_shutdown_with_stalled_bodies(binary: &str) {
@@ -849,4 +864,19 @@ fn demo_actix_publishes_past_the_rate_are_429() {
 #[test]
 fn demo_rocket_publishes_past_the_rate_are_429() {
     run(check_publish_rate(ROCKET));
+}
+
+#[test]
+fn demo_axum_body_stalled_before_routing_is_closed() {
+    run(check_body_stalled_before_routing(AXUM));
+}
+
+#[test]
+fn demo_actix_body_stalled_before_routing_is_closed() {
+    run(check_body_stalled_before_routing(ACTIX));
+}
+
+#[test]
+fn demo_rocket_body_stalled_before_routing_is_closed() {
+    run(check_body_stalled_before_routing(ROCKET));
 }

@@ -6,6 +6,8 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+use std::time::Duration;
+
 use futures_util::{Stream, stream};
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::{ContentType, Status};
@@ -250,7 +252,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rocket = tokio::spawn(rocket.launch());
     let backend = backend_rx.await?;
     let limits = ConnectionLimits::new(&options);
-    let relay = move |peer| RocketFront::new(backend, peer);
+    let body_deadline = options.body_timeout + Duration::from_secs(1);
+    let relay = move |peer| RocketFront::new(backend, peer, body_deadline);
     limits::serve(front, limits, relay, signal).await;
     rocket.await??;
     Ok(())
