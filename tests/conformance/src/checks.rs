@@ -630,19 +630,29 @@ pub async fn publishes_past_the_limits_are_429_with_retry_after<I: Integration>(
     let head = head_for(app.addr);
     // The first publish sends half its body and waits; once the server holds it (its
     // place in flight taken), every other publish is refused.
-    let mut stalled = tokio::net::TcpStream::connect(app.addr)
-        .await
-        .expect("connect");
-    stalled
-        .write_all(format!("{head}{}", &body[..20]).as_bytes())
-        .await
-        .expect("write");
+    let open_stalled = || async {
+        let mut stalled = tokio::net::TcpStream::connect(app.addr)
+            .await
+            .expect("connect");
+        stalled
+            .write_all(format!("{head}{}", &body[..20]).as_bytes())
+            .await
+            .expect("write");
+        stalled
+    };
+    let mut stalled = open_stalled().await;
     let complete = format!("{head}{body}");
     let deadline = Instant::now() + PATIENCE;
     let refused = loop {
         let answer = raw_exchange(app.addr, complete.as_bytes(), false).await;
         if answer.status == Some(429) {
             break answer;
+        }
+        // The stalled publish may have come while this one held the only place, and been
+        // refused (it has an answer, or is closed): then it is sent again.
+        if !matches!(stalled.try_read(&mut [0u8; 1]), Err(error) if error.kind() == std::io::ErrorKind::WouldBlock)
+        {
+            stalled = open_stalled().await;
         }
         assert!(Instant::now() < deadline, "never refused: {}", answer.text);
         tokio::time::sleep(Duration::from_millis(20)).await;
