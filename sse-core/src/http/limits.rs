@@ -7,7 +7,7 @@
 //! | [`PublishRate`]: publishes a second, a token bucket holding one second's worth | off | 429 `too_many_requests`, `Retry-After: 1` |
 //! | [`AddressLimit`]: what a server counts per client IP address (the demos: connections) | off | 429 `too_many_connections`, `Retry-After: 1`, closed |
 //!
-//! The first three are [`HubEndpoints`](crate::http::endpoints::HubEndpoints) settings
+//! The first three are `HubEndpoints` settings
 //! (feature `endpoints`); clones of one `HubEndpoints` share one budget. [`AddressLimit`] is
 //! for the server's accept loop or middleware: an event stream is a request that lasts, so
 //! counting a client's connections (or its requests in flight) caps its open streams.
