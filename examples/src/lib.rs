@@ -27,10 +27,17 @@
 //!
 //! On SIGINT (Ctrl-C) or SIGTERM every hub subscriber receives `event: shutdown`, every
 //! stream ends at an event boundary, and the process exits ([`shutdown`]).
+//!
+//! Limits (flags in [`Options`]; the README's "Limits" table has them all): a request head
+//! must arrive within 10 s, a `/publish` or `/chat` body within 10 s (else 408
+//! `body_timeout`, closed), at most 5,000 publishes a second (429 `too_many_requests`), and,
+//! with `--max-connections-per-address N`, at most N connections per client IP (429
+//! `too_many_connections`).
 
 pub mod auth;
 pub mod cross_origin;
 pub mod job;
+pub mod limits;
 pub mod prometheus;
 pub mod scenarios;
 pub mod shutdown;
@@ -67,12 +74,19 @@ pub async fn start_hub(options: &Options) -> Result<Hub, Box<dyn std::error::Err
     Ok(hub)
 }
 
-/// The hub routes' settings for the demo: 1 s retry, 15 s keep-alive, 16 KiB bodies.
-pub fn endpoints(hub: &Hub) -> HubEndpoints {
-    HubEndpoints::new(hub.clone())
+/// The hub routes' settings for the demo: 1 s retry, 15 s keep-alive, 16 KiB bodies, and
+/// the body timeout and publish rate of `options`. `/chat` shares them (its publishes count
+/// in the same rate): build once, and clone.
+pub fn endpoints(hub: &Hub, options: &Options) -> HubEndpoints {
+    let endpoints = HubEndpoints::new(hub.clone())
         .retry(RETRY)
         .keep_alive(KeepAlive::new())
         .max_body(16 * 1024)
+        .body_timeout(options.body_timeout);
+    match options.max_publish_rate {
+        0 => endpoints,
+        rate => endpoints.publish_rate(rate),
+    }
 }
 
 /// How long the demo's hub gathers events before waking subscribers, once they come faster
@@ -82,7 +96,9 @@ pub fn endpoints(hub: &Hub) -> HubEndpoints {
 pub const COALESCE: Duration = Duration::from_millis(20);
 
 /// The command line: `[--addr HOST:PORT] [--coalesce-ms N] [--redis URL] [--no-periodic]
-/// [--cors-origin ORIGIN]... [--auth-secret SECRET] [--allow-disconnect]`.
+/// [--cors-origin ORIGIN]... [--auth-secret SECRET] [--allow-disconnect]
+/// [--header-timeout-ms N] [--body-timeout-ms N] [--max-connections-per-address N]
+/// [--max-publish-rate N]`.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// `--addr`, else `PORT` on 127.0.0.1, else `127.0.0.1:<default port>`.
@@ -103,6 +119,19 @@ pub struct Options {
     pub auth_secret: Option<String>,
     /// `--allow-disconnect`: `POST /disconnect` works without a secret.
     pub allow_disconnect: bool,
+    /// `--header-timeout-ms`, else [`limits::HEADER_TIMEOUT`]: how long a request head may
+    /// take to arrive; past it the connection is closed (actix-web answers 408 first).
+    pub header_timeout: Duration,
+    /// `--body-timeout-ms`, else [`limits::BODY_TIMEOUT`]: how long a `/publish` or `/chat`
+    /// body may take to arrive, whole; past it 408 `body_timeout`, and the connection closes.
+    pub body_timeout: Duration,
+    /// `--max-connections-per-address`, else 0, no cap: the most connections one client IP
+    /// may hold open at once (each open event stream holds one); past it 429
+    /// `too_many_connections` with `Retry-After: 1`, and the connection closes.
+    pub max_connections_per_address: usize,
+    /// `--max-publish-rate`, else [`limits::PUBLISH_RATE`]; 0 for none: publishes a second,
+    /// `/publish` and `/chat` together; past it 429 `too_many_requests` with `Retry-After: 1`.
+    pub max_publish_rate: u32,
 }
 
 impl Options {
@@ -119,6 +148,18 @@ impl Options {
             .ok()
             .filter(|secret| !secret.is_empty());
         let mut allow_disconnect = false;
+        let mut header_timeout = limits::HEADER_TIMEOUT;
+        let mut body_timeout = limits::BODY_TIMEOUT;
+        let mut max_connections_per_address = 0;
+        let mut max_publish_rate = limits::PUBLISH_RATE;
+        fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value
+                .parse()
+                .map_err(|error| format!("{name} {value:?}: {error}"))
+        }
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             if arg == "--no-periodic" {
@@ -155,11 +196,21 @@ impl Options {
                     return Err("--auth-secret needs a non-empty secret".into());
                 }
                 "--auth-secret" => auth_secret = Some(value),
+                "--header-timeout-ms" => {
+                    header_timeout = Duration::from_millis(number(&name, &value)?)
+                }
+                "--body-timeout-ms" => body_timeout = Duration::from_millis(number(&name, &value)?),
+                "--max-connections-per-address" => {
+                    max_connections_per_address = number(&name, &value)?
+                }
+                "--max-publish-rate" => max_publish_rate = number(&name, &value)?,
                 _ => {
                     return Err(format!(
                         "unknown argument {arg:?}; usage: [--addr HOST:PORT] [--coalesce-ms N] \
                          [--redis URL] [--no-periodic] [--cors-origin ORIGIN]... \
-                         [--auth-secret SECRET] [--allow-disconnect]"
+                         [--auth-secret SECRET] [--allow-disconnect] [--header-timeout-ms N] \
+                         [--body-timeout-ms N] [--max-connections-per-address N] \
+                         [--max-publish-rate N]"
                     ));
                 }
             }
@@ -185,6 +236,10 @@ impl Options {
             cors_origins,
             auth_secret,
             allow_disconnect,
+            header_timeout,
+            body_timeout,
+            max_connections_per_address,
+            max_publish_rate,
         })
     }
 }

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{Server, Stream};
-use sse_conformance::client::{EventReader, fetch, publish};
+use sse_conformance::client::{EventReader, PATIENCE, fetch, publish};
 use sse_core::{Decoded, Decoder, MessageEvent};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn events(body: &[u8]) -> Vec<MessageEvent> {
     let mut decoder = Decoder::new();
@@ -682,6 +683,239 @@ async fn check_shutdown(binary: &str) {
     assert!(status.success(), "exit status: {status}");
 }
 
+/// Writes `bytes` on a fresh connection, then reads until the server closes it: what was
+/// read, and whether it closed within [`PATIENCE`] (a safety bound, not a measurement).
+async fn until_closed(addr: SocketAddr, bytes: &[u8]) -> (String, bool) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    read_until_closed(&mut stream).await
+}
+
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, bool) {
+    let mut read = Vec::new();
+    let closed = tokio::time::timeout(PATIENCE, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&read).into_owned(), closed)
+}
+
+/// A head and the first 24 bytes of a declared 1,000-byte JSON body.
+fn stalled_body(addr: SocketAddr, path: &str) -> String {
+    let start = match path {
+        "/chat" => r#"{"user":"ada","text":"hi"#,
+        _ => r#"{"topic":"t","data":"abc"#,
+    };
+    format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         content-length: 1000\r\n\r\n{}",
+        &start[..24]
+    )
+}
+
+/// With `--header-timeout-ms 1000`: a request head left unfinished, and one trickled a
+/// header line at a time, are both closed (actix-web answers 408 first).
+async fn check_header_timeout(binary: &str) {
+    let server = Server::start_with(binary, &["--no-periodic", "--header-timeout-ms", "1000"]);
+    let addr = server.addr;
+    let (answer, closed) = until_closed(addr, b"GET /stats HTTP/1.1\r\nhost: x\r\n").await;
+    assert!(closed, "an unfinished head is closed: {answer:?}");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /stats HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .expect("write");
+    let (mut reader, mut writer) = stream.into_split();
+    // A header line every 50 ms, for up to a minute: the head never ends.
+    let trickle = tokio::spawn(async move {
+        for n in 0..1200 {
+            let line = format!("x-trickle-{n}: y\r\n");
+            if writer.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let mut read = Vec::new();
+    let closed = tokio::time::timeout(PATIENCE, async {
+        let mut buf = [0u8; 1024];
+        while let Ok(n @ 1..) = reader.read(&mut buf).await {
+            read.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .is_ok();
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&read);
+    assert!(closed, "a trickled head is closed: {answer:?}");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+
+    // A prompt request is unaffected.
+    let stats = fetch(addr, "GET", "/stats", &[], None).await;
+    assert_eq!(stats.status, 200);
+}
+
+/// With `--body-timeout-ms 300`: a `/publish` or `/chat` body that stalls is answered 408
+/// `body_timeout`, and the connection is closed.
+async fn check_body_timeout(binary: &str) {
+    let server = Server::start_with(binary, &["--no-periodic", "--body-timeout-ms", "300"]);
+    let addr = server.addr;
+    for path in ["/publish", "/chat"] {
+        let (answer, closed) = until_closed(addr, stalled_body(addr, path).as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        assert!(
+            answer.contains(r#""error":"body_timeout""#),
+            "{path}: {answer}"
+        );
+        assert!(closed, "{path}: closed after the 408");
+    }
+    let stats = stats(addr).await;
+    assert_eq!(stats["hub"]["published"], 0, "{stats}");
+}
+
+/// With `--body-timeout-ms 300`: a body that stalls after 5 bytes, before rocket's
+/// pre-routing read of 14, on a route that reads it and on one that does not, is closed.
+async fn check_body_stalled_before_routing(binary: &str) {
+    let server = Server::start_with(binary, &["--no-periodic", "--body-timeout-ms", "300"]);
+    let addr = server.addr;
+    for path in ["/publish", "/disconnect"] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+             content-length: 100\r\n\r\n{{\"to"
+        );
+        let (answer, closed) = until_closed(addr, request.as_bytes()).await;
+        assert!(closed, "{path}: a stalled body is closed: {answer:?}");
+    }
+}
+
+/// SIGTERM while a `/publish` and a `/chat` body stall (with a body timeout of ten
+/// minutes): each is answered 503 `hub_closed` at once, and the process exits with 0.
+async fn check_shutdown_with_stalled_bodies(binary: &str) {
+    let mut server = Server::start_with(binary, &["--no-periodic", "--body-timeout-ms", "600000"]);
+    let addr = server.addr;
+    let mut stalled = Vec::new();
+    for path in ["/publish", "/chat"] {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(stalled_body(addr, path).as_bytes())
+            .await
+            .expect("write");
+        stalled.push((path, stream));
+    }
+    // Let the handlers start reading (not an assertion: a request that the server had not
+    // read yet would be closed unanswered, and the check would say so).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.terminate();
+    for (path, stream) in &mut stalled {
+        let (answer, closed) = read_until_closed(stream).await;
+        assert!(answer.starts_with("HTTP/1.1 503"), "{path}: {answer:?}");
+        assert!(
+            answer.contains(r#""error":"hub_closed""#),
+            "{path}: {answer}"
+        );
+        assert!(closed, "{path}: closed");
+    }
+    let status = tokio::task::block_in_place(|| server.wait_for_exit(Duration::from_secs(10)));
+    let status = status.expect("the server exits within 10 s of SIGTERM");
+    assert!(status.success(), "exit status: {status}");
+}
+
+/// With `--max-connections-per-address 2`: two open event streams are all one address
+/// may hold; a third connection is answered 429 `too_many_connections` with `Retry-After`
+/// and closed; once a stream closes, a connection is accepted again.
+async fn check_connection_cap(binary: &str) {
+    let server = Server::start_with(
+        binary,
+        &["--no-periodic", "--max-connections-per-address", "2"],
+    );
+    let addr = server.addr;
+    let _first = Stream::open(addr, "/events?topic=a", &[]).await;
+    let second = Stream::open(addr, "/job?steps=10000&interval_ms=50", &[]).await;
+    assert_eq!((_first.status, second.status), (200, 200));
+    let request = b"GET /stats HTTP/1.1\r\nhost: x\r\n\r\n";
+    let (answer, closed) = until_closed(addr, request).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(
+        answer.contains(r#""error":"too_many_connections""#),
+        "{answer}"
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 1\r\n"),
+        "{answer}"
+    );
+    assert!(closed, "closed after the 429");
+    // The job reports every 50 ms, so the server soon learns that its client left.
+    drop(second);
+    let mut accepted = false;
+    for _ in 0..500 {
+        if fetch(addr, "GET", "/stats", &[], None).await.status == 200 {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        accepted,
+        "a connection is accepted once a stream has closed"
+    );
+}
+
+/// With `--max-publish-rate 1`: of twenty quick publishes to `/publish` and `/chat`, some
+/// are refused with 429 `too_many_requests` and `Retry-After`, and only the others publish.
+async fn check_publish_rate(binary: &str) {
+    let server = Server::start_with(binary, &["--no-periodic", "--max-publish-rate", "1"]);
+    let addr = server.addr;
+    let (mut accepted, mut refused) = (0, 0);
+    for n in 0..20 {
+        let (path, body) = match n % 2 {
+            0 => ("/publish", r#"{"topic":"t","data":"x"}"#),
+            _ => ("/chat", r#"{"user":"ada","text":"hi"}"#),
+        };
+        let answer = fetch(
+            addr,
+            "POST",
+            path,
+            &[("content-type", b"application/json")],
+            Some(body.as_bytes().to_vec()),
+        )
+        .await;
+        match answer.status.as_u16() {
+            200 => accepted += 1,
+            429 => {
+                refused += 1;
+                let text = String::from_utf8_lossy(&answer.body);
+                assert!(
+                    text.contains(r#""error":"too_many_requests""#),
+                    "{path}: {text}"
+                );
+                assert_eq!(answer.headers["retry-after"], "1", "{path}");
+            }
+            other => panic!("{path}: {other}"),
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "{accepted} accepted, {refused} refused"
+    );
+    let stats = stats(addr).await;
+    assert_eq!(stats["hub"]["published"], accepted, "{stats}");
+}
+
 fn run(check: impl std::future::Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -768,4 +1002,94 @@ fn demo_actix_sigterm_ends_every_stream_and_exits_0() {
 #[test]
 fn demo_rocket_sigterm_ends_every_stream_and_exits_0() {
     run(check_shutdown(ROCKET));
+}
+
+#[test]
+fn demo_axum_header_timeout_closes_unfinished_and_trickled_heads() {
+    run(check_header_timeout(AXUM));
+}
+
+#[test]
+fn demo_actix_header_timeout_closes_unfinished_and_trickled_heads() {
+    run(check_header_timeout(ACTIX));
+}
+
+#[test]
+fn demo_rocket_header_timeout_closes_unfinished_and_trickled_heads() {
+    run(check_header_timeout(ROCKET));
+}
+
+#[test]
+fn demo_axum_stalled_body_is_408_and_closed() {
+    run(check_body_timeout(AXUM));
+}
+
+#[test]
+fn demo_actix_stalled_body_is_408_and_closed() {
+    run(check_body_timeout(ACTIX));
+}
+
+#[test]
+fn demo_rocket_stalled_body_is_408_and_closed() {
+    run(check_body_timeout(ROCKET));
+}
+
+#[test]
+fn demo_axum_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
+    run(check_shutdown_with_stalled_bodies(AXUM));
+}
+
+#[test]
+fn demo_actix_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
+    run(check_shutdown_with_stalled_bodies(ACTIX));
+}
+
+#[test]
+fn demo_rocket_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
+    run(check_shutdown_with_stalled_bodies(ROCKET));
+}
+
+#[test]
+fn demo_axum_connections_per_address_are_capped() {
+    run(check_connection_cap(AXUM));
+}
+
+#[test]
+fn demo_actix_connections_per_address_are_capped() {
+    run(check_connection_cap(ACTIX));
+}
+
+#[test]
+fn demo_rocket_connections_per_address_are_capped() {
+    run(check_connection_cap(ROCKET));
+}
+
+#[test]
+fn demo_axum_publishes_past_the_rate_are_429() {
+    run(check_publish_rate(AXUM));
+}
+
+#[test]
+fn demo_actix_publishes_past_the_rate_are_429() {
+    run(check_publish_rate(ACTIX));
+}
+
+#[test]
+fn demo_rocket_publishes_past_the_rate_are_429() {
+    run(check_publish_rate(ROCKET));
+}
+
+#[test]
+fn demo_axum_body_stalled_before_routing_is_closed() {
+    run(check_body_stalled_before_routing(AXUM));
+}
+
+#[test]
+fn demo_actix_body_stalled_before_routing_is_closed() {
+    run(check_body_stalled_before_routing(ACTIX));
+}
+
+#[test]
+fn demo_rocket_body_stalled_before_routing_is_closed() {
+    run(check_body_stalled_before_routing(ROCKET));
 }

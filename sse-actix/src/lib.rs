@@ -302,6 +302,17 @@
 //!   in the repository's `BENCHMARKS.md`.
 //! - **Many events a second?** [`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce)
 //!   makes each subscriber write what arrived within a window in one go.
+//! - **Timeouts**: actix-web answers 408 and closes a connection whose request head takes
+//!   longer than `HttpServer::client_request_timeout` (default 5 s). The ready [`routes`]
+//!   read a publish body within
+//!   [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout)
+//!   (10 s; 408 `body_timeout`) and admit at most
+//!   [`max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight)
+//!   and [`publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate) (429):
+//!   build the `HubEndpoints` once, outside the factory, so that workers share them. To cap
+//!   connections per client IP, take an [`AddressLimit`](sse_core::http::limits::AddressLimit)
+//!   guard in `HttpServer::on_connect`, keep it in the connection's data, and answer 429 in a
+//!   middleware for a connection that got none (the demo's `demo-actix` does).
 //!
 //! # Authentication and CORS for `EventSource`
 //!

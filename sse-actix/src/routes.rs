@@ -84,9 +84,12 @@ async fn publish<A: Authorize<HttpRequest>>(
     payload: web::Payload,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
+    let _permit = endpoints.admit_publish()?;
     let content_type = request.headers().get(CONTENT_TYPE);
     check_publish_content_type(content_type.map(|v| v.as_bytes()))?;
-    let body = read_body(payload, endpoints.max_body_bytes()).await;
+    let body = endpoints
+        .read_body_within(read_body(payload, endpoints.max_body_bytes()))
+        .await;
     let key = request
         .headers()
         .get(idempotency::HEADER)

@@ -11,7 +11,7 @@ use sse_conformance::{
     AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
     final_event, fixed_events, slow_events, test_authorize, test_jwt,
 };
-use sse_core::http::endpoints::{Access, HubEndpoints};
+use sse_core::http::endpoints::{Access, Authorize, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
 
 struct Actix;
@@ -36,20 +36,40 @@ impl RunningApp for Running {
     }
 }
 
-fn configure(config: &mut web::ServiceConfig, hub: &Hub, app_config: &AppConfig) {
+/// The hub routes' settings, built once and cloned into every worker, so that the workers
+/// share one publish budget.
+fn endpoints(
+    hub: &Hub,
+    app_config: &AppConfig,
+) -> HubEndpoints<impl Authorize<HttpRequest> + Clone> {
     let keep_alive = KeepAlive::new().interval(app_config.keep_alive);
     let mut endpoints = HubEndpoints::new(hub.clone())
         .keep_alive(keep_alive.clone())
         .max_body(app_config.max_body)
+        .body_timeout(app_config.body_timeout)
+        .max_publishes_in_flight(app_config.max_publishes_in_flight)
         .authorize(|request: &HttpRequest, access: Access<'_>| {
             test_authorize(
                 request.headers().get("x-auth").map(|v| v.as_bytes()),
                 access,
             )
         });
+    if let Some(rate) = app_config.publish_rate {
+        endpoints = endpoints.publish_rate(rate);
+    }
     if let Some(retry) = app_config.retry {
         endpoints = endpoints.retry(retry);
     }
+    endpoints
+}
+
+fn configure(
+    config: &mut web::ServiceConfig,
+    hub: &Hub,
+    app_config: &AppConfig,
+    endpoints: HubEndpoints<impl Authorize<HttpRequest>>,
+) {
+    let keep_alive = KeepAlive::new().interval(app_config.keep_alive);
     let jwt_endpoints = HubEndpoints::new(hub.clone())
         .keep_alive(keep_alive.clone())
         .authorize(test_jwt::<sse_actix::ActixRequest>());
@@ -124,12 +144,13 @@ impl Integration for Actix {
 
     fn start(&self, hub: Hub, config: AppConfig) -> Box<dyn RunningApp> {
         let app_hub = hub.clone();
+        let endpoints = endpoints(&hub, &config);
         let ((addr, handle), thread) = ServerThread::spawn(move |ready| {
             actix_web::rt::System::new().block_on(async move {
                 let server = HttpServer::new(move || {
                     App::new()
                         .wrap(Compress::default())
-                        .configure(|c| configure(c, &app_hub, &config))
+                        .configure(|c| configure(c, &app_hub, &config, endpoints.clone()))
                 })
                 .workers(2)
                 .backlog(2048)

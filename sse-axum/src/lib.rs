@@ -285,6 +285,18 @@
 //!   `BENCHMARKS.md`.
 //! - **Many events a second?** [`HubBuilder::coalesce`](sse_core::hub::HubBuilder::coalesce)
 //!   makes each subscriber write what arrived within a window in one go.
+//! - **Timeouts**: hyper closes a connection whose request head takes longer than 30 s
+//!   (`axum::serve`'s default); serving through `hyper::server::conn::http1` yourself, set it:
+//!   `http1::Builder::new().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10))`.
+//!   The ready [`routes`] read a publish body within
+//!   [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout)
+//!   (10 s; 408 `body_timeout`) and admit at most
+//!   [`max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight)
+//!   and [`publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate) (429); for
+//!   a body route of your own, do as they do: `admit_publish`, `read_body_within`,
+//!   `check_body`. To cap connections per client IP, hold a
+//!   [`AddressLimit`](sse_core::http::limits::AddressLimit) guard in each accepted
+//!   connection's task (the demo's `limits::serve` does).
 //!
 //! # Authentication and CORS for `EventSource`
 //!

@@ -90,9 +90,12 @@ async fn publish<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     request: Request,
 ) -> Result<impl IntoResponse, Error> {
+    let _permit = endpoints.admit_publish()?;
     let (parts, body) = request.into_parts();
     check_publish_content_type(parts.headers.get(CONTENT_TYPE).map(|v| v.as_bytes()))?;
-    let body = read_body(body, endpoints.max_body_bytes()).await;
+    let body = endpoints
+        .read_body_within(read_body(body, endpoints.max_body_bytes()))
+        .await;
     let key = parts.headers.get(idempotency::HEADER).map(|v| v.as_bytes());
     let published = endpoints.publish(&parts, key, body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()))

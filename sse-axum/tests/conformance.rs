@@ -39,9 +39,14 @@ fn app(hub: Hub, config: &AppConfig) -> Router {
     let mut endpoints = HubEndpoints::new(hub.clone())
         .keep_alive(keep_alive.clone())
         .max_body(config.max_body)
+        .body_timeout(config.body_timeout)
+        .max_publishes_in_flight(config.max_publishes_in_flight)
         .authorize(|parts: &Parts, access: Access<'_>| {
             test_authorize(parts.headers.get("x-auth").map(|v| v.as_bytes()), access)
         });
+    if let Some(rate) = config.publish_rate {
+        endpoints = endpoints.publish_rate(rate);
+    }
     if let Some(retry) = config.retry {
         endpoints = endpoints.retry(retry);
     }

@@ -285,6 +285,17 @@
 //!   line: set `log_level` to `LogLevel::Critical` (as the demo does) or `Off`, and log
 //!   through `tracing`, where the hub writes one *debug* line per subscriber that leaves
 //!   and its notable events (lag, `missed` notices, shutdown) at info.
+//! - **Timeouts**: rocket 0.5 has no request-head timeout, and no hook for one (its hyper
+//!   0.14 options and its listener are private): a head trickled or left unfinished stays
+//!   open for good. Put it behind a proxy that has one (nginx `client_header_timeout`), or
+//!   bind rocket to 127.0.0.1 and relay to it from a hyper server of your own, as the
+//!   demo's `demo-rocket` does. The ready [`routes`] read a publish body within
+//!   [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout)
+//!   (10 s; 408 `body_timeout`), and admit at most
+//!   [`max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight)
+//!   and [`publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate) (429).
+//!   Rocket reads the first 14 bytes of every body before routing: a body that stalls
+//!   before them never reaches a handler, or its timeout.
 //!
 //! # Authentication and CORS for `EventSource`
 //!

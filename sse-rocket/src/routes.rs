@@ -191,11 +191,17 @@ impl<A> Clone for Publish<A> {
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let endpoints = &self.0;
+        let _permit = match endpoints.admit_publish() {
+            Ok(permit) => permit,
+            Err(error) => return Outcome::from(request, Err::<(), _>(Error::from(error))),
+        };
         let content_type = request.headers().get_one("content-type");
         if let Err(error) = check_publish_content_type(content_type.map(str::as_bytes)) {
             return Outcome::from(request, Err::<(), _>(Error::from(error)));
         }
-        let body = read_body(request, data, endpoints.max_body_bytes()).await;
+        let body = endpoints
+            .read_body_within(read_body(request, data, endpoints.max_body_bytes()))
+            .await;
         let key = request
             .headers()
             .get_one(idempotency::HEADER)

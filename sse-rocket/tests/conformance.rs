@@ -100,12 +100,17 @@ impl Integration for Rocket {
             let mut endpoints = HubEndpoints::new(hub.clone())
                 .keep_alive(keep_alive.clone())
                 .max_body(config.max_body)
+                .body_timeout(config.body_timeout)
+                .max_publishes_in_flight(config.max_publishes_in_flight)
                 .authorize(|request: &Request<'_>, access: Access<'_>| {
                     test_authorize(
                         request.headers().get_one("x-auth").map(str::as_bytes),
                         access,
                     )
                 });
+            if let Some(rate) = config.publish_rate {
+                endpoints = endpoints.publish_rate(rate);
+            }
             if let Some(retry) = config.retry {
                 endpoints = endpoints.retry(retry);
             }

@@ -11,13 +11,16 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, ORIGIN, VARY};
 use actix_web::middleware::{Condition, ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 use sse_actix::{ActixRequest, Error, LastEventId, Sse};
-use sse_core::http::ErrorResponse;
+use sse_core::http::endpoints::{HubEndpoints, RequestBody};
+use sse_core::http::limits::{AddressGuard, LimitError};
+use sse_core::http::{ErrorResponse, HttpError};
 use sse_core::{Hub, Subscription};
 use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::{self, Jobs};
+use sse_examples::limits::ConnectionLimits;
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
 
@@ -68,11 +71,14 @@ async fn echo(request: HttpRequest) -> Result<HttpResponse, Error> {
     Ok(Sse::new(stream::iter([event])).respond_to(&request))
 }
 
+/// The body is read as the hub's `/publish` reads its own, with the same limits (rate,
+/// size, timeout).
 async fn chat(
     hub: web::Data<Hub>,
     auth: web::Data<DemoAuth<ActixRequest>>,
+    endpoints: web::Data<HubEndpoints>,
     request: HttpRequest,
-    body: web::Bytes,
+    mut payload: web::Payload,
 ) -> Result<HttpResponse, Error> {
     cross_origin::require_json(
         request
@@ -81,6 +87,20 @@ async fn chat(
             .map(HeaderValue::as_bytes),
     )?;
     auth.chat(&request).await?;
+    let _permit = endpoints.admit_publish()?;
+    let limit = endpoints.max_body_bytes();
+    let read = async move {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            match chunk {
+                Ok(chunk) if body.len() + chunk.len() > limit => return RequestBody::OverLimit,
+                Ok(chunk) => body.extend_from_slice(&chunk),
+                Err(error) => return RequestBody::Unreadable(error.to_string()),
+            }
+        }
+        RequestBody::Complete(body.freeze())
+    };
+    let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
@@ -186,6 +206,28 @@ fn json_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
     ))
 }
 
+/// Whether a connection has its place under `--max-connections-per-address`, taken when it
+/// is accepted ([`HttpServer::on_connect`]) and given back when it closes.
+struct ConnectionPlace(Result<AddressGuard, LimitError>);
+
+/// A connection over its address's cap: 429 `too_many_connections`, and closed.
+async fn refuse_over_cap<B: actix_web::body::MessageBody + 'static>(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> actix_web::Result<ServiceResponse<actix_web::body::EitherBody<B>>> {
+    if let Some(ConnectionPlace(Err(error))) = request.conn_data::<ConnectionPlace>() {
+        let response = HttpResponse::TooManyRequests()
+            .force_close()
+            .content_type("application/json")
+            .insert_header(("retry-after", error.retry_after().unwrap_or(1)))
+            .body(error.json_body());
+        return Ok(request.into_response(response).map_into_right_body());
+    }
+    next.call(request)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3001)?;
@@ -196,6 +238,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jobs = web::Data::new(Jobs::new());
     let cors_origins = web::Data::new(options.cors_origins.clone());
     let auth = web::Data::new(DemoAuth::<ActixRequest>::new(&options));
+    // Built once, so that every worker shares the publish limits.
+    let endpoints = endpoints(&hub, &options);
+    let per_address = ConnectionLimits::new(&options).per_address;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(cors_origins.clone())
@@ -206,6 +251,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 cors(&cors_origins),
             ))
             .wrap(ErrorHandlers::new().default_handler(json_errors))
+            .wrap(actix_web::middleware::from_fn(refuse_over_cap))
+            .app_data(web::Data::new(endpoints.clone()))
             .app_data(web::Data::new(app_hub.clone()))
             .app_data(jobs.clone())
             .app_data(auth.clone())
@@ -235,9 +282,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .body(sse_examples::prometheus::render())
                 }),
             )
-            .service(sse_actix::routes(
-                endpoints(&app_hub).authorize(auth.hook()),
-            ))
+            .service(sse_actix::routes(endpoints.clone().authorize(auth.hook())))
+    })
+    .client_request_timeout(options.header_timeout)
+    .on_connect(move |connection, data| {
+        let peer = connection
+            .downcast_ref::<actix_web::rt::net::TcpStream>()
+            .and_then(|stream| stream.peer_addr().ok());
+        if let (Some(limit), Some(peer)) = (&per_address, peer) {
+            data.insert(ConnectionPlace(limit.acquire(peer.ip())));
+        }
     })
     // Our own signal handling: the hub's final event first, then the graceful stop.
     .disable_signals()

@@ -9,7 +9,6 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRef, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{ALLOW, CONTENT_TYPE, HOST, ORIGIN};
@@ -19,16 +18,16 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::stream;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper_util::service::TowerToHyperService;
 use sse_axum::{AxumRequest, Error, LastEventId, Sse};
 use sse_core::http::ErrorResponse;
+use sse_core::http::endpoints::{HubEndpoints, RequestBody};
 use sse_core::{Hub, Subscription};
 use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::{self, Jobs};
+use sse_examples::limits::{self, ConnectionLimits};
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub, stats};
 
@@ -38,6 +37,8 @@ struct App {
     hub: Hub,
     jobs: Jobs,
     auth: Arc<DemoAuth<AxumRequest>>,
+    /// The hub routes' settings: `/chat` has their limits.
+    endpoints: HubEndpoints,
 }
 
 impl FromRef<App> for Arc<DemoAuth<AxumRequest>> {
@@ -94,15 +95,24 @@ async fn echo(RawQuery(query): RawQuery) -> Result<Response, Error> {
     Ok(Sse::new(stream::iter([event])).into_response())
 }
 
-async fn chat(
-    State(hub): State<Hub>,
-    State(auth): State<Arc<DemoAuth<AxumRequest>>>,
-    parts: Parts,
-    body: Bytes,
-) -> Result<Response, Error> {
+/// The body is read as the hub's `/publish` reads its own, with the same limits (rate,
+/// size, timeout).
+async fn chat(State(app): State<App>, request: Request) -> Result<Response, Error> {
+    let (parts, body) = request.into_parts();
     cross_origin::require_json(parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes))?;
-    auth.chat(&parts).await?;
-    let published = scenarios::chat(&hub, &body).await?;
+    app.auth.chat(&parts).await?;
+    let endpoints = &app.endpoints;
+    let _permit = endpoints.admit_publish()?;
+    let limit = endpoints.max_body_bytes();
+    let read = async {
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => RequestBody::Complete(collected.to_bytes()),
+            Err(error) if error.is::<LengthLimitError>() => RequestBody::OverLimit,
+            Err(error) => RequestBody::Unreadable(error.to_string()),
+        }
+    };
+    let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
+    let published = scenarios::chat(&app.hub, &body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())
 }
 
@@ -206,6 +216,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let signals = Signals::listen()?;
     let hub = start_hub(&options).await?;
     let auth = Arc::new(DemoAuth::new(&options));
+    let endpoints = endpoints(&hub, &options);
     let app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route(
@@ -232,7 +243,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }),
         )
-        .merge(sse_axum::routes(endpoints(&hub).authorize(auth.hook())))
+        .merge(sse_axum::routes(endpoints.clone().authorize(auth.hook())))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(
             options.cors_origins.clone(),
@@ -242,6 +253,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             hub: hub.clone(),
             jobs: Jobs::new(),
             auth,
+            endpoints,
         });
     // CORS (answering preflights too) only with `--cors-origin`.
     let app = match options.cors_origins.is_empty() {
@@ -251,52 +263,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     announce("axum", listener.local_addr()?);
     // The hub's shutdown ends every event stream, so the server can finish.
-    serve(listener, app, shutdown::on_signal(signals, hub)).await;
+    let service = move |_| TowerToHyperService::new(app.clone());
+    let limits = ConnectionLimits::new(&options);
+    limits::serve(listener, limits, service, shutdown::on_signal(signals, hub)).await;
     Ok(())
-}
-
-/// `axum::serve`, but HTTP/1.1 only, which is all a browser speaks without TLS.
-///
-/// Two costs of `axum::serve(listener, router)` are avoided, measured with massif on 1,000
-/// idle event streams: it rebuilds the router for every connection (`Router::with_state`,
-/// 5.9 KiB each; `into_make_service` avoids that too), and its HTTP/1-or-2 detection hands
-/// hyper the first 24 bytes separately, so hyper's 8 KiB read buffer regrows to 16 KiB.
-async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    let connections = GracefulShutdown::new();
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new());
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(error) => {
-                    // Out of file descriptors, say: wait instead of spinning.
-                    eprintln!("accept failed: {error}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        // Events are small writes that should leave at once, not wait for the previous
-        // one's ACK (Nagle's algorithm, which the client's delayed ACK makes up to 40 ms).
-        let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
-        let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(connection);
-    }
-    if tokio::time::timeout(shutdown::GRACE, connections.shutdown())
-        .await
-        .is_err()
-    {
-        shutdown::log(&format!(
-            "connections still open after {:?}; exiting",
-            shutdown::GRACE
-        ));
-    }
 }

@@ -6,8 +6,10 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+use std::time::Duration;
+
 use futures_util::{Stream, stream};
-use rocket::data::Capped;
+use rocket::data::ToByteUnit;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Header, Method, Status};
 use rocket::request::{self, FromRequest};
@@ -15,10 +17,12 @@ use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Responder};
 use rocket::{Data, Request, State, get, options, post, routes};
 use sse_core::http::ErrorResponse;
+use sse_core::http::endpoints::{HubEndpoints, RequestBody};
 use sse_core::{EmitterStream, Event, Hub, IntoFrame, Subscription};
 use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::Jobs;
+use sse_examples::limits::{self, ConnectionLimits, RocketFront};
 use sse_examples::shutdown::{self, Signals};
 use sse_examples::{Options, PAGE, RETRY, announce, endpoints, scenarios, start_hub};
 use sse_rocket::{Error, HubShutdown, LastEventId, RocketRequest, Sse};
@@ -83,8 +87,6 @@ fn echo(query: RawQuery) -> Result<Sse<impl Stream<Item = Event>>, Error> {
     Ok(Sse::new(stream::iter([scenarios::echo(&query.0)?])))
 }
 
-/// The body is read up to rocket's `bytes` limit; over it is a 413 (rocket's own `Vec<u8>`
-/// guard would say 400).
 /// What the demo's authorization said about a request (`POST /chat`, `POST /disconnect`),
 /// as a guard that always succeeds, so that a refusal is answered by the handler as JSON
 /// with its `WWW-Authenticate` header instead of by a catcher.
@@ -108,19 +110,29 @@ impl<'r, const DISCONNECT: bool> FromRequest<'r> for Authorized<DISCONNECT> {
     }
 }
 
-#[post("/chat", data = "<body>")]
+/// The body is read as the hub's `/publish` reads its own, with the same limits (rate,
+/// size, timeout); over the size is a 413 (rocket's own `Vec<u8>` guard would say 400).
+#[post("/chat", data = "<data>")]
 async fn chat(
     hub: &State<Hub>,
+    endpoints: &State<HubEndpoints>,
     content_type: Option<&ContentType>,
     authorized: Authorized<false>,
-    body: Capped<Vec<u8>>,
+    data: Data<'_>,
 ) -> Result<(ContentType, RawJson<String>), Error> {
     let content_type = content_type.map(ToString::to_string);
     cross_origin::require_json(content_type.as_deref().map(str::as_bytes))?;
     authorized.0?;
-    if !body.is_complete() {
-        return Err(Error::from(ErrorResponse::for_status(413)));
-    }
+    let _permit = endpoints.admit_publish()?;
+    let limit = endpoints.max_body_bytes();
+    let read = async move {
+        match data.open(limit.bytes()).into_bytes().await {
+            Ok(capped) if !capped.is_complete() => RequestBody::OverLimit,
+            Ok(capped) => RequestBody::Complete(capped.into_inner().into()),
+            Err(error) => RequestBody::Unreadable(error.to_string()),
+        }
+    };
+    let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
     Ok((
         ContentType::JSON,
         RawJson(scenarios::chat(hub, &body).await?.json_body()),
@@ -303,9 +315,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hub = start_hub(&options).await?;
     let auth = DemoAuth::<RocketRequest>::new(&options);
     let hook = auth.hook();
+    let endpoints = endpoints(&hub, &options);
+    // Rocket 0.5 has no header-read timeout and no hook for one (see `limits`): unless
+    // turned off, it listens on a port of its own on 127.0.0.1, behind our accept loop.
+    let front = match options.header_timeout.is_zero() {
+        true => None,
+        false => Some(tokio::net::TcpListener::bind(addr).await?),
+    };
+    let (address, port) = match front {
+        Some(_) => (std::net::Ipv4Addr::LOCALHOST.into(), 0),
+        None => (addr.ip(), addr.port()),
+    };
+    let (backend_tx, backend_rx) = tokio::sync::oneshot::channel();
+    let backend_tx = std::sync::Mutex::new(front.is_some().then_some(backend_tx));
     let config = rocket::Config {
-        address: addr.ip(),
-        port: addr.port(),
+        address,
+        port,
         // Rocket logs `Remote left` at warning level for every client that closes a stream
         // (and lines per request below that): only what is critical.
         log_level: rocket::config::LogLevel::Critical,
@@ -323,6 +348,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .manage(hub.clone())
         .manage(Jobs::new())
         .manage(auth)
+        .manage(endpoints.clone())
         .mount(
             "/",
             routes![
@@ -330,7 +356,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         )
         .mount("/", routes![metrics_prom])
-        .mount("/", sse_rocket::routes(endpoints(&hub).authorize(hook)))
+        .mount("/", sse_rocket::routes(endpoints.authorize(hook)))
         .mount("/", routes![refused])
         .mount(
             "/",
@@ -347,22 +373,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(event) => HubShutdown::new(hub.clone()).final_event(event),
             None => HubShutdown::new(hub.clone()),
         })
-        .attach(rocket::fairing::AdHoc::on_liftoff("announce", |rocket| {
-            Box::pin(async move {
-                announce(
-                    "rocket",
-                    std::net::SocketAddr::new(rocket.config().address, rocket.config().port),
-                );
-            })
-        }))
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "announce",
+            move |rocket| {
+                let bound =
+                    std::net::SocketAddr::new(rocket.config().address, rocket.config().port);
+                let sender = backend_tx.lock().ok().and_then(|mut tx| tx.take());
+                Box::pin(async move {
+                    match sender {
+                        Some(sender) => {
+                            let _ = sender.send(bound);
+                        }
+                        None => announce("rocket", bound),
+                    }
+                })
+            },
+        ))
         .ignite()
         .await?;
     let rocket_shutdown = rocket.shutdown();
-    tokio::spawn(async move {
+    let signal = async move {
         let signal = signals.recv().await;
         shutdown::log(&format!("{signal}: shutting down"));
         rocket_shutdown.notify();
-    });
-    rocket.launch().await?;
+    };
+    let Some(front) = front else {
+        tokio::spawn(signal);
+        rocket.launch().await?;
+        return Ok(());
+    };
+    // Announced before rocket prints its own banner; connections wait in the backlog until
+    // rocket is up.
+    announce("rocket", front.local_addr()?);
+    let rocket = tokio::spawn(rocket.launch());
+    let backend = backend_rx.await?;
+    let limits = ConnectionLimits::new(&options);
+    let body_deadline = options.body_timeout + Duration::from_secs(1);
+    let relay = move |peer| RocketFront::new(backend, peer, body_deadline);
+    limits::serve(front, limits, relay, signal).await;
+    rocket.await??;
     Ok(())
 }

@@ -27,6 +27,13 @@
 //!   [`max_body_bytes`](HubEndpoints::max_body_bytes) and says how that went with a
 //!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
 //!   away mid-body, or broke the chunked framing). All adapters answer the same.
+//! - **Limits** ([`limits`](crate::http::limits), with their defaults): the body is read
+//!   within [`body_timeout`](HubEndpoints::body_timeout) (10 s; past it 408 and the
+//!   connection is closed), and a publish is first admitted
+//!   ([`admit_publish`](HubEndpoints::admit_publish)): at most
+//!   [`max_publishes_in_flight`](HubEndpoints::max_publishes_in_flight) at once (1,024) and,
+//!   if set, [`publish_rate`](HubEndpoints::publish_rate) a second; past either, 429 with
+//!   `Retry-After`.
 //!
 //! Every error is an [`EndpointError`] with a status and a JSON body
 //! (`{"error": code, "message": text}`):
@@ -43,8 +50,10 @@
 //! | idempotency key already used for another event on the topic | 422 | `idempotency_key_reused` |
 //! | denied by the hook: no credentials, bad or expired ones (with `WWW-Authenticate`) | 401 | `unauthorized`, `invalid_token` |
 //! | denied by the hook: not granted | 403 | `forbidden` |
+//! | body not read within the body timeout | 408 | `body_timeout` |
 //! | body over the limit, event over the hub's size limit | 413 | `body_too_large`, `event_too_large` |
 //! | publish without `content-type: application/json` | 415 | `unsupported_media_type` |
+//! | publishes over the rate, or too many in flight | 429 | `too_many_requests` |
 //! | bad event name (CR or LF) | 422 | `invalid_event` |
 //! | hub over its topic or subscriber limits, or shut down | 503 | `too_many_subscribers`, `hub_closed`, ... |
 //!
@@ -65,6 +74,7 @@ pub use crate::http::auth::{
     Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token,
 };
 use crate::http::idempotency::{self, Claim, IdempotencyKeys, InvalidKey, Pending};
+use crate::http::limits::{LimitError, PublishLimits, PublishPermit, PublishRate};
 use crate::hub::{RESERVED_EVENTS, TopicName};
 use crate::{
     Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
@@ -95,6 +105,13 @@ pub enum EndpointError {
     },
     /// The request body could not be read to its end.
     InvalidBody(String),
+    /// The request body was not read within the [body timeout](HubEndpoints::body_timeout).
+    BodyTimeout {
+        /// The timeout.
+        after: Duration,
+    },
+    /// A limit refused the request (429).
+    Limit(LimitError),
     /// The publish body is not the expected JSON.
     InvalidJson(String),
     /// The event name is not valid.
@@ -132,6 +149,10 @@ impl fmt::Display for EndpointError {
             EndpointError::InvalidBody(error) => {
                 write!(f, "the request body is unreadable: {error}")
             }
+            EndpointError::BodyTimeout { after } => {
+                write!(f, "the request body was not received within {after:?}")
+            }
+            EndpointError::Limit(error) => error.fmt(f),
             EndpointError::InvalidJson(error) => write!(f, "invalid publish request: {error}"),
             EndpointError::InvalidEvent(error) => error.fmt(f),
             EndpointError::ReservedEvent(name) => write!(
@@ -172,6 +193,8 @@ impl HttpError for EndpointError {
             | EndpointError::InvalidIdempotencyKey(_) => 400,
             EndpointError::InvalidEvent(_) | EndpointError::IdempotencyKeyReused => 422,
             EndpointError::UnsupportedMediaType => 415,
+            EndpointError::BodyTimeout { .. } => 408,
+            EndpointError::Limit(error) => error.status(),
             EndpointError::LastEventId(error) => error.status(),
             EndpointError::Hub(error) => HttpError::status(error),
         }
@@ -180,6 +203,7 @@ impl HttpError for EndpointError {
     fn retry_after(&self) -> Option<u32> {
         match self {
             EndpointError::Hub(error) => error.retry_after(),
+            EndpointError::Limit(error) => error.retry_after(),
             _ => None,
         }
     }
@@ -198,6 +222,8 @@ impl HttpError for EndpointError {
             EndpointError::Denied(Denied::Forbidden) => "forbidden",
             EndpointError::BodyTooLarge { .. } => "body_too_large",
             EndpointError::InvalidBody(_) => "invalid_body",
+            EndpointError::BodyTimeout { .. } => "body_timeout",
+            EndpointError::Limit(error) => error.code(),
             EndpointError::InvalidJson(_) => "invalid_json",
             EndpointError::InvalidEvent(error) => error.code(),
             EndpointError::ReservedEvent(_) => "reserved_event",
@@ -220,6 +246,12 @@ impl From<HubError> for EndpointError {
 impl From<LastEventIdError> for EndpointError {
     fn from(error: LastEventIdError) -> Self {
         EndpointError::LastEventId(error)
+    }
+}
+
+impl From<LimitError> for EndpointError {
+    fn from(error: LimitError) -> Self {
+        EndpointError::Limit(error)
     }
 }
 
@@ -275,6 +307,11 @@ pub enum RequestBody {
     /// The body could not be read to its end (the client went away, the declared length was
     /// never delivered, the chunked framing is broken): 400 `invalid_body`.
     Unreadable(String),
+    /// The body was not read within [`HubEndpoints::body_timeout`]: 408 `body_timeout`.
+    /// [`HubEndpoints::read_body_within`] says this when its read takes too long.
+    TimedOut,
+    /// The hub shut down while the body was being read: 503 `hub_closed`.
+    HubClosed,
 }
 
 /// A successful publish: the id the hub gave the event.
@@ -352,6 +389,8 @@ pub struct HubEndpoints<A = ()> {
     /// How long, and how many, idempotency keys are remembered (the keys are the hub's).
     idempotency_window: Duration,
     idempotency_max_keys: usize,
+    /// Body timeout, publish rate and publishes in flight (shared by clones).
+    limits: PublishLimits,
     authorize: A,
 }
 
@@ -364,6 +403,7 @@ impl<A> fmt::Debug for HubEndpoints<A> {
             .field("retry", &self.retry)
             .field("idempotency_window", &self.idempotency_window)
             .field("idempotency_max_keys", &self.idempotency_max_keys)
+            .field("limits", &self.limits)
             .field("authorize", &std::any::type_name::<A>())
             .finish()
     }
@@ -381,6 +421,7 @@ impl HubEndpoints<()> {
             retry: None,
             idempotency_window: idempotency::DEFAULT_WINDOW,
             idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
+            limits: PublishLimits::default(),
             authorize: (),
         }
     }
@@ -399,6 +440,7 @@ impl<A> HubEndpoints<A> {
             retry: self.retry,
             idempotency_window: self.idempotency_window,
             idempotency_max_keys: self.idempotency_max_keys,
+            limits: self.limits,
             authorize: hook,
         }
     }
@@ -438,6 +480,96 @@ impl<A> HubEndpoints<A> {
     pub fn idempotency_max_keys(mut self, keys: usize) -> Self {
         self.idempotency_max_keys = keys;
         self
+    }
+
+    /// How long reading a publish body may take, whole (default
+    /// [10 s](crate::http::limits::DEFAULT_BODY_TIMEOUT)): past it the publish is a 408
+    /// `body_timeout` and the adapter closes the connection, so a client that declares a
+    /// body and stalls cannot hold its connection, or a server's graceful shutdown.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.body_timeout = timeout;
+        self
+    }
+
+    /// At most this many publishes at once (default
+    /// [1,024](crate::http::limits::DEFAULT_MAX_PUBLISHES_IN_FLIGHT)), counted from
+    /// [`admit_publish`](Self::admit_publish), before the body is read, to the hub's answer;
+    /// past it, 429 `too_many_requests` with `Retry-After: 1`. With a backend, this bounds
+    /// the publishes queued for it. Clones share the count (build one `HubEndpoints` and
+    /// clone it into every actix-web worker).
+    pub fn max_publishes_in_flight(mut self, max: usize) -> Self {
+        self.limits.in_flight = crate::http::limits::InFlight::new(max);
+        self
+    }
+
+    /// At most `per_second` publishes a second, in bursts of up to one second's worth (a
+    /// token bucket; default: no rate limit); past it, 429 `too_many_requests` with
+    /// `Retry-After: 1`. Clones share the bucket, as for
+    /// [`max_publishes_in_flight`](Self::max_publishes_in_flight).
+    pub fn publish_rate(mut self, per_second: u32) -> Self {
+        self.limits.rate = Some(PublishRate::new(per_second));
+        self
+    }
+
+    /// The [`body_timeout`](Self::body_timeout), for the adapter that reads the body.
+    pub fn body_read_timeout(&self) -> Duration {
+        self.limits.body_timeout
+    }
+
+    /// `read`, an adapter's reading of the body, within the
+    /// [`body_timeout`](Self::body_timeout): [`RequestBody::TimedOut`] if it takes longer, and
+    /// [`RequestBody::HubClosed`] as soon as the hub shuts down, so that a server's graceful
+    /// shutdown never waits for a client that stalls mid-body. Call inside a tokio runtime.
+    pub async fn read_body_within(&self, read: impl Future<Output = RequestBody>) -> RequestBody {
+        let closed = self.hub.closed();
+        tokio::select! {
+            biased;
+            read = tokio::time::timeout(self.limits.body_timeout, read) => {
+                read.unwrap_or(RequestBody::TimedOut)
+            }
+            () = closed => RequestBody::HubClosed,
+        }
+    }
+
+    /// The bytes of a body read as [`publish`](Self::publish) reads it, or the error it would
+    /// answer (413, 400 `invalid_body`, 408 `body_timeout`, 503): for an application's own
+    /// body routes, with [`admit_publish`](Self::admit_publish) and
+    /// [`read_body_within`](Self::read_body_within), so that they have the same limits.
+    pub fn check_body(&self, body: RequestBody) -> Result<Bytes, EndpointError> {
+        match body {
+            RequestBody::Complete(body) if body.len() <= self.max_body => Ok(body),
+            RequestBody::Complete(_) | RequestBody::OverLimit => {
+                Err(EndpointError::BodyTooLarge { max: self.max_body })
+            }
+            RequestBody::Unreadable(error) => Err(EndpointError::InvalidBody(error)),
+            RequestBody::HubClosed => Err(EndpointError::Hub(HubError::Closed)),
+            RequestBody::TimedOut => Err(EndpointError::BodyTimeout {
+                after: self.limits.body_timeout,
+            }),
+        }
+    }
+
+    /// Admits a publish, before its body is read: a place among the
+    /// [publishes in flight](Self::max_publishes_in_flight), and a token of the
+    /// [rate](Self::publish_rate) if one is set. Hold the permit until
+    /// [`publish`](Self::publish) has answered; an error is a 429 `too_many_requests` with
+    /// `Retry-After`. The adapters' ready routes call it for every `POST`.
+    ///
+    /// ```
+    /// use sse_core::Hub;
+    /// use sse_core::http::HttpError;
+    /// use sse_core::http::endpoints::HubEndpoints;
+    ///
+    /// let endpoints = HubEndpoints::new(Hub::new()).max_publishes_in_flight(1);
+    /// let permit = endpoints.admit_publish().unwrap();
+    /// let refused = endpoints.admit_publish().unwrap_err();
+    /// assert_eq!((refused.status(), refused.code()), (429, "too_many_requests"));
+    /// assert_eq!(refused.retry_after(), Some(1));
+    /// drop(permit);
+    /// assert!(endpoints.admit_publish().is_ok());
+    /// ```
+    pub fn admit_publish(&self) -> Result<PublishPermit, EndpointError> {
+        Ok(self.limits.admit()?)
     }
 
     /// The hub's idempotency keys, made with these settings if this is the first use.
@@ -610,13 +742,7 @@ impl<A> HubEndpoints<A> {
     where
         A: Authorize<R>,
     {
-        let body = match body {
-            RequestBody::Complete(body) if body.len() <= self.max_body => body,
-            RequestBody::Complete(_) | RequestBody::OverLimit => {
-                return Err(EndpointError::BodyTooLarge { max: self.max_body });
-            }
-            RequestBody::Unreadable(error) => return Err(EndpointError::InvalidBody(error)),
-        };
+        let body = self.check_body(body)?;
         let request_body = parse_publish_body(&body)?;
         let key = match (&request_body.idempotency_key, idempotency_key_header) {
             (Some(key), _) => Some(key.as_bytes()),
@@ -762,6 +888,15 @@ mod tests {
             (unreadable.status(), unreadable.code()),
             (400, "invalid_body")
         );
+        let timed_out = endpoints
+            .publish(&(), None, RequestBody::TimedOut)
+            .now_or_never()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            (timed_out.status(), timed_out.code()),
+            (408, "body_timeout")
+        );
         let denied = HubEndpoints::new(Hub::new())
             .authorize(|_: &(), _: Access<'_>| Denied::Forbidden)
             .publish(&(), None, complete(r#"{"topic":"t","data":"x"}"#))
@@ -842,6 +977,38 @@ mod tests {
             .publish(&(), None, complete(" \n{\"topic\":\"t\",\"data\":[\"x\"]}"))
             .now_or_never();
         assert!(matches!(object, Some(Ok(_))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_read_past_the_timeout_is_timed_out() {
+        let endpoints = HubEndpoints::new(Hub::new()).body_timeout(Duration::from_secs(10));
+        let stalled = endpoints.read_body_within(std::future::pending()).await;
+        assert_eq!(stalled, RequestBody::TimedOut);
+        let prompt = endpoints.read_body_within(async { complete("{}") }).await;
+        assert_eq!(prompt, complete("{}"));
+        endpoints.hub().shutdown(None);
+        let cut = endpoints.read_body_within(std::future::pending()).await;
+        assert_eq!(cut, RequestBody::HubClosed);
+        let error = endpoints.publish(&(), None, cut).await.unwrap_err();
+        assert_eq!((error.status(), error.code()), (503, "hub_closed"));
+    }
+
+    #[test]
+    fn admission_is_shared_by_clones_and_bounded_by_the_rate() {
+        let endpoints = HubEndpoints::new(Hub::new())
+            .max_publishes_in_flight(2)
+            .publish_rate(1000);
+        let clone = endpoints.clone();
+        let first = endpoints.admit_publish().unwrap();
+        let _second = clone.admit_publish().unwrap();
+        let error = endpoints.admit_publish().unwrap_err();
+        assert_eq!((error.status(), error.code()), (429, "too_many_requests"));
+        assert!(error.json_body().contains("too_many_requests"));
+        drop(first);
+        assert!(clone.admit_publish().is_ok());
+        let rated = HubEndpoints::new(Hub::new()).publish_rate(3);
+        let admitted = (0..10).filter(|_| rated.admit_publish().is_ok()).count();
+        assert!((3..10).contains(&admitted), "{admitted}");
     }
 
     #[test]

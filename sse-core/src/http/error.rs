@@ -17,6 +17,7 @@
 //! | [`HubError`]: removing a topic that has subscribers | 409 | `topic_in_use` |
 //! | [`HubError`]: hub full or shut down, backend away | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed`, `backend_unavailable` |
 //! | [`HubError`]: no tokio runtime (a server bug) | 500 | `no_runtime` |
+//! | [`LimitError`](crate::http::limits::LimitError): publishes over a limit, connections over an address's cap | 429 | `too_many_requests`, `too_many_connections` |
 
 use std::borrow::Cow;
 use std::fmt::{self, Write};

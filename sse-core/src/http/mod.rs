@@ -10,6 +10,8 @@
 //! - `auth` (feature `endpoints`): the endpoints' authorization hook, its answers (now or
 //!   later, with an expiry), and how a hook reads any framework's request;
 //! - `jwt` (feature `jwt`): a ready hook that checks Mercure-style JSON Web Tokens.
+//! - [`limits`]: what protects the process from its clients (body timeout, publish rate and
+//!   concurrency, connections per address), with their defaults.
 //!
 //! The contract an adapter meets, and the conformance checks that prove it, are written
 //! down in `tests/conformance/README.md` in the repository.
@@ -23,5 +25,6 @@ pub mod error;
 pub mod idempotency;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+pub mod limits;
 
 pub use error::{ErrorResponse, HttpError};

@@ -48,6 +48,12 @@ pub struct AppConfig {
     pub retry: Option<Duration>,
     /// The publish body limit.
     pub max_body: usize,
+    /// [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout).
+    pub body_timeout: Duration,
+    /// [`HubEndpoints::max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight).
+    pub max_publishes_in_flight: usize,
+    /// [`HubEndpoints::publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate), if any.
+    pub publish_rate: Option<u32>,
 }
 
 impl Default for AppConfig {
@@ -56,6 +62,9 @@ impl Default for AppConfig {
             keep_alive: Duration::from_millis(200),
             retry: Some(Duration::from_millis(1500)),
             max_body: 1024,
+            body_timeout: Duration::from_millis(300),
+            max_publishes_in_flight: 64,
+            publish_rate: None,
         }
     }
 }
@@ -239,7 +248,9 @@ macro_rules! conformance_suite {
             a_topic_not_granted_is_the_same_403_whether_it_exists_or_not,
             a_token_is_accepted_from_the_header_a_cookie_and_the_query,
             a_stream_ends_at_an_event_boundary_when_its_token_expires,
-            publish_needs_a_json_content_type;
+            publish_needs_a_json_content_type,
+            a_stalled_publish_body_is_answered_408_and_closed,
+            publishes_past_the_limits_are_429_with_retry_after;
             in_memory_only:
             missed_event_for_expired_id,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,

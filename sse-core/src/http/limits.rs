@@ -1,0 +1,412 @@
+//! Limits that protect the process from its clients, written once for every adapter.
+//!
+//! | limit | default | past it |
+//! |---|---|---|
+//! | [`DEFAULT_BODY_TIMEOUT`]: reading a publish body, whole | 10 s | 408 `body_timeout`, connection closed |
+//! | [`DEFAULT_MAX_PUBLISHES_IN_FLIGHT`]: publishes being read or waiting for the hub | 1,024 | 429 `too_many_requests`, `Retry-After: 1` |
+//! | [`PublishRate`]: publishes a second, a token bucket holding one second's worth | off | 429 `too_many_requests`, `Retry-After: 1` |
+//! | [`AddressLimit`]: what a server counts per client IP address (the demos: connections) | off | 429 `too_many_connections`, `Retry-After: 1`, closed |
+//!
+//! The first three are `HubEndpoints` settings
+//! (feature `endpoints`); clones of one `HubEndpoints` share one budget. [`AddressLimit`] is
+//! for the server's accept loop or middleware: an event stream is a request that lasts, so
+//! counting a client's connections (or its requests in flight) caps its open streams.
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//! use sse_core::http::HttpError;
+//! use sse_core::http::limits::AddressLimit;
+//!
+//! let limit = AddressLimit::new(2);
+//! let client = IpAddr::V4(Ipv4Addr::LOCALHOST);
+//! let first = limit.acquire(client).unwrap();
+//! let _second = limit.acquire(client).unwrap();
+//! let refused = limit.acquire(client).unwrap_err();
+//! assert_eq!((refused.status(), refused.code()), (429, "too_many_connections"));
+//! drop(first); // the connection closed: its place is free again
+//! assert!(limit.acquire(client).is_ok());
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+#[cfg(feature = "endpoints")]
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::http::HttpError;
+
+/// How long reading a publish body may take, from the handler's first read to its end
+/// (10 s): a client that declares a body and stalls is answered 408 `body_timeout` and its
+/// connection closed, instead of holding it for good.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many publishes may be in flight at once (1,024), from admission (before the body is
+/// read) to the hub's answer; past it a publish is a 429 `too_many_requests`.
+pub const DEFAULT_MAX_PUBLISHES_IN_FLIGHT: usize = 1024;
+
+/// The `Retry-After` of every 429 here, in seconds.
+const RETRY_AFTER_SECS: u32 = 1;
+
+/// A limit said no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// Too many publishes at once, or faster than the configured rate: 429
+    /// `too_many_requests`.
+    TooManyRequests,
+    /// This client address already has the maximum of connections (or streams): 429
+    /// `too_many_connections`.
+    TooManyConnections {
+        /// The cap per address.
+        max: usize,
+    },
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitError::TooManyRequests => f.write_str("too many publish requests; retry later"),
+            LimitError::TooManyConnections { max } => {
+                write!(
+                    f,
+                    "this address already has {max} open connections; close one first"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for LimitError {}
+
+impl HttpError for LimitError {
+    fn status(&self) -> u16 {
+        429
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            LimitError::TooManyRequests => "too_many_requests",
+            LimitError::TooManyConnections { .. } => "too_many_connections",
+        }
+    }
+
+    fn retry_after(&self) -> Option<u32> {
+        Some(RETRY_AFTER_SECS)
+    }
+}
+
+/// A cap on what one client IP address holds at once (connections, streams: whatever the
+/// server acquires a guard for). Cheap to clone; clones share the counts. An address's
+/// entry is removed when its last guard is dropped, so memory follows the addresses
+/// connected now.
+#[derive(Clone)]
+pub struct AddressLimit {
+    inner: Arc<AddressCounts>,
+}
+
+struct AddressCounts {
+    max: usize,
+    counts: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl fmt::Debug for AddressLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddressLimit")
+            .field("max", &self.inner.max)
+            .field("addresses", &self.inner.lock().len())
+            .finish()
+    }
+}
+
+impl AddressCounts {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        // The map is consistent after every operation, so a panic elsewhere cannot leave
+        // it half-updated.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl AddressLimit {
+    /// At most `max` at once per address (zero refuses everything).
+    pub fn new(max: usize) -> Self {
+        AddressLimit {
+            inner: Arc::new(AddressCounts {
+                max,
+                counts: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The cap per address.
+    pub fn max(&self) -> usize {
+        self.inner.max
+    }
+
+    /// Counts one more for `address`, until the guard is dropped; past the cap, a 429
+    /// [`LimitError::TooManyConnections`].
+    pub fn acquire(&self, address: IpAddr) -> Result<AddressGuard, LimitError> {
+        let mut counts = self.inner.lock();
+        let count = counts.entry(address).or_insert(0);
+        if *count >= self.inner.max {
+            if *count == 0 {
+                counts.remove(&address);
+            }
+            return Err(LimitError::TooManyConnections {
+                max: self.inner.max,
+            });
+        }
+        *count += 1;
+        Ok(AddressGuard {
+            limit: self.inner.clone(),
+            address,
+        })
+    }
+
+    /// How many `address` holds now.
+    pub fn count(&self, address: IpAddr) -> usize {
+        self.inner.lock().get(&address).copied().unwrap_or(0)
+    }
+}
+
+/// One place of an address under an [`AddressLimit`], given back when dropped.
+#[must_use = "the place is given back when the guard is dropped"]
+pub struct AddressGuard {
+    limit: Arc<AddressCounts>,
+    address: IpAddr,
+}
+
+impl fmt::Debug for AddressGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddressGuard")
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+impl Drop for AddressGuard {
+    fn drop(&mut self) {
+        let mut counts = self.limit.lock();
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// A token bucket: `per_second` tokens a second, holding at most one second's worth, so a
+/// burst of `per_second` is allowed after a quiet second. Cheap to clone; clones share it.
+///
+/// ```
+/// use sse_core::http::limits::PublishRate;
+///
+/// let rate = PublishRate::new(2);
+/// assert!(rate.try_take().is_ok());
+/// assert!(rate.try_take().is_ok());
+/// assert!(rate.try_take().is_err(), "a third within the same second");
+/// ```
+#[derive(Clone)]
+pub struct PublishRate {
+    per_second: u32,
+    bucket: Arc<Mutex<Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl fmt::Debug for PublishRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishRate")
+            .field("per_second", &self.per_second)
+            .finish()
+    }
+}
+
+impl PublishRate {
+    /// `per_second` a second, starting full (zero refuses everything).
+    pub fn new(per_second: u32) -> Self {
+        PublishRate {
+            per_second,
+            bucket: Arc::new(Mutex::new(Bucket {
+                tokens: f64::from(per_second),
+                at: Instant::now(),
+            })),
+        }
+    }
+
+    /// The rate, a second.
+    pub fn per_second(&self) -> u32 {
+        self.per_second
+    }
+
+    /// Takes a token, or says 429 [`LimitError::TooManyRequests`] (retry after a second).
+    pub fn try_take(&self) -> Result<(), LimitError> {
+        let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        let capacity = f64::from(self.per_second);
+        let refill = now.duration_since(bucket.at).as_secs_f64() * capacity;
+        bucket.tokens = (bucket.tokens + refill).min(capacity);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(LimitError::TooManyRequests)
+        }
+    }
+}
+
+#[cfg(feature = "endpoints")]
+/// The publish limits of one `HubEndpoints` (and its clones).
+#[derive(Clone, Debug)]
+pub(crate) struct PublishLimits {
+    pub(crate) body_timeout: Duration,
+    pub(crate) rate: Option<PublishRate>,
+    pub(crate) in_flight: InFlight,
+}
+
+#[cfg(feature = "endpoints")]
+impl Default for PublishLimits {
+    fn default() -> Self {
+        PublishLimits {
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            rate: None,
+            in_flight: InFlight::new(DEFAULT_MAX_PUBLISHES_IN_FLIGHT),
+        }
+    }
+}
+
+#[cfg(feature = "endpoints")]
+impl PublishLimits {
+    /// A place in flight, if the rate allows a publish now.
+    pub(crate) fn admit(&self) -> Result<PublishPermit, LimitError> {
+        let permit = self.in_flight.try_enter()?;
+        if let Some(rate) = &self.rate {
+            rate.try_take()?;
+        }
+        Ok(permit)
+    }
+}
+
+#[cfg(feature = "endpoints")]
+/// A count of publishes in flight, with a cap; shared by clones.
+#[derive(Clone)]
+pub(crate) struct InFlight {
+    max: usize,
+    count: Arc<AtomicUsize>,
+}
+
+#[cfg(feature = "endpoints")]
+impl fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InFlight")
+            .field("max", &self.max)
+            .field("now", &self.count.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+#[cfg(feature = "endpoints")]
+impl InFlight {
+    pub(crate) fn new(max: usize) -> Self {
+        InFlight {
+            max,
+            count: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    pub(crate) fn try_enter(&self) -> Result<PublishPermit, LimitError> {
+        let entered = self
+            .count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now < self.max).then_some(now + 1)
+            });
+        match entered {
+            Ok(_) => Ok(PublishPermit {
+                count: self.count.clone(),
+            }),
+            Err(_) => Err(LimitError::TooManyRequests),
+        }
+    }
+}
+
+#[cfg(feature = "endpoints")]
+/// A publish's place among those in flight; hold it until the publish has its answer.
+#[must_use = "the place is given back when the permit is dropped"]
+pub struct PublishPermit {
+    count: Arc<AtomicUsize>,
+}
+
+#[cfg(feature = "endpoints")]
+impl fmt::Debug for PublishPermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PublishPermit")
+    }
+}
+
+#[cfg(feature = "endpoints")]
+impl Drop for PublishPermit {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    #[test]
+    fn address_counts_are_per_address_and_forgotten_at_zero() {
+        let limit = AddressLimit::new(1);
+        let (a, b) = (
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+        );
+        let guard = limit.acquire(a).unwrap();
+        assert!(limit.acquire(a).is_err());
+        let other = limit.acquire(b).unwrap();
+        drop(guard);
+        assert_eq!(limit.count(a), 0);
+        assert_eq!(limit.inner.lock().len(), 1, "only b is remembered");
+        drop(other);
+        assert!(limit.inner.lock().is_empty());
+        assert!(AddressLimit::new(0).acquire(a).is_err());
+        assert!(AddressLimit::new(0).inner.lock().is_empty());
+    }
+
+    #[cfg(feature = "endpoints")]
+    #[test]
+    fn in_flight_permits_are_given_back() {
+        let in_flight = InFlight::new(2);
+        let first = in_flight.try_enter().unwrap();
+        let _second = in_flight.try_enter().unwrap();
+        assert_eq!(in_flight.try_enter().unwrap_err().status(), 429);
+        drop(first);
+        assert!(in_flight.try_enter().is_ok());
+    }
+
+    #[test]
+    fn an_empty_bucket_refills_with_time() {
+        let rate = PublishRate::new(1000);
+        for _ in 0..1000 {
+            let _ = rate.try_take();
+        }
+        // Drain whatever refilled meanwhile.
+        while rate.try_take().is_ok() {}
+        let error = rate.try_take().unwrap_err();
+        assert_eq!(
+            (error.status(), error.code(), error.retry_after()),
+            (429, "too_many_requests", Some(1))
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(rate.try_take().is_ok());
+        assert!(PublishRate::new(0).try_take().is_err());
+    }
+}
