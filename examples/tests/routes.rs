@@ -310,7 +310,15 @@ const ALLOWED: &str = "http://localhost:5555";
 /// may read the stream; a state-changing request from any other site changes nothing
 /// (403), while the allowed origin and the server's own may publish and chat.
 async fn check_cross_origin(binary: &str) {
-    let server = Server::start_with(binary, &["--no-periodic", "--cors-origin", ALLOWED]);
+    let server = Server::start_with(
+        binary,
+        &[
+            "--no-periodic",
+            "--allow-disconnect",
+            "--cors-origin",
+            ALLOWED,
+        ],
+    );
     let addr = server.addr;
     let header = |answer: &axum::http::HeaderMap, name: &str| {
         answer
