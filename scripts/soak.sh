@@ -7,7 +7,8 @@
 #   bash scripts/soak.sh [SECONDS] [axum actix rocket]
 #
 # PROFILE=debug uses the debug builds (CI's short run); the default is release, the figures
-# in RELIABILITY.md. Reports go to target/soak/<framework>.json.
+# in RELIABILITY.md. RSS_MARGIN_MIB (default 16) is how much more resident memory than at
+# the start is tolerated at the end. Reports go to target/soak/<framework>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,11 +23,15 @@ cargo build -q $flag -p sse-examples --bins
 cargo build -q $flag -p sse-load --bin sse-soak
 bin="target/$profile"
 mkdir -p target/soak
+# The demos check JSON Web Tokens: the soak's clients carry one, and its forged ones must
+# be 401s. Header and body timeouts are the demos' defaults (10 s), so SECONDS must be more.
+secret="soak-secret-$$"
+token=$("$bin/mint-token" --secret "$secret" --subscribe '*' --publish '*' --ttl-secs 86400)
 
 failed=()
 for framework in "${frameworks[@]}"; do
   log="target/soak/$framework.log"
-  "$bin/demo-$framework" --addr 127.0.0.1:0 >"$log" 2>&1 &
+  "$bin/demo-$framework" --addr 127.0.0.1:0 --auth-secret "$secret" >"$log" 2>&1 &
   pid=$!
   addr=""
   for _ in $(seq 1 100); do
@@ -39,8 +44,8 @@ for framework in "${frameworks[@]}"; do
     failed+=("$framework"); continue
   fi
   echo "== demo-$framework ($profile) on $addr, ${seconds}s"
-  if ! "$bin/sse-soak" --server "$addr" --pid "$pid" --duration "$seconds" \
-      --json "target/soak/$framework.json"; then
+  if ! "$bin/sse-soak" --server "$addr" --pid "$pid" --duration "$seconds" --token "$token" \
+      --rss-margin-mib "${RSS_MARGIN_MIB:-16}" --json "target/soak/$framework.json"; then
     failed+=("$framework")
   fi
   kill -TERM $pid 2>/dev/null || true

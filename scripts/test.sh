@@ -43,3 +43,8 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
 fi
 cargo build -q -p sse-examples --bins
 node tests/browser/run.mjs target/debug/demo-axum target/debug/demo-actix target/debug/demo-rocket
+
+# A short soak of each demo server (debug builds, 15 s each; RELIABILITY.md has the long,
+# release runs): reconnect storms without loss, slowloris and stalled bodies cut off, auth
+# failures answered 401, and no subscriber, descriptor or memory left behind.
+PROFILE=debug RSS_MARGIN_MIB=32 bash scripts/soak.sh 15

@@ -14,7 +14,9 @@
 //!
 //! Then it stops the load, lets the server settle, and checks what must hold:
 //! every resumer received every event from its first to the last published, exactly once
-//! and in order (no `missed`); the hub has no subscribers; the server holds no more file
+//! and in order (no `missed`); the server cut off every slowloris connection and stalled
+//! body before the load ended (so `--duration` must be longer than its header and body
+//! timeouts); the hub has no subscribers; the server holds no more file
 //! descriptors than at the start (plus `--fd-margin`); its resident memory is back within
 //! `--rss-margin-mib` of the start. Exit status 1 if any fails; `--json` writes the figures.
 //!
@@ -317,6 +319,22 @@ fn failures(report: &SoakReport, args: &SoakArgs) -> Vec<String> {
         format!(
             "resident memory {} KiB at the end, {} KiB at the start",
             report.rss_end_kib, report.rss_start_kib
+        ),
+    );
+    check(
+        report.slowloris_closed == report.slowloris_opened,
+        format!(
+            "{} of {} slowloris connections still open when the load ended",
+            report.slowloris_opened - report.slowloris_closed,
+            report.slowloris_opened
+        ),
+    );
+    check(
+        report.stalled_bodies_closed == report.stalled_bodies_opened,
+        format!(
+            "{} of {} stalled bodies still open when the load ended",
+            report.stalled_bodies_opened - report.stalled_bodies_closed,
+            report.stalled_bodies_opened
         ),
     );
     check(
