@@ -4,8 +4,9 @@
 //! - **publishing**: `--rate` events a second on topic `soak`, numbered 1, 2, 3, ...;
 //! - **reconnect storms**: `--resumers` clients read `soak`, drop their connection every
 //!   0.2 to 2 s (all at once, every 10 s), and resume with `Last-Event-ID`;
-//! - **connection churn**: `--churners` loops of subscribe (to a topic of their own, so
-//!   topics come and go), read the head, close;
+//! - **connection churn**: `--churn-rate` rounds a second (200; 0 for as fast as they go) of
+//!   subscribe (to a topic of their own, so topics come and go), read the head, close, over
+//!   `--churners` loops;
 //! - **stalled clients**: `--stalled` subscribers that never read, with small socket buffers;
 //! - **slowloris**: `--slowloris` connections that send a request head a byte a second;
 //! - **stalled bodies**: `--stalled-bodies` publishes that declare 100 kB and send 24 bytes;
@@ -61,6 +62,9 @@ pub struct SoakArgs {
     /// Concurrent subscribe-and-close loops.
     #[arg(long, default_value_t = 8)]
     pub churners: usize,
+    /// Subscribe-and-close rounds a second, over all churners (0: as fast as they can).
+    #[arg(long, default_value_t = 200)]
+    pub churn_rate: u32,
     /// Subscribers that never read.
     #[arg(long, default_value_t = 20)]
     pub stalled: usize,
@@ -617,8 +621,18 @@ async fn churner(soak: Arc<Soak>, n: usize) {
     if let Some((name, value)) = &auth {
         headers.push((name, value));
     }
+    let args = &soak.args;
+    let period = match args.churn_rate {
+        0 => Duration::ZERO,
+        rate => Duration::from_secs(1) * args.churners.max(1) as u32 / rate,
+    };
+    let mut tick = tokio::time::interval(period.max(Duration::from_micros(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut round = 0u64;
     while !soak.stop.load(Ordering::SeqCst) {
+        if !period.is_zero() {
+            tick.tick().await;
+        }
         round += 1;
         let path = format!("/events?topic=churn-{n}-{}", round % 4);
         match reader::open(
