@@ -59,10 +59,20 @@ pub const RETRY: Duration = Duration::from_secs(1);
 
 /// The demo's hub, coalescing wakes (see [`COALESCE`]), in memory or on Redis, with the clock
 /// and metrics publishers running unless turned off. Call inside a tokio runtime.
-pub async fn start_hub(options: &Options) -> Result<Hub, Box<dyn std::error::Error>> {
+///
+/// `descriptors_per_subscriber` is how many open files each subscriber holds in this
+/// process (1; 3 for demo-rocket behind its front), so that past the open-files limit new
+/// subscribers get a 503 instead of hanging
+/// ([`HubBuilder::descriptors_per_subscriber`](sse_core::hub::HubBuilder::descriptors_per_subscriber)).
+pub async fn start_hub(
+    options: &Options,
+    descriptors_per_subscriber: usize,
+) -> Result<Hub, Box<dyn std::error::Error>> {
     // Before the hub is built: it registers its metrics with the recorder there is then.
     prometheus::install();
-    let builder = Hub::builder().coalesce(options.coalesce);
+    let builder = Hub::builder()
+        .coalesce(options.coalesce)
+        .descriptors_per_subscriber(descriptors_per_subscriber);
     let hub = match &options.redis {
         Some(url) => sse_redis::connect(url, builder).await?,
         None => builder.build(),

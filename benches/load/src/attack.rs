@@ -7,7 +7,8 @@
 //!   budget bounds.
 //! - `topic-cap`: `--requests` subscribe requests of 16 new topics each, every one closed at
 //!   once (the defaults, 563 x 16, once made every later new topic a 503 until restart);
-//!   then checks that a new topic can still be subscribed to, and reports the hub's topics.
+//!   then checks that a new topic can be subscribed to, and how soon, and reports the hub's
+//!   topics.
 //!
 //! ```text
 //! sse-attack --server 127.0.0.1:3000 --pid $(pgrep demo-axum) topics-memory
@@ -89,8 +90,13 @@ pub struct AttackReport {
     pub topics_after: u64,
     /// The hub's buffered bytes at the end (`GET /stats`).
     pub buffered_bytes_after: u64,
-    /// The status of a subscribe to a topic never used before, after the scenario.
+    /// The status of a subscribe to a topic never used before, right after the scenario.
     pub new_topic_status: u16,
+    /// Seconds after the scenario until a new topic could be subscribed to (0: at once;
+    /// `None`: not within 60 s).
+    pub new_topic_ok_after_s: Option<f64>,
+    /// The hub's topics once a new topic could be subscribed to again.
+    pub topics_then: u64,
     /// Seconds the scenario took.
     pub seconds: f64,
 }
@@ -130,6 +136,23 @@ pub async fn run(args: AttackArgs) -> Result<AttackReport, String> {
     report.topics_after = stats["hub"]["topics"].as_u64().unwrap_or(0);
     report.buffered_bytes_after = stats["hub"]["buffered_bytes"].as_u64().unwrap_or(0);
     report.new_topic_status = subscribe_status(args.server, "/events?topic=brand-new-topic").await;
+    // A server that notices a departed client only at its next write keeps its topics until
+    // then: how long until a new topic is possible again.
+    let after = Instant::now();
+    while after.elapsed() < Duration::from_secs(60) {
+        let path = format!("/events?topic=new-{}", after.elapsed().as_millis());
+        if subscribe_status(args.server, &path).await == 200 {
+            report.new_topic_ok_after_s = Some(after.elapsed().as_secs_f64());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    if report.new_topic_ok_after_s.is_some() && report.new_topic_status != 200 {
+        let stats = hub_stats(args.server).await.unwrap_or_default();
+        report.topics_then = stats["hub"]["topics"].as_u64().unwrap_or(0);
+    } else {
+        report.topics_then = report.topics_after;
+    }
     Ok(report)
 }
 

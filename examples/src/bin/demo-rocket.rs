@@ -312,7 +312,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3002)?;
     let addr = options.addr;
     let signals = Signals::listen()?;
-    let hub = start_hub(&options).await?;
+    // Behind the front (see below), each client holds three descriptors here: its
+    // connection, the front's to rocket, and rocket's end of that.
+    let descriptors = if options.header_timeout.is_zero() {
+        1
+    } else {
+        3
+    };
+    let hub = start_hub(&options, descriptors).await?;
     let auth = DemoAuth::<RocketRequest>::new(&options);
     let hook = auth.hook();
     let endpoints = endpoints(&hub, &options);

@@ -109,6 +109,24 @@ impl HubBuilder {
         self
     }
 
+    /// Sets the subscriber limit to what fits in the open-files limit when each subscriber
+    /// holds `descriptors` of them (default 1: its connection), as
+    /// [`max_subscribers`](Self::max_subscribers)'s default does for one. A server that
+    /// relays each client to an upstream in the same process (a front for rocket 0.5, say)
+    /// holds two or three; without this, it runs out of descriptors before the hub's limit,
+    /// and new clients hang instead of getting 503. The later of this and
+    /// `max_subscribers` applies.
+    ///
+    /// ```
+    /// # use sse_core::Hub;
+    /// let hub = Hub::builder().descriptors_per_subscriber(3).build();
+    /// # drop(hub);
+    /// ```
+    pub fn descriptors_per_subscriber(mut self, descriptors: usize) -> Self {
+        self.config.max_subscribers = (default_max_subscribers() / descriptors.max(1)).max(1);
+        self
+    }
+
     /// The most live subscriptions to any one topic (default 100,000).
     pub fn max_subscribers_per_topic(mut self, subscribers: usize) -> Self {
         self.config.max_subscribers_per_topic = subscribers.max(1);
