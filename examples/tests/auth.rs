@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::Server;
+use common::{ACTIX, AXUM, ROCKET, Server, run};
 use sse_conformance::client::{Answer, EventReader, fetch};
 use sse_core::http::jwt::Claims;
 
@@ -136,19 +136,6 @@ async fn check_jwt(binary: &str) {
     assert_eq!(answer.status, 204, "disconnect with publish on *");
     assert_eq!(from_query.next_event().await, None, "the stream ended");
 }
-
-fn run(check: impl std::future::Future<Output = ()>) {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(check);
-}
-
-const AXUM: &str = env!("CARGO_BIN_EXE_demo-axum");
-const ACTIX: &str = env!("CARGO_BIN_EXE_demo-actix");
-const ROCKET: &str = env!("CARGO_BIN_EXE_demo-rocket");
 
 #[test]
 fn demo_axum_disconnect_is_off_by_default() {

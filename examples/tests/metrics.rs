@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{ACTIX, AXUM, ROCKET, Server, run};
 use sse_conformance::client::{EventReader, fetch, publish};
 
 /// The body of `/metrics.prom`, checked for its status and content type.
@@ -84,26 +84,17 @@ async fn check_metrics(binary: &str) {
     );
 }
 
-fn run(check: impl std::future::Future<Output = ()>) {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(check);
-}
-
 #[test]
 fn demo_axum_serves_prometheus_metrics() {
-    run(check_metrics(env!("CARGO_BIN_EXE_demo-axum")));
+    run(check_metrics(AXUM));
 }
 
 #[test]
 fn demo_actix_serves_prometheus_metrics() {
-    run(check_metrics(env!("CARGO_BIN_EXE_demo-actix")));
+    run(check_metrics(ACTIX));
 }
 
 #[test]
 fn demo_rocket_serves_prometheus_metrics() {
-    run(check_metrics(env!("CARGO_BIN_EXE_demo-rocket")));
+    run(check_metrics(ROCKET));
 }

@@ -5,7 +5,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{Server, Stream};
+use common::{ACTIX, AXUM, ROCKET, Server, Stream, run};
 use sse_conformance::client::{EventReader, PATIENCE, fetch, publish};
 use sse_core::{Decoded, Decoder, MessageEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -923,19 +923,6 @@ async fn check_publish_rate(binary: &str) {
     let stats = stats(addr).await;
     assert_eq!(stats["hub"]["published"], accepted, "{stats}");
 }
-
-fn run(check: impl std::future::Future<Output = ()>) {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(check);
-}
-
-const AXUM: &str = env!("CARGO_BIN_EXE_demo-axum");
-const ACTIX: &str = env!("CARGO_BIN_EXE_demo-actix");
-const ROCKET: &str = env!("CARGO_BIN_EXE_demo-rocket");
 
 #[test]
 fn demo_axum_routes() {

@@ -449,7 +449,7 @@ pub use error::Error;
 pub use extract::LastEventId;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
-pub use routes::routes;
+pub use routes::{read_body, routes};
 pub use sse_core;
 pub use sse_core::http::endpoints::{
     Access, Authorization, Authorize, Denied, Grant, HubEndpoints,

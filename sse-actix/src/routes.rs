@@ -100,7 +100,13 @@ async fn publish<A: Authorize<HttpRequest>>(
         .body(published.json_body()))
 }
 
-async fn read_body(mut payload: web::Payload, limit: usize) -> RequestBody {
+/// Reads a request body up to `limit` bytes and says how that went, as the ready publish
+/// route does: for an app's own routes that take a body, with
+/// [`HubEndpoints::read_body_within`](sse_core::http::endpoints::HubEndpoints::read_body_within)
+/// for the timeout and
+/// [`HubEndpoints::check_body`](sse_core::http::endpoints::HubEndpoints::check_body) for
+/// the statuses.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> RequestBody {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         match chunk {

@@ -101,7 +101,13 @@ async fn publish<A: Authorize<Parts>>(
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()))
 }
 
-async fn read_body(body: Body, limit: usize) -> RequestBody {
+/// Reads a request body up to `limit` bytes and says how that went, as the ready publish
+/// route does: for an app's own routes that take a body, with
+/// [`HubEndpoints::read_body_within`](sse_core::http::endpoints::HubEndpoints::read_body_within)
+/// for the timeout and
+/// [`HubEndpoints::check_body`](sse_core::http::endpoints::HubEndpoints::check_body) for
+/// the statuses.
+pub async fn read_body(body: Body, limit: usize) -> RequestBody {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => RequestBody::Complete(collected.to_bytes()),
         Err(error) if error.is::<LengthLimitError>() => RequestBody::OverLimit,

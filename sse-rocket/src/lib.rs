@@ -452,7 +452,7 @@ pub use error::Error;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use guard::LastEventId;
 pub use response::Sse;
-pub use routes::routes;
+pub use routes::{read_body, routes};
 pub use shutdown::HubShutdown;
 pub use sse_core;
 pub use sse_core::http::endpoints::{

@@ -215,10 +215,16 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     }
 }
 
-/// Reads the body up to `limit`. Rocket reports a body that ends early (the client closed
-/// before sending its declared length) as a short, complete one, so the length is checked
-/// here.
-async fn read_body(request: &Request<'_>, data: Data<'_>, limit: usize) -> RequestBody {
+/// Reads a request body up to `limit` bytes and says how that went, as the ready publish
+/// route does: for an app's own routes that take a body, with
+/// [`HubEndpoints::read_body_within`](sse_core::http::endpoints::HubEndpoints::read_body_within)
+/// for the timeout and
+/// [`HubEndpoints::check_body`](sse_core::http::endpoints::HubEndpoints::check_body) for
+/// the statuses.
+///
+/// Rocket reports a body that ends early (the client closed before sending its declared
+/// length) as a short, complete one, so the length is checked here.
+pub async fn read_body(request: &Request<'_>, data: Data<'_>, limit: usize) -> RequestBody {
     let declared: Option<usize> = request
         .headers()
         .get_one("content-length")

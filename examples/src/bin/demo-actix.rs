@@ -11,9 +11,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{ALLOW, CONTENT_TYPE, HOST, HeaderValue, ORIGIN, VARY};
 use actix_web::middleware::{Condition, ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
-use futures_util::{StreamExt, stream};
+use futures_util::stream;
 use sse_actix::{ActixRequest, Error, LastEventId, Sse};
-use sse_core::http::endpoints::{HubEndpoints, RequestBody};
+use sse_core::http::endpoints::HubEndpoints;
 use sse_core::http::limits::{AddressGuard, LimitError};
 use sse_core::http::{ErrorResponse, HttpError};
 use sse_core::{Hub, Subscription};
@@ -78,7 +78,7 @@ async fn chat(
     auth: web::Data<DemoAuth<ActixRequest>>,
     endpoints: web::Data<HubEndpoints>,
     request: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Error> {
     cross_origin::require_json(
         request
@@ -88,18 +88,7 @@ async fn chat(
     )?;
     auth.chat(&request).await?;
     let _permit = endpoints.admit_publish()?;
-    let limit = endpoints.max_body_bytes();
-    let read = async move {
-        let mut body = web::BytesMut::new();
-        while let Some(chunk) = payload.next().await {
-            match chunk {
-                Ok(chunk) if body.len() + chunk.len() > limit => return RequestBody::OverLimit,
-                Ok(chunk) => body.extend_from_slice(&chunk),
-                Err(error) => return RequestBody::Unreadable(error.to_string()),
-            }
-        }
-        RequestBody::Complete(body.freeze())
-    };
+    let read = sse_actix::read_body(payload, endpoints.max_body_bytes());
     let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(HttpResponse::Ok()

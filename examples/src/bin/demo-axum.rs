@@ -18,11 +18,10 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::stream;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper_util::service::TowerToHyperService;
 use sse_axum::{AxumRequest, Error, LastEventId, Sse};
 use sse_core::http::ErrorResponse;
-use sse_core::http::endpoints::{HubEndpoints, RequestBody};
+use sse_core::http::endpoints::HubEndpoints;
 use sse_core::{Hub, Subscription};
 use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
@@ -103,14 +102,7 @@ async fn chat(State(app): State<App>, request: Request) -> Result<Response, Erro
     app.auth.chat(&parts).await?;
     let endpoints = &app.endpoints;
     let _permit = endpoints.admit_publish()?;
-    let limit = endpoints.max_body_bytes();
-    let read = async {
-        match Limited::new(body, limit).collect().await {
-            Ok(collected) => RequestBody::Complete(collected.to_bytes()),
-            Err(error) if error.is::<LengthLimitError>() => RequestBody::OverLimit,
-            Err(error) => RequestBody::Unreadable(error.to_string()),
-        }
-    };
+    let read = sse_axum::read_body(body, endpoints.max_body_bytes());
     let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
     let published = scenarios::chat(&app.hub, &body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())

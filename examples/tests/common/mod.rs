@@ -6,6 +6,23 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// The demo binaries.
+pub(crate) const AXUM: &str = env!("CARGO_BIN_EXE_demo-axum");
+/// See [`AXUM`].
+pub(crate) const ACTIX: &str = env!("CARGO_BIN_EXE_demo-actix");
+/// See [`AXUM`].
+pub(crate) const ROCKET: &str = env!("CARGO_BIN_EXE_demo-rocket");
+
+/// Runs a check on a runtime of two threads, as each test of the demos does.
+pub(crate) fn run(check: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(check);
+}
+
 /// A demo binary started with `--addr 127.0.0.1:0`, killed on drop.
 pub(crate) struct Server {
     child: Child,
