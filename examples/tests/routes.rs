@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{ACTIX, AXUM, ROCKET, Server, Stream, run};
-use sse_conformance::client::{EventReader, PATIENCE, fetch, publish};
+use sse_conformance::client::{
+    EventReader, PATIENCE, fetch, publish, read_until_closed, until_closed,
+};
 use sse_core::{Decoded, Decoder, MessageEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -689,30 +691,6 @@ async fn check_shutdown(binary: &str) {
     let status = tokio::task::block_in_place(|| server.wait_for_exit(Duration::from_secs(10)));
     let status = status.expect("the server exits within 10 s of SIGTERM");
     assert!(status.success(), "exit status: {status}");
-}
-
-/// Writes `bytes` on a fresh connection, then reads until the server closes it: what was
-/// read, and whether it closed within [`PATIENCE`] (a safety bound, not a measurement).
-async fn until_closed(addr: SocketAddr, bytes: &[u8]) -> (String, bool) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(bytes).await.expect("write");
-    read_until_closed(&mut stream).await
-}
-
-async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, bool) {
-    let mut read = Vec::new();
-    let closed = tokio::time::timeout(PATIENCE, async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => read.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .is_ok();
-    (String::from_utf8_lossy(&read).into_owned(), closed)
 }
 
 /// A head and the first 24 bytes of a declared 1,000-byte JSON body.

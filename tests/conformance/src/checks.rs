@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 use sse_core::http::jwt::Claims;
 use sse_core::{Decoded, Event, Hub, MessageEvent};
 
-use crate::client::{EventReader, PATIENCE, fetch, publish, raw_exchange};
+use crate::client::{EventReader, PATIENCE, fetch, publish, raw_exchange, until_closed};
 use crate::{AppConfig, EMITTER_CLOSED, Integration, RunningApp, final_event, fixed_events};
 
 struct App {
@@ -562,27 +562,6 @@ pub async fn unreadable_and_oversize_bodies_have_the_same_status_everywhere<I: I
     app.stop().await;
 }
 
-/// Writes `bytes` on a fresh connection and reads until the server closes it, or
-/// [`PATIENCE`] runs out (then `closed` is false).
-async fn exchange_until_closed(addr: SocketAddr, bytes: &[u8]) -> (String, bool) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(bytes).await.expect("write");
-    let mut read = Vec::new();
-    let closed = tokio::time::timeout(PATIENCE, async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => read.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .is_ok();
-    (String::from_utf8_lossy(&read).into_owned(), closed)
-}
-
 /// A publish that declares a body and stalls after a few bytes is answered 408
 /// `body_timeout` once the body timeout passes, and its connection is closed; nothing is
 /// published. (Rocket reads the first 14 bytes of every body before routing, so a body
@@ -597,7 +576,7 @@ pub async fn a_stalled_publish_body_is_answered_408_and_closed<I: Integration>(
          content-length: 1000\r\n\r\n{{\"topic\":\"t\",\"data\":",
         app.addr
     );
-    let (answer, closed) = exchange_until_closed(app.addr, request.as_bytes()).await;
+    let (answer, closed) = until_closed(app.addr, request.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("\"error\":\"body_timeout\""), "{answer}");
     assert!(closed, "the connection is closed after the 408: {answer}");

@@ -237,3 +237,32 @@ pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8], half_close: bool) -> R
         .and_then(|code| code.parse().ok());
     RawAnswer { status, text }
 }
+
+/// Writes `bytes` on a fresh connection and reads until the server closes it, or
+/// [`PATIENCE`] runs out (then `closed`, the second value, is false: a safety bound, not a
+/// measurement).
+pub async fn until_closed(addr: SocketAddr, bytes: &[u8]) -> (String, bool) {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    read_until_closed(&mut stream).await
+}
+
+/// Reads `stream` until the server closes it, or [`PATIENCE`] runs out (then `closed`, the
+/// second value, is false).
+pub async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut read = Vec::new();
+    let closed = tokio::time::timeout(PATIENCE, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&read).into_owned(), closed)
+}
