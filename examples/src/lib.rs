@@ -60,19 +60,19 @@ pub const RETRY: Duration = Duration::from_secs(1);
 /// The demo's hub, coalescing wakes (see [`COALESCE`]), in memory or on Redis, with the clock
 /// and metrics publishers running unless turned off. Call inside a tokio runtime.
 ///
-/// `descriptors_per_subscriber` is how many open files each subscriber holds in this
-/// process (1; 3 for demo-rocket behind its front), so that past the open-files limit new
-/// subscribers get a 503 instead of hanging
-/// ([`HubBuilder::descriptors_per_subscriber`](sse_core::hub::HubBuilder::descriptors_per_subscriber)).
+/// `max_subscribers` overrides the hub's default subscriber limit (which leaves room in the
+/// open-files limit for one descriptor per subscriber): demo-rocket behind its front holds
+/// three per client ([`limits::rocket_front_limits`]).
 pub async fn start_hub(
     options: &Options,
-    descriptors_per_subscriber: usize,
+    max_subscribers: Option<usize>,
 ) -> Result<Hub, Box<dyn std::error::Error>> {
     // Before the hub is built: it registers its metrics with the recorder there is then.
     prometheus::install();
-    let builder = Hub::builder()
-        .coalesce(options.coalesce)
-        .descriptors_per_subscriber(descriptors_per_subscriber);
+    let mut builder = Hub::builder().coalesce(options.coalesce);
+    if let Some(max) = max_subscribers {
+        builder = builder.max_subscribers(max);
+    }
     let hub = match &options.redis {
         Some(url) => sse_redis::connect(url, builder).await?,
         None => builder.build(),

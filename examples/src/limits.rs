@@ -63,6 +63,21 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     /// The cap on connections per client IP, if any.
     pub per_address: Option<AddressLimit>,
+    /// The cap on open connections in all, if any: past it a connection is answered 503
+    /// `too_many_connections` with `Retry-After: 1` and closed, holding one descriptor for
+    /// a moment.
+    pub total: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+/// demo-rocket's caps behind its front, where each client holds three descriptors (its
+/// connection, the front's to rocket, and rocket's end of that): open connections up to
+/// what fits in the open-files limit ([`sse_core::hub::subscriber_room`]`(3)`), and
+/// subscribers up to 90% of that, so that past the subscriber limit publishers still get
+/// in, and refused clients cost one descriptor, not three. Without them a storm of
+/// reconnects past the limit used the descriptors up and starved publishing.
+pub fn rocket_front_limits() -> (Option<usize>, Option<usize>) {
+    let connections = sse_core::hub::subscriber_room(3);
+    (Some(connections), Some((connections * 9 / 10).max(1)))
 }
 
 impl ConnectionLimits {
@@ -74,7 +89,15 @@ impl ConnectionLimits {
                 0 => None,
                 max => Some(AddressLimit::new(max)),
             },
+            total: None,
         }
+    }
+
+    /// With a cap on open connections in all (`None`: no cap).
+    #[must_use]
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.total = max.map(|max| Arc::new(tokio::sync::Semaphore::new(max)));
+        self
     }
 }
 
@@ -123,6 +146,20 @@ pub async fn serve<S, B>(
         // Events are small writes that should leave at once, not wait for the previous
         // one's ACK (Nagle's algorithm, which the client's delayed ACK makes up to 40 ms).
         let _ = stream.set_nodelay(true);
+        let place = match limits
+            .total
+            .as_ref()
+            .map(|total| total.clone().try_acquire_owned())
+        {
+            Some(Err(_)) => {
+                // Read the head (within the timeout), answer 503, close.
+                let refused = service_fn(|_| std::future::ready(busy()));
+                tokio::spawn(refuse.serve_connection(TokioIo::new(stream), refused));
+                continue;
+            }
+            Some(Ok(place)) => Some(place),
+            None => None,
+        };
         let guard = match limits.per_address.as_ref().map(|l| l.acquire(peer.ip())) {
             Some(Err(error)) => {
                 // Read the head (within the timeout), answer, close.
@@ -137,7 +174,7 @@ pub async fn serve<S, B>(
             connections.watch(http.serve_connection(TokioIo::new(stream), service(peer)));
         tokio::spawn(async move {
             let _ = connection.await;
-            drop(guard);
+            drop((guard, place));
         });
     }
     if tokio::time::timeout(shutdown::GRACE, connections.shutdown())
@@ -149,6 +186,24 @@ pub async fn serve<S, B>(
             shutdown::GRACE
         ));
     }
+}
+
+/// The 503 of a connection over the cap on all connections (hyper adds `connection: close`).
+fn busy() -> Result<Response<Full<Bytes>>, Infallible> {
+    let error = sse_core::http::ErrorResponse::new(
+        503,
+        "too_many_connections",
+        "the server holds as many connections as it can; retry later",
+    );
+    let mut response = Response::new(Full::new(Bytes::from(error.json_body())));
+    *response.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(hyper::header::RETRY_AFTER, 1.into());
+    Ok(response)
 }
 
 /// The 429 of a connection over its address's cap (hyper adds `connection: close`).

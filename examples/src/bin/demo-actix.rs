@@ -222,7 +222,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3001)?;
     let addr = options.addr;
     let signals = Signals::listen()?;
-    let hub = start_hub(&options, 1).await?;
+    let hub = start_hub(&options, None).await?;
     let app_hub = hub.clone();
     let jobs = web::Data::new(Jobs::new());
     let cors_origins = web::Data::new(options.cors_origins.clone());

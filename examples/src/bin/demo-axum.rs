@@ -206,7 +206,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3000)?;
     let addr = options.addr;
     let signals = Signals::listen()?;
-    let hub = start_hub(&options, 1).await?;
+    let hub = start_hub(&options, None).await?;
     let auth = Arc::new(DemoAuth::new(&options));
     let endpoints = endpoints(&hub, &options);
     let app = Router::new()

@@ -312,14 +312,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options::from_args(3002)?;
     let addr = options.addr;
     let signals = Signals::listen()?;
-    // Behind the front (see below), each client holds three descriptors here: its
-    // connection, the front's to rocket, and rocket's end of that.
-    let descriptors = if options.header_timeout.is_zero() {
-        1
-    } else {
-        3
+    let fronted = !options.header_timeout.is_zero();
+    let (max_connections, max_subscribers) = match fronted {
+        true => limits::rocket_front_limits(),
+        false => (None, None),
     };
-    let hub = start_hub(&options, descriptors).await?;
+    let hub = start_hub(&options, max_subscribers).await?;
     let auth = DemoAuth::<RocketRequest>::new(&options);
     let hook = auth.hook();
     let endpoints = endpoints(&hub, &options);
@@ -414,7 +412,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     announce("rocket", front.local_addr()?);
     let rocket = tokio::spawn(rocket.launch());
     let backend = backend_rx.await?;
-    let limits = ConnectionLimits::new(&options);
+    let limits = ConnectionLimits::new(&options).max_connections(max_connections);
     let body_deadline = options.body_timeout + Duration::from_secs(1);
     let relay = move |peer| RocketFront::new(backend, peer, body_deadline);
     limits::serve(front, limits, relay, signal).await;

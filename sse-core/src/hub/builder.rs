@@ -110,12 +110,11 @@ impl HubBuilder {
     }
 
     /// Sets the subscriber limit to what fits in the open-files limit when each subscriber
-    /// holds `descriptors` of them (default 1: its connection), as
-    /// [`max_subscribers`](Self::max_subscribers)'s default does for one. A server that
-    /// relays each client to an upstream in the same process (a front for rocket 0.5, say)
-    /// holds two or three; without this, it runs out of descriptors before the hub's limit,
-    /// and new clients hang instead of getting 503. The later of this and
-    /// `max_subscribers` applies.
+    /// holds `descriptors` of them ([`subscriber_room`]; the default counts 1, its
+    /// connection). A server that relays each client to an upstream in the same process (a
+    /// front for rocket 0.5, say) holds two or three; without this, it runs out of
+    /// descriptors before the hub's limit, and new clients hang instead of getting 503. The
+    /// later of this and `max_subscribers` applies.
     ///
     /// ```
     /// # use sse_core::Hub;
@@ -123,7 +122,7 @@ impl HubBuilder {
     /// # drop(hub);
     /// ```
     pub fn descriptors_per_subscriber(mut self, descriptors: usize) -> Self {
-        self.config.max_subscribers = (default_max_subscribers() / descriptors.max(1)).max(1);
+        self.config.max_subscribers = subscriber_room(descriptors);
         self
     }
 
@@ -219,10 +218,26 @@ impl HubBuilder {
 /// The default subscriber limit: room left in the open-files limit (see
 /// [`HubBuilder::max_subscribers`]).
 fn default_max_subscribers() -> usize {
+    subscriber_room(1)
+}
+
+/// How many clients holding `descriptors` open files each fit in this process's open-files
+/// limit, leaving 10% of it (and at least 64) for everything else: the soft limit read from
+/// `/proc/self/limits` on Linux; 100,000 clients where that cannot be read. The hub's
+/// default subscriber limit is `subscriber_room(1)`.
+///
+/// ```
+/// let room = sse_core::hub::subscriber_room(1);
+/// assert!(room >= 1);
+/// assert!(sse_core::hub::subscriber_room(3) <= room);
+/// ```
+pub fn subscriber_room(descriptors: usize) -> usize {
     std::fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|limits| open_files_soft_limit(&limits))
-        .map_or(100_000, subscribers_within)
+        .map_or(100_000, |open_files| {
+            (subscribers_within(open_files) / descriptors.max(1)).max(1)
+        })
 }
 
 /// The soft "Max open files" limit in `/proc/self/limits` (`None` for "unlimited").

@@ -101,7 +101,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-pub use builder::{HubBuilder, LagPolicy};
+pub use builder::{HubBuilder, LagPolicy, subscriber_room};
 pub use error::HubError;
 pub use id::EventId;
 pub use notice::{MISSED_EVENT, RESERVED_EVENTS, SHUTDOWN_EVENT};
