@@ -24,23 +24,20 @@
 //!   `X-Real-IP` (rocket's `ip_header`). `--header-timeout-ms 0` serves rocket directly,
 //!   with no header timeout and no per-address cap (for measuring rocket alone).
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
-use hyper::service::{Service, service_fn};
+use hyper::service::Service;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sse_core::http::HttpError;
-use sse_core::http::limits::{AddressLimit, LimitError};
+use sse_core::http::limits::AddressLimit;
 
 use crate::shutdown;
 
@@ -126,9 +123,8 @@ pub async fn serve<S, B>(
     let connections = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
-    let mut refuse = http.clone();
-    refuse.keep_alive(false);
+        // Zero (`--header-timeout-ms 0`) is none, as on the other demos.
+        .header_read_timeout((!limits.header_timeout.is_zero()).then_some(limits.header_timeout));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -152,9 +148,12 @@ pub async fn serve<S, B>(
             .map(|total| total.clone().try_acquire_owned())
         {
             Some(Err(_)) => {
-                // Read the head (within the timeout), answer 503, close.
-                let refused = service_fn(|_| std::future::ready(busy()));
-                tokio::spawn(refuse.serve_connection(TokioIo::new(stream), refused));
+                let busy = sse_core::http::ErrorResponse::new(
+                    503,
+                    "too_many_connections",
+                    "the server holds as many connections as it can; retry later",
+                );
+                tokio::spawn(refuse(stream, "503 Service Unavailable", busy.json_body()));
                 continue;
             }
             Some(Ok(place)) => Some(place),
@@ -162,9 +161,7 @@ pub async fn serve<S, B>(
         };
         let guard = match limits.per_address.as_ref().map(|l| l.acquire(peer.ip())) {
             Some(Err(error)) => {
-                // Read the head (within the timeout), answer, close.
-                let refused = service_fn(move |_| std::future::ready(too_many(&error)));
-                tokio::spawn(refuse.serve_connection(TokioIo::new(stream), refused));
+                tokio::spawn(refuse(stream, "429 Too Many Requests", error.json_body()));
                 continue;
             }
             Some(Ok(guard)) => Some(guard),
@@ -188,37 +185,25 @@ pub async fn serve<S, B>(
     }
 }
 
-/// The 503 of a connection over the cap on all connections (hyper adds `connection: close`).
-fn busy() -> Result<Response<Full<Bytes>>, Infallible> {
-    let error = sse_core::http::ErrorResponse::new(
-        503,
-        "too_many_connections",
-        "the server holds as many connections as it can; retry later",
+/// Answers a connection refused by a cap at once, without waiting for its request head (a
+/// client that sends none must not hold the descriptor until the header timeout): the
+/// status, the JSON `body` and `Retry-After: 1`, then the close, after reading what the
+/// client sent for up to a second so that the close does not reset the answer away.
+async fn refuse(mut stream: tokio::net::TcpStream, status: &str, body: String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answer = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
     );
-    let mut response = Response::new(Full::new(Bytes::from(error.json_body())));
-    *response.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
-    let headers = response.headers_mut();
-    headers.insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    headers.insert(hyper::header::RETRY_AFTER, 1.into());
-    Ok(response)
-}
-
-/// The 429 of a connection over its address's cap (hyper adds `connection: close`).
-fn too_many(error: &LimitError) -> Result<Response<Full<Bytes>>, Infallible> {
-    let mut response = Response::new(Full::new(Bytes::from(error.json_body())));
-    *response.status_mut() = hyper::StatusCode::TOO_MANY_REQUESTS;
-    let headers = response.headers_mut();
-    headers.insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    if let Some(seconds) = error.retry_after() {
-        headers.insert(hyper::header::RETRY_AFTER, seconds.into());
-    }
-    Ok(response)
+    let linger = async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), linger).await;
 }
 
 /// demo-rocket's front: relays one client connection's requests, in order, over one

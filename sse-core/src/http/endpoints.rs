@@ -677,6 +677,9 @@ impl<A> HubEndpoints<A> {
             .map(|(_, value)| value.into_owned())
             .collect();
         let last_event_id = LastEventId::from_header_or_query(last_event_id_header, query)?;
+        // The names and their count are checked before the hook sees them (a 400 tells
+        // nothing of which topics exist), so a hook never loops over thousands of them.
+        self.hub.check_subscribe(&topics)?;
         let authorization = self
             .authorize
             .authorize(request, Access::Subscribe(&topics));
@@ -1192,6 +1195,26 @@ mod tests {
         );
         hub.shutdown(None);
         assert_eq!(check(Some("topic=a"), None), Some(503));
+    }
+
+    #[test]
+    fn the_hook_sees_only_valid_topic_lists() {
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = calls.clone();
+        let endpoints = HubEndpoints::new(Hub::new()).authorize(move |_: &(), _: Access<'_>| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        let many: Vec<String> = (0..1000).map(|n| format!("topic=t{n}")).collect();
+        for query in [many.join("&"), "topic=a%20b".to_owned()] {
+            let error = endpoints
+                .check_subscribe(&(), Some(&query), None)
+                .now_or_never()
+                .expect("ready at once")
+                .unwrap_err();
+            assert_eq!(error.status(), 400);
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
     #[test]

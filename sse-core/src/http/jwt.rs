@@ -113,7 +113,10 @@ impl Claims {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let at = since_epoch.saturating_add(ttl);
-        self.exp = Some(at.as_secs() + u64::from(at.subsec_nanos() > 0));
+        self.exp = Some(
+            at.as_secs()
+                .saturating_add(u64::from(at.subsec_nanos() > 0)),
+        );
         self
     }
 
@@ -243,9 +246,10 @@ impl<P> Jwt<P> {
         self
     }
 
-    /// Accepts tokens this long past their `exp` (default none), for clocks that differ.
+    /// Accepts tokens this long past their `exp` (default none), for clocks that differ; at
+    /// most a day.
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.validation.leeway = leeway.as_secs();
+        self.validation.leeway = leeway.as_secs().min(24 * 60 * 60);
         self
     }
 
@@ -293,8 +297,13 @@ impl<P: ReadRequest<R>, R: ?Sized> Authorize<R> for Jwt<P> {
         if !claims.allows(access) {
             return Authorization::deny(Denied::Forbidden);
         }
-        let grant = match claims.exp {
-            Some(exp) => Grant::new().until(UNIX_EPOCH + Duration::from_secs(exp)),
+        // An `exp` past what the clock can hold (a signed token may say anything) is a
+        // grant without end, not a panic.
+        let expires_at = claims
+            .exp
+            .and_then(|exp| UNIX_EPOCH.checked_add(Duration::from_secs(exp)));
+        let grant = match expires_at {
+            Some(at) => Grant::new().until(at),
             None => Grant::new(),
         };
         grant.into()
@@ -350,6 +359,21 @@ mod tests {
             Err(Denied::InvalidToken)
         );
         assert!(Jwt::<Query>::rs256_pem(b"not a key").is_err());
+    }
+
+    #[test]
+    fn an_expiry_past_what_the_clock_holds_is_no_panic() {
+        // Found in review: `UNIX_EPOCH + exp` panicked for a signed `exp` over i64::MAX.
+        let hook = Jwt::<Query>::hs256(SECRET);
+        let far = Claims::new()
+            .subscribe(["news"])
+            .expires_in(Duration::MAX)
+            .sign_hs256(SECRET)
+            .unwrap();
+        let grant = answer(&hook, &far, Access::Subscribe(&["news".to_owned()]));
+        assert!(grant.is_ok_and(|grant| grant.expires_at().is_none()));
+        let hook = hook.leeway(Duration::MAX);
+        assert!(answer(&hook, &far, Access::Subscribe(&["news".to_owned()])).is_ok());
     }
 
     #[test]
