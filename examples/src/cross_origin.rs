@@ -138,7 +138,8 @@ pub fn is_safe_method(method: &str) -> bool {
 
 /// Refuses (403 `forbidden_origin`) a request that may change state (any method but
 /// `GET`, `HEAD` and `OPTIONS`) and carries an `Origin` that is neither the server's own
-/// (`http://` or `https://` and the request's `Host`) nor an allowed one. A request
+/// (`http://` or `https://` and the request's `Host`, when that is an address or
+/// `localhost`: see DNS rebinding below) nor an allowed one. A request
 /// without `Origin` (not from a browser's cross-origin page) goes on.
 pub fn refuse_cross_site(
     method: &str,
@@ -162,9 +163,12 @@ pub fn refuse_cross_site(
 }
 
 /// Whether `origin` is the server's own: `http://` or `https://` (behind a proxy that ends
-/// TLS) and the `Host` the request was sent to.
+/// TLS) and the `Host` the request was sent to, when that names the machine by address or
+/// as `localhost`. A name could be an attacker's, rebound to this machine's address (DNS
+/// rebinding: the page's `Origin` and `Host` then agree): a server reached by a name lists
+/// its own origin with `--cors-origin`.
 fn is_own(origin: &[u8], host: Option<&[u8]>) -> bool {
-    let Some(host) = host.filter(|host| !host.is_empty()) else {
+    let Some(host) = host.filter(|host| !host.is_empty() && is_address(host)) else {
         return false;
     };
     [&b"http://"[..], b"https://"].iter().any(|scheme| {
@@ -172,6 +176,19 @@ fn is_own(origin: &[u8], host: Option<&[u8]>) -> bool {
             && origin[..scheme.len()].eq_ignore_ascii_case(scheme)
             && origin[scheme.len()..].eq_ignore_ascii_case(host)
     })
+}
+
+/// Whether a `Host` value (port and all) is an IP address or `localhost`.
+fn is_address(host: &[u8]) -> bool {
+    let Ok(host) = std::str::from_utf8(host) else {
+        return false;
+    };
+    if let Some(rest) = host.strip_prefix('[') {
+        let ip = rest.split(']').next().unwrap_or_default();
+        return ip.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 /// Refuses (415 `unsupported_media_type`) a body whose `Content-Type` is not
@@ -257,6 +274,16 @@ mod tests {
             Ok(())
         );
         assert!(refuse_cross_site("POST", Some(b"http://"), Some(b""), &allowed).is_err());
+        // DNS rebinding: a page on a name rebound to this machine sends a matching `Host`.
+        let rebound = Some(&b"evil.example:3000"[..]);
+        let status =
+            refuse_cross_site("POST", Some(b"http://evil.example:3000"), rebound, &allowed);
+        assert_eq!(status.map_err(|e| e.status()), Err(403));
+        for host in [&b"localhost:3000"[..], b"[::1]:3000", b"10.0.0.7"] {
+            let origin = format!("http://{}", String::from_utf8_lossy(host));
+            let own = refuse_cross_site("POST", Some(origin.as_bytes()), Some(host), &allowed);
+            assert!(own.is_ok(), "{origin}");
+        }
     }
 
     #[test]
