@@ -211,9 +211,18 @@ impl<P> Jwt<P> {
         }
     }
 
-    /// Checks HS256 tokens signed with `secret` (use 32 random bytes or more).
+    /// Checks HS256 tokens signed with `secret` (use 32 random bytes or more). An empty
+    /// secret (an unset variable, say) would let anyone sign tokens: the hook then refuses
+    /// every token, and logs an error once.
     pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
-        Jwt::with_key(DecodingKey::from_secret(secret.as_ref()), Algorithm::HS256)
+        let secret = secret.as_ref();
+        let mut jwt = Jwt::with_key(DecodingKey::from_secret(secret), Algorithm::HS256);
+        if secret.is_empty() {
+            tracing::error!("Jwt::hs256 with an empty secret: every token will be refused");
+            // No algorithm is accepted, so every token is invalid.
+            jwt.validation.algorithms.clear();
+        }
+        jwt
     }
 
     /// Checks RS256 tokens against an RSA public key in PEM.
@@ -374,6 +383,20 @@ mod tests {
         assert!(grant.is_ok_and(|grant| grant.expires_at().is_none()));
         let hook = hook.leeway(Duration::MAX);
         assert!(answer(&hook, &far, Access::Subscribe(&["news".to_owned()])).is_ok());
+    }
+
+    #[test]
+    fn an_empty_secret_refuses_every_token() {
+        let hook = Jwt::<Query>::hs256(b"");
+        let forged = Claims::new()
+            .publish(["*"])
+            .expires_in(Duration::from_secs(60))
+            .sign_hs256(b"")
+            .unwrap();
+        assert_eq!(
+            answer(&hook, &forged, Access::Publish("news")),
+            Err(Denied::InvalidToken)
+        );
     }
 
     #[test]
