@@ -84,6 +84,7 @@ async fn publish<A: Authorize<HttpRequest>>(
     payload: web::Payload,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
+    endpoints.authenticate(&request)?;
     let _permit = endpoints.admit_publish()?;
     let content_type = request.headers().get(CONTENT_TYPE);
     check_publish_content_type(content_type.map(|v| v.as_bytes()))?;

@@ -90,8 +90,9 @@ async fn publish<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     request: Request,
 ) -> Result<impl IntoResponse, Error> {
-    let _permit = endpoints.admit_publish()?;
     let (parts, body) = request.into_parts();
+    endpoints.authenticate(&parts)?;
+    let _permit = endpoints.admit_publish()?;
     check_publish_content_type(parts.headers.get(CONTENT_TYPE).map(|v| v.as_bytes()))?;
     let body = endpoints
         .read_body_within(read_body(body, endpoints.max_body_bytes()))

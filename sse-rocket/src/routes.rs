@@ -191,6 +191,9 @@ impl<A> Clone for Publish<A> {
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let endpoints = &self.0;
+        if let Err(error) = endpoints.authenticate(request) {
+            return Outcome::from(request, Err::<(), _>(Error::from(error)));
+        }
         let _permit = match endpoints.admit_publish() {
             Ok(permit) => permit,
             Err(error) => return Outcome::from(request, Err::<(), _>(Error::from(error))),

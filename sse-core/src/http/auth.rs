@@ -89,6 +89,17 @@ impl Access<'_> {
 pub trait Authorize<R: ?Sized>: Send + Sync + 'static {
     /// Allows or denies `access` for `request`: reads the request now, answers now or later.
     fn authorize(&self, request: &R, access: Access<'_>) -> Authorization;
+
+    /// A quick check of `request`'s credentials alone, made before a publish takes a place
+    /// in flight and its body is read (the topic, and so [`authorize`](Self::authorize),
+    /// comes with the body): a request that could never be allowed is refused before it
+    /// costs anything. The default lets every request on to `authorize`; a hook whose
+    /// credentials can be checked without a lookup (a token's signature and expiry) should
+    /// check them here.
+    fn authenticate(&self, request: &R) -> Result<(), Denied> {
+        let _ = request;
+        Ok(())
+    }
 }
 
 impl<R: ?Sized> Authorize<R> for () {
@@ -104,6 +115,13 @@ impl<R: ?Sized, A: Authorize<R>> Authorize<R> for Option<A> {
         match self {
             Some(hook) => hook.authorize(request, access),
             None => Authorization::allow(),
+        }
+    }
+
+    fn authenticate(&self, request: &R) -> Result<(), Denied> {
+        match self {
+            Some(hook) => hook.authenticate(request),
+            None => Ok(()),
         }
     }
 }

@@ -549,6 +549,37 @@ impl<A> HubEndpoints<A> {
         }
     }
 
+    /// The hook's check of a publish request's credentials alone
+    /// ([`Authorize::authenticate`]), for the adapter to make before
+    /// [`admit_publish`](Self::admit_publish): a client without valid credentials is a 401
+    /// before it takes a place in flight or a token of the rate, so strangers cannot use up
+    /// the publish budget.
+    ///
+    /// ```
+    /// use sse_core::Hub;
+    /// use sse_core::http::HttpError;
+    /// use sse_core::http::endpoints::{Access, Authorization, Authorize, Denied, HubEndpoints};
+    ///
+    /// struct Signed;
+    /// impl Authorize<Option<&'static str>> for Signed {
+    ///     fn authorize(&self, token: &Option<&'static str>, _: Access<'_>) -> Authorization {
+    ///         Authorization::allow()
+    ///     }
+    ///     fn authenticate(&self, token: &Option<&'static str>) -> Result<(), Denied> {
+    ///         token.map(drop).ok_or(Denied::Unauthorized)
+    ///     }
+    /// }
+    /// let endpoints = HubEndpoints::new(Hub::new()).authorize(Signed);
+    /// assert_eq!(endpoints.authenticate(&None).unwrap_err().status(), 401);
+    /// assert!(endpoints.authenticate(&Some("token")).is_ok());
+    /// ```
+    pub fn authenticate<R: ?Sized>(&self, request: &R) -> Result<(), EndpointError>
+    where
+        A: Authorize<R>,
+    {
+        Ok(self.authorize.authenticate(request)?)
+    }
+
     /// Admits a publish, before its body is read: a place among the
     /// [publishes in flight](Self::max_publishes_in_flight), and a token of the
     /// [rate](Self::publish_rate) if one is set. Hold the permit until

@@ -317,6 +317,13 @@ impl<P: ReadRequest<R>, R: ?Sized> Authorize<R> for Jwt<P> {
         };
         grant.into()
     }
+
+    /// A token is there, signed with the key, and not expired (what it grants is for
+    /// `authorize`).
+    fn authenticate(&self, request: &R) -> Result<(), Denied> {
+        let token = request_token::<P, R>(request, self.cookie.as_deref(), self.query.as_deref());
+        self.claims(&token.ok_or(Denied::Unauthorized)?).map(drop)
+    }
 }
 
 #[cfg(test)]
@@ -383,6 +390,32 @@ mod tests {
         assert!(grant.is_ok_and(|grant| grant.expires_at().is_none()));
         let hook = hook.leeway(Duration::MAX);
         assert!(answer(&hook, &far, Access::Subscribe(&["news".to_owned()])).is_ok());
+    }
+
+    #[test]
+    fn authenticate_checks_the_token_alone() {
+        let hook = Jwt::<Query>::hs256(SECRET);
+        let endpoints = crate::http::endpoints::HubEndpoints::new(crate::Hub::new())
+            .max_publishes_in_flight(1)
+            .authorize(hook.clone());
+        // No token, a forged one: refused before admission, so the budget stays whole.
+        assert_eq!(hook.authenticate(""), Err(Denied::Unauthorized));
+        assert_eq!(
+            hook.authenticate("authorization=e30.e30.e30"),
+            Err(Denied::InvalidToken)
+        );
+        for query in ["", "authorization=e30.e30.e30"] {
+            let error = endpoints.authenticate(query).unwrap_err();
+            assert_eq!(crate::http::HttpError::status(&error), 401);
+        }
+        assert!(endpoints.admit_publish().is_ok());
+        // A valid token, whatever it grants (that is for `authorize`).
+        let token = Claims::new()
+            .subscribe(["news"])
+            .expires_in(Duration::from_secs(60))
+            .sign_hs256(SECRET)
+            .unwrap();
+        assert_eq!(hook.authenticate(&format!("authorization={token}")), Ok(()));
     }
 
     #[test]
