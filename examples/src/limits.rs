@@ -62,7 +62,7 @@ pub struct ConnectionLimits {
     pub per_address: Option<AddressLimit>,
     /// The cap on open connections in all, if any: past it a connection is answered 503
     /// `too_many_connections` with `Retry-After: 1` and closed, holding one descriptor for
-    /// a moment.
+    /// at most two seconds.
     pub total: Option<Arc<tokio::sync::Semaphore>>,
 }
 
@@ -185,10 +185,11 @@ pub async fn serve<S, B>(
     }
 }
 
-/// Answers a connection refused by a cap at once, without waiting for its request head (a
-/// client that sends none must not hold the descriptor until the header timeout): the
-/// status, the JSON `body` and `Retry-After: 1`, then the close, after reading what the
-/// client sent for up to a second so that the close does not reset the answer away.
+/// Answers a connection refused by a cap within a second, not the header timeout (a client
+/// that sends nothing must not hold the descriptor for long): it waits up to a second for
+/// the request head (a client reads an answer to the request it sent), then answers the
+/// status, the JSON `body` and `Retry-After: 1`, and closes, after reading what else the
+/// client sent for up to a second, so that the close does not reset the answer away.
 async fn refuse(mut stream: tokio::net::TcpStream, status: &str, body: String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let answer = format!(
@@ -196,6 +197,17 @@ async fn refuse(mut stream: tokio::net::TcpStream, status: &str, body: String) {
          connection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
+    let mut head = Vec::new();
+    let read_head = async {
+        let mut buffer = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buffer[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), read_head).await;
     let linger = async {
         stream.write_all(answer.as_bytes()).await?;
         stream.shutdown().await?;
