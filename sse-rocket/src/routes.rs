@@ -190,32 +190,30 @@ impl<A> Clone for Publish<A> {
 #[rocket::async_trait]
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let endpoints = &self.0;
-        if let Err(error) = endpoints.authenticate(request) {
-            return Outcome::from(request, Err::<(), _>(Error::from(error)));
-        }
-        let _permit = match endpoints.admit_publish() {
-            Ok(permit) => permit,
-            Err(error) => return Outcome::from(request, Err::<(), _>(Error::from(error))),
-        };
-        let content_type = request.headers().get_one("content-type");
-        if let Err(error) = check_publish_content_type(content_type.map(str::as_bytes)) {
-            return Outcome::from(request, Err::<(), _>(Error::from(error)));
-        }
-        let body = endpoints
-            .read_body_within(read_body(request, data, endpoints.max_body_bytes()))
-            .await;
-        let key = request
-            .headers()
-            .get_one(idempotency::HEADER)
-            .map(str::as_bytes);
-        let result = endpoints
-            .publish(request, key, body)
-            .await
-            .map(|published| RawJson(published.json_body()))
-            .map_err(Error::from);
+        let result = publish(&self.0, request, data).await;
         Outcome::from(request, result)
     }
+}
+
+/// `POST /publish`: credentials, admission, content type, body, then the hub.
+async fn publish<A: for<'a> Authorize<Request<'a>>>(
+    endpoints: &HubEndpoints<A>,
+    request: &Request<'_>,
+    data: Data<'_>,
+) -> Result<RawJson<String>, Error> {
+    endpoints.authenticate(request)?;
+    let _permit = endpoints.admit_publish()?;
+    let content_type = request.headers().get_one("content-type");
+    check_publish_content_type(content_type.map(str::as_bytes))?;
+    let body = endpoints
+        .read_body_within(read_body(request, data, endpoints.max_body_bytes()))
+        .await;
+    let key = request
+        .headers()
+        .get_one(idempotency::HEADER)
+        .map(str::as_bytes);
+    let published = endpoints.publish(request, key, body).await?;
+    Ok(RawJson(published.json_body()))
 }
 
 /// Reads a request body up to `limit` bytes and says how that went, as the ready publish
