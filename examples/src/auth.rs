@@ -8,8 +8,8 @@
 //! --subscribe '*' --publish '*'`.
 
 use sse_core::http::ErrorResponse;
-use sse_core::http::endpoints::{Access, Authorize, EndpointError, ReadRequest};
-use sse_core::http::jwt::Jwt;
+use sse_endpoints::jwt::Jwt;
+use sse_endpoints::{Access, Authorize, EndpointError, ReadRequest};
 
 use crate::Options;
 

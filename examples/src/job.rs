@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sse_core::http::endpoints::EndpointError;
 use sse_core::{
     Emitter, EmitterStream, Event, EventError, Finite, Hub, HubError, KeepAlive, LastEventId,
     Resume,
 };
+use sse_endpoints::EndpointError;
 
 use crate::scenarios::DemoError;
 

@@ -48,8 +48,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cross_origin::AllowedOrigins;
-use sse_core::http::endpoints::HubEndpoints;
 use sse_core::{Hub, KeepAlive};
+use sse_endpoints::HubEndpoints;
 
 /// The page served at `/`: no build step, no external assets.
 pub const PAGE: &str = include_str!("page.html");

@@ -37,7 +37,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sse_core::http::HttpError;
-use sse_core::http::limits::AddressLimit;
+use sse_endpoints::limits::AddressLimit;
 
 use crate::shutdown;
 
@@ -46,7 +46,7 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a `/publish` or `/chat` body may take to arrive, whole (10 s, the hub routes'
 /// default).
-pub const BODY_TIMEOUT: Duration = sse_core::http::limits::DEFAULT_BODY_TIMEOUT;
+pub const BODY_TIMEOUT: Duration = sse_endpoints::limits::DEFAULT_BODY_TIMEOUT;
 
 /// Publishes a second, `/publish` and `/chat` together (5,000).
 pub const PUBLISH_RATE: u32 = 5_000;

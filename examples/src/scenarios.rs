@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sse_core::http::HttpError;
-use sse_core::http::endpoints::{EndpointError, Published};
 use sse_core::{Event, EventError, Finite, Hub, LastEventId};
+use sse_endpoints::{EndpointError, Published};
 
 /// The sentence `/words` streams, one word a second.
 pub const WORDS: &str = "Server-sent events push text from server to browser";

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{ACTIX, AXUM, ROCKET, Server, run};
 use sse_conformance::client::{Answer, EventReader, fetch};
-use sse_core::http::jwt::Claims;
+use sse_endpoints::jwt::Claims;
 
 const SECRET: &str = "the demo tests' secret, at least 32 bytes";
 

@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use sse_core::Hub;
 use sse_core::http::HttpError;
-use sse_core::http::endpoints::HubEndpoints;
+use sse_endpoints::HubEndpoints;
 use sse_core::{LastEventId, LastEventIdError};
 
 fn check_error(error: &LastEventIdError) {

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
 use libfuzzer_sys::fuzz_target;
 use sse_core::http::HttpError;
-use sse_core::http::endpoints::{HubEndpoints, RequestBody};
+use sse_endpoints::{HubEndpoints, RequestBody};
 use sse_core::{Decoded, Decoder, Hub};
 
 fuzz_target!(|input: &[u8]| {

@@ -2,7 +2,7 @@
 //! actix-web's request, and the ready [`Jwt`] alias.
 
 use actix_web::HttpRequest;
-use sse_core::http::endpoints::ReadRequest;
+use sse_endpoints::ReadRequest;
 
 /// Reads actix-web's [`HttpRequest`] for hooks written once in `sse-core`: the marker that
 /// [`Jwt`] is made with.
@@ -24,6 +24,6 @@ impl ReadRequest<HttpRequest> for ActixRequest {
 
 /// The JWT authorization hook for actix-web (feature `jwt`): Mercure-style claims, the
 /// token from `Authorization: Bearer`, a cookie or `?authorization=`. See
-/// [`sse_core::http::jwt`].
+/// [`sse_endpoints::jwt`].
 #[cfg(feature = "jwt")]
-pub type Jwt = sse_core::http::jwt::Jwt<ActixRequest>;
+pub type Jwt = sse_endpoints::jwt::Jwt<ActixRequest>;

@@ -305,12 +305,12 @@
 //! - **Timeouts**: actix-web answers 408 and closes a connection whose request head takes
 //!   longer than `HttpServer::client_request_timeout` (default 5 s). The ready [`routes`]
 //!   read a publish body within
-//!   [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout)
+//!   [`HubEndpoints::body_timeout`](sse_endpoints::HubEndpoints::body_timeout)
 //!   (10 s; 408 `body_timeout`) and admit at most
-//!   [`max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight)
-//!   and [`publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate) (429):
+//!   [`max_publishes_in_flight`](sse_endpoints::HubEndpoints::max_publishes_in_flight)
+//!   and [`publish_rate`](sse_endpoints::HubEndpoints::publish_rate) (429):
 //!   build the `HubEndpoints` once, outside the factory, so that workers share them. To cap
-//!   connections per client IP, take an [`AddressLimit`](sse_core::http::limits::AddressLimit)
+//!   connections per client IP, take an [`AddressLimit`](sse_endpoints::limits::AddressLimit)
 //!   guard in `HttpServer::on_connect`, keep it in the connection's data, and answer 429 in a
 //!   middleware for a connection that got none (the demo's `demo-actix` does).
 //!
@@ -401,13 +401,13 @@
 //! [`Jwt`] checks Mercure-style tokens (`{"mercure": {"subscribe": [..], "publish": [..]},
 //! "exp": ..}`, HS256 or RS256) from `Authorization: Bearer`, the cookie
 //! `sse_authorization`, or `?authorization=` (weaker: it ends up in logs); a stream ends
-//! when its token expires. See [`sse_core::http::jwt`].
+//! when its token expires. See [`sse_endpoints::jwt`].
 //!
 //! ```
 //! # #[cfg(feature = "jwt")] {
 //! use std::time::Duration;
 //! use sse_actix::{Hub, HubEndpoints, Jwt};
-//! use sse_actix::sse_core::http::jwt::Claims;
+//! use sse_actix::sse_endpoints::jwt::Claims;
 //!
 //! let secret = "at least 32 random bytes, from your config";
 //! let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).cookie("token"));
@@ -436,12 +436,15 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+#[cfg(feature = "routes")]
 mod auth;
 mod error;
 mod extract;
 mod response;
+#[cfg(feature = "routes")]
 mod routes;
 
+#[cfg(feature = "routes")]
 pub use auth::ActixRequest;
 #[cfg(feature = "jwt")]
 pub use auth::Jwt;
@@ -449,12 +452,14 @@ pub use error::Error;
 pub use extract::LastEventId;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
+#[cfg(feature = "routes")]
 pub use routes::{read_body, routes};
 pub use sse_core;
-pub use sse_core::http::endpoints::{
-    Access, Authorization, Authorize, Denied, Grant, HubEndpoints,
-};
 pub use sse_core::{
     CloseReason, Emitter, EmitterStream, Event, EventError, EventId, EventName, Finite, Hub,
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
 };
+#[cfg(feature = "routes")]
+pub use sse_endpoints;
+#[cfg(feature = "routes")]
+pub use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant, HubEndpoints};

@@ -3,7 +3,7 @@
 
 use actix_web::{App, HttpResponse, test, web};
 use sse_core::Hub;
-use sse_core::http::endpoints::HubEndpoints;
+use sse_endpoints::HubEndpoints;
 
 #[actix_web::test]
 async fn hub_routes_registered_first_leave_the_apps_routes_alone() {

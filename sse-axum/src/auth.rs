@@ -2,7 +2,7 @@
 //! request, and the ready [`Jwt`] alias.
 
 use axum::http::request::Parts;
-use sse_core::http::endpoints::ReadRequest;
+use sse_endpoints::ReadRequest;
 
 /// Reads axum's request [`Parts`] for hooks written once in `sse-core`: the marker that
 /// [`Jwt`] is made with.
@@ -24,6 +24,6 @@ impl ReadRequest<Parts> for AxumRequest {
 }
 
 /// The JWT authorization hook for axum (feature `jwt`): Mercure-style claims, the token from
-/// `Authorization: Bearer`, a cookie or `?authorization=`. See [`sse_core::http::jwt`].
+/// `Authorization: Bearer`, a cookie or `?authorization=`. See [`sse_endpoints::jwt`].
 #[cfg(feature = "jwt")]
-pub type Jwt = sse_core::http::jwt::Jwt<AxumRequest>;
+pub type Jwt = sse_endpoints::jwt::Jwt<AxumRequest>;

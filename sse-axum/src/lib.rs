@@ -289,13 +289,13 @@
 //!   (`axum::serve`'s default); serving through `hyper::server::conn::http1` yourself, set it:
 //!   `http1::Builder::new().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10))`.
 //!   The ready [`routes`] read a publish body within
-//!   [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout)
+//!   [`HubEndpoints::body_timeout`](sse_endpoints::HubEndpoints::body_timeout)
 //!   (10 s; 408 `body_timeout`) and admit at most
-//!   [`max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight)
-//!   and [`publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate) (429); for
+//!   [`max_publishes_in_flight`](sse_endpoints::HubEndpoints::max_publishes_in_flight)
+//!   and [`publish_rate`](sse_endpoints::HubEndpoints::publish_rate) (429); for
 //!   a body route of your own, do as they do: `admit_publish`, `read_body_within`,
 //!   `check_body`. To cap connections per client IP, hold a
-//!   [`AddressLimit`](sse_core::http::limits::AddressLimit) guard in each accepted
+//!   [`AddressLimit`](sse_endpoints::limits::AddressLimit) guard in each accepted
 //!   connection's task (the demo's `limits::serve` does).
 //!
 //! # Authentication and CORS for `EventSource`
@@ -377,13 +377,13 @@
 //! [`Jwt`] checks Mercure-style tokens (`{"mercure": {"subscribe": [..], "publish": [..]},
 //! "exp": ..}`, HS256 or RS256) from `Authorization: Bearer`, the cookie
 //! `sse_authorization`, or `?authorization=` (weaker: it ends up in logs); a stream ends
-//! when its token expires. See [`sse_core::http::jwt`].
+//! when its token expires. See [`sse_endpoints::jwt`].
 //!
 //! ```
 //! # #[cfg(feature = "jwt")] {
 //! use std::time::Duration;
 //! use sse_axum::{Hub, HubEndpoints, Jwt};
-//! use sse_axum::sse_core::http::jwt::Claims;
+//! use sse_axum::sse_endpoints::jwt::Claims;
 //!
 //! let secret = "at least 32 random bytes, from your config";
 //! let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).cookie("token"));
@@ -413,13 +413,16 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+#[cfg(feature = "routes")]
 mod auth;
 mod error;
 mod extract;
 mod response;
+#[cfg(feature = "routes")]
 mod routes;
 mod shutdown;
 
+#[cfg(feature = "routes")]
 pub use auth::AxumRequest;
 #[cfg(feature = "jwt")]
 pub use auth::Jwt;
@@ -427,13 +430,15 @@ pub use error::Error;
 pub use extract::LastEventId;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
+#[cfg(feature = "routes")]
 pub use routes::{read_body, routes};
 pub use shutdown::{Shutdown, ShutdownLayer};
 pub use sse_core;
-pub use sse_core::http::endpoints::{
-    Access, Authorization, Authorize, Denied, Grant, HubEndpoints,
-};
 pub use sse_core::{
     CloseReason, Emitter, EmitterStream, Event, EventError, EventId, EventName, Finite, Hub,
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
 };
+#[cfg(feature = "routes")]
+pub use sse_endpoints;
+#[cfg(feature = "routes")]
+pub use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant, HubEndpoints};

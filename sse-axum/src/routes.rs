@@ -12,20 +12,20 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sse_core::http::ErrorResponse;
-use sse_core::http::endpoints::{
+use sse_core::last_event_id::HEADER;
+use sse_core::{Event, Subscription};
+use sse_endpoints::idempotency;
+use sse_endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
     check_publish_content_type,
 };
-use sse_core::http::idempotency;
-use sse_core::last_event_id::HEADER;
-use sse_core::{Event, Subscription};
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
 /// an `Idempotency-Key` header), with the statuses documented in
-/// [`sse_core::http::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
+/// [`sse_endpoints::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
 /// `OPTIONS` on either path answers 204 with its `Allow` header; any other method is a JSON
 /// 405 `method_not_allowed` with it. Merge or nest it into your
 /// app's router.
@@ -104,9 +104,9 @@ async fn publish<A: Authorize<Parts>>(
 
 /// Reads a request body up to `limit` bytes and says how that went, as the ready publish
 /// route does: for an app's own routes that take a body, with
-/// [`HubEndpoints::read_body_within`](sse_core::http::endpoints::HubEndpoints::read_body_within)
+/// [`HubEndpoints::read_body_within`](sse_endpoints::HubEndpoints::read_body_within)
 /// for the timeout and
-/// [`HubEndpoints::check_body`](sse_core::http::endpoints::HubEndpoints::check_body) for
+/// [`HubEndpoints::check_body`](sse_endpoints::HubEndpoints::check_body) for
 /// the statuses.
 pub async fn read_body(body: Body, limit: usize) -> RequestBody {
     match Limited::new(body, limit).collect().await {

@@ -11,8 +11,8 @@ use sse_conformance::{
     AppConfig, EmitterScript, Integration, RunningApp, ServerThread, clock, emitter_events,
     final_event, fixed_events, slow_events, test_authorize, test_jwt, test_runtime,
 };
-use sse_core::http::endpoints::{Access, HubEndpoints};
 use sse_core::{Event, Hub, KeepAlive};
+use sse_endpoints::{Access, HubEndpoints};
 use tower_http::compression::CompressionLayer;
 
 struct Axum;

@@ -40,17 +40,13 @@
 //!   say when to answer `204 No Content`, so a browser does not replay them forever;
 //! - [`hub`]: the [`Hub`]: topics, replay, bounded memory, shutdown, periodic publishing;
 //! - [`http`]: what every adapter's HTTP side shares: [`HttpError`] and [`ErrorResponse`]
-//!   (the status code and JSON body for every error a client can cause), and `endpoints`
-//!   (feature `endpoints`): the ready-made hub endpoints (`GET` subscribe, `POST` publish)
-//!   without a framework, which each adapter mounts in its own idiom.
+//!   (the status code and JSON body for every error a client can cause). The HTTP policy
+//!   (the ready-made hub endpoints, authorization, limits, idempotency) is the
+//!   `sse-endpoints` crate's.
 //!
 //! # Features
 //!
 //! - `json`: `Event::json`, event data serialized with `serde_json`;
-//! - `endpoints`: the `http::endpoints` and `http::auth` modules (it reads JSON publish
-//!   bodies);
-//! - `jwt`: the `http::jwt` module, an authorization hook for Mercure-style JSON Web Tokens
-//!   (with `endpoints`; adds the `jsonwebtoken` dependency).
 //! - `metrics`: the hub's metrics through the `metrics` facade (`hub::metrics` lists them;
 //!   without it nothing of them is compiled in).
 
@@ -63,6 +59,7 @@ pub mod event;
 pub mod finite;
 pub mod http;
 pub mod hub;
+mod json;
 pub mod last_event_id;
 pub mod shutdown;
 pub mod stream;

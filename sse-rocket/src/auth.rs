@@ -2,7 +2,7 @@
 //! rocket's request, and the ready [`Jwt`] alias.
 
 use rocket::Request;
-use sse_core::http::endpoints::ReadRequest;
+use sse_endpoints::ReadRequest;
 
 /// Reads rocket's [`Request`] for hooks written once in `sse-core`: the marker that [`Jwt`]
 /// is made with.
@@ -20,6 +20,6 @@ impl<'a> ReadRequest<Request<'a>> for RocketRequest {
 }
 
 /// The JWT authorization hook for rocket (feature `jwt`): Mercure-style claims, the token
-/// from `Authorization: Bearer`, a cookie or `?authorization=`. See [`sse_core::http::jwt`].
+/// from `Authorization: Bearer`, a cookie or `?authorization=`. See [`sse_endpoints::jwt`].
 #[cfg(feature = "jwt")]
-pub type Jwt = sse_core::http::jwt::Jwt<RocketRequest>;
+pub type Jwt = sse_endpoints::jwt::Jwt<RocketRequest>;

@@ -290,10 +290,10 @@
 //!   open for good. Put it behind a proxy that has one (nginx `client_header_timeout`), or
 //!   bind rocket to 127.0.0.1 and relay to it from a hyper server of your own, as the
 //!   demo's `demo-rocket` does. The ready [`routes`] read a publish body within
-//!   [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout)
+//!   [`HubEndpoints::body_timeout`](sse_endpoints::HubEndpoints::body_timeout)
 //!   (10 s; 408 `body_timeout`), and admit at most
-//!   [`max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight)
-//!   and [`publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate) (429).
+//!   [`max_publishes_in_flight`](sse_endpoints::HubEndpoints::max_publishes_in_flight)
+//!   and [`publish_rate`](sse_endpoints::HubEndpoints::publish_rate) (429).
 //!   Rocket reads the first 14 bytes of every body before routing: a body that stalls
 //!   before them never reaches a handler, or its timeout.
 //!
@@ -400,13 +400,13 @@
 //! [`Jwt`] checks Mercure-style tokens (`{"mercure": {"subscribe": [..], "publish": [..]},
 //! "exp": ..}`, HS256 or RS256) from `Authorization: Bearer`, the cookie
 //! `sse_authorization`, or `?authorization=` (weaker: it ends up in logs); a stream ends
-//! when its token expires. See [`sse_core::http::jwt`].
+//! when its token expires. See [`sse_endpoints::jwt`].
 //!
 //! ```
 //! # #[cfg(feature = "jwt")] {
 //! use std::time::Duration;
 //! use sse_rocket::{Hub, HubEndpoints, Jwt};
-//! use sse_rocket::sse_core::http::jwt::Claims;
+//! use sse_rocket::sse_endpoints::jwt::Claims;
 //!
 //! let secret = "at least 32 random bytes, from your config";
 //! let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).cookie("token"));
@@ -438,27 +438,32 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+#[cfg(feature = "routes")]
 mod auth;
 mod error;
 mod guard;
 mod response;
+#[cfg(feature = "routes")]
 mod routes;
 mod shutdown;
 
 #[cfg(feature = "jwt")]
 pub use auth::Jwt;
+#[cfg(feature = "routes")]
 pub use auth::RocketRequest;
 pub use error::Error;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use guard::LastEventId;
 pub use response::Sse;
+#[cfg(feature = "routes")]
 pub use routes::{read_body, routes};
 pub use shutdown::HubShutdown;
 pub use sse_core;
-pub use sse_core::http::endpoints::{
-    Access, Authorization, Authorize, Denied, Grant, HubEndpoints,
-};
 pub use sse_core::{
     CloseReason, Emitter, EmitterStream, Event, EventError, EventId, EventName, Finite, Hub,
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
 };
+#[cfg(feature = "routes")]
+pub use sse_endpoints;
+#[cfg(feature = "routes")]
+pub use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant, HubEndpoints};

@@ -14,19 +14,19 @@ use rocket::route::{Handler, Outcome, Route};
 use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 use sse_core::RESPONSE_HEADERS;
 use sse_core::http::ErrorResponse;
-use sse_core::http::endpoints::{
+use sse_core::last_event_id::HEADER;
+use sse_endpoints::idempotency;
+use sse_endpoints::{
     Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
     check_publish_content_type,
 };
-use sse_core::http::idempotency;
-use sse_core::last_event_id::HEADER;
 
 use crate::{Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
 /// an `Idempotency-Key` header), with the statuses documented in
-/// [`sse_core::http::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
+/// [`sse_endpoints::endpoints`]. `HEAD /events` answers like `GET` without subscribing;
 /// `OPTIONS` on either path answers 204 with its `Allow` header; `PUT`, `DELETE`, `PATCH`
 /// and the other path's method are a JSON 405 `method_not_allowed` with it. Mount them:
 /// `rocket.mount("/", routes(endpoints))`.
@@ -218,9 +218,9 @@ async fn publish<A: for<'a> Authorize<Request<'a>>>(
 
 /// Reads a request body up to `limit` bytes and says how that went, as the ready publish
 /// route does: for an app's own routes that take a body, with
-/// [`HubEndpoints::read_body_within`](sse_core::http::endpoints::HubEndpoints::read_body_within)
+/// [`HubEndpoints::read_body_within`](sse_endpoints::HubEndpoints::read_body_within)
 /// for the timeout and
-/// [`HubEndpoints::check_body`](sse_core::http::endpoints::HubEndpoints::check_body) for
+/// [`HubEndpoints::check_body`](sse_endpoints::HubEndpoints::check_body) for
 /// the statuses.
 ///
 /// Rocket reports a body that ends early (the client closed before sending its declared

@@ -13,10 +13,10 @@ use actix_web::middleware::{Condition, ErrorHandlerResponse, ErrorHandlers, Next
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use futures_util::stream;
 use sse_actix::{ActixRequest, Error, LastEventId, Sse};
-use sse_core::http::endpoints::HubEndpoints;
-use sse_core::http::limits::{AddressGuard, LimitError};
 use sse_core::http::{ErrorResponse, HttpError};
 use sse_core::{Hub, Subscription};
+use sse_endpoints::HubEndpoints;
+use sse_endpoints::limits::{AddressGuard, LimitError};
 use sse_examples::auth::DemoAuth;
 use sse_examples::cross_origin::{self, AllowedOrigins};
 use sse_examples::job::{self, Jobs};

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use sse_core::http::jwt::Claims;
+use sse_endpoints::jwt::Claims;
 
 const USAGE: &str = "usage: mint-token [--secret SECRET] [--subscribe TOPIC]... \
                      [--publish TOPIC]... [--ttl-secs N]";

@@ -17,10 +17,14 @@
 //! | [`HubError`]: removing a topic that has subscribers | 409 | `topic_in_use` |
 //! | [`HubError`]: hub full or shut down, backend away | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed`, `backend_unavailable` |
 //! | [`HubError`]: no tokio runtime (a server bug) | 500 | `no_runtime` |
-//! | [`LimitError`](crate::http::limits::LimitError): publishes over a limit, connections over an address's cap | 429 | `too_many_requests`, `too_many_connections` |
+
+//! The `sse-endpoints` crate adds its own errors (authorization, limits, publish bodies), which
+//! implement [`HttpError`] too.
 
 use std::borrow::Cow;
-use std::fmt::{self, Write};
+use std::fmt;
+
+use crate::json::push_json_string;
 
 use crate::{EventError, Field, HubError, LastEventIdError};
 
@@ -217,25 +221,6 @@ pub fn json_error(code: &str, message: &str) -> String {
     push_json_string(&mut body, message);
     body.push('}');
     body
-}
-
-/// Appends `text` as a quoted JSON string.
-pub(crate) fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            ch if u32::from(ch) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(ch));
-            }
-            ch => out.push(ch),
-        }
-    }
-    out.push('"');
 }
 
 impl HttpError for EventError {

@@ -81,6 +81,7 @@
 pub mod backend;
 mod builder;
 mod error;
+mod extensions;
 mod id;
 mod locks;
 #[cfg(feature = "metrics")]
@@ -112,6 +113,7 @@ pub use topic_name::TopicName;
 use crate::{Event, Frame, LastEventId};
 use backend::{Backend, Feed};
 use builder::HubConfig;
+use extensions::Extensions;
 use locks::{lock, read, write};
 use notice::{MissedReason, log_missed, missed_frame};
 use stats::Counters;
@@ -275,10 +277,8 @@ struct Shared {
     final_frame: OnceLock<Option<Frame>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     stats: Counters,
-    /// The publish endpoint's idempotency keys: the hub's, so that every `HubEndpoints`
-    /// over it (one per actix-web worker, say) sees the same keys.
-    #[cfg(feature = "endpoints")]
-    idempotency: OnceLock<Arc<crate::http::idempotency::IdempotencyKeys>>,
+    /// State that code built on the hub keeps with it ([`Hub::extension`]).
+    extensions: Extensions,
 }
 
 impl Shared {
@@ -305,8 +305,7 @@ impl Shared {
             final_frame: OnceLock::new(),
             shutdown,
             stats,
-            #[cfg(feature = "endpoints")]
-            idempotency: OnceLock::new(),
+            extensions: Extensions::default(),
         }
     }
 
@@ -627,7 +626,7 @@ impl Hub {
     /// **Reserved names.** Any event name is accepted here, including the
     /// [`RESERVED_EVENTS`] the hub's own notices use (`missed`, `shutdown`): subscribers
     /// cannot tell such an event from a real notice, so send one only deliberately. The
-    /// ready-made publish endpoint (`http::endpoints`, feature `endpoints`) refuses them,
+    /// ready-made publish endpoint (`sse-endpoints`) refuses them,
     /// so that a publisher over HTTP cannot forge them.
     pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
         let timer = metrics::PublishTimer::start();
@@ -758,10 +757,18 @@ impl Hub {
     }
 
     /// Whether [`subscribe`](Self::subscribe) to `topics` would pass its checks of the names
-    /// and of the hub being open, without subscribing (for `HEAD` requests). The hub's
-    /// topic and subscriber limits are not checked: they depend on the moment.
-    #[cfg(feature = "endpoints")]
-    pub(crate) fn check_subscribe<I>(&self, topics: I) -> Result<(), HubError>
+    /// and of the hub being open, without subscribing (for `HEAD` requests, and to check a
+    /// request before it is authorized). The hub's topic and subscriber limits are not
+    /// checked: they depend on the moment.
+    ///
+    /// ```
+    /// use sse_core::{Hub, HubError};
+    /// let hub = Hub::new();
+    /// assert!(hub.check_subscribe(["news"]).is_ok());
+    /// assert!(matches!(hub.check_subscribe(["a b"]), Err(HubError::InvalidTopic { .. })));
+    /// assert_eq!(hub.stats().subscribers, 0);
+    /// ```
+    pub fn check_subscribe<I>(&self, topics: I) -> Result<(), HubError>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
@@ -903,13 +910,25 @@ impl Hub {
             .snapshot(topics.len(), buffered_events, buffered_bytes)
     }
 
-    /// The publish endpoint's idempotency keys for this hub, made by `make` on first use.
-    #[cfg(feature = "endpoints")]
-    pub(crate) fn idempotency_keys(
-        &self,
-        make: impl FnOnce() -> crate::http::idempotency::IdempotencyKeys,
-    ) -> &Arc<crate::http::idempotency::IdempotencyKeys> {
-        self.shared.idempotency.get_or_init(|| Arc::new(make()))
+    /// The hub's one value of type `T`, made by `make` the first time it is asked for: state
+    /// that code built on the hub shares between every handle to it, such as the publish
+    /// endpoint's idempotency keys (`sse-endpoints`), which every endpoint over one hub (one
+    /// per actix-web worker, say) must see alike. Values live as long as the hub.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use sse_core::Hub;
+    ///
+    /// #[derive(Default)]
+    /// struct Visits(AtomicU64);
+    ///
+    /// let hub = Hub::new();
+    /// hub.extension(Visits::default).0.fetch_add(1, Ordering::Relaxed);
+    /// let clone = hub.clone();
+    /// assert_eq!(clone.extension(Visits::default).0.load(Ordering::Relaxed), 1);
+    /// ```
+    pub fn extension<T: Send + Sync + 'static>(&self, make: impl FnOnce() -> T) -> Arc<T> {
+        self.shared.extensions.get_or_insert_with(make)
     }
 
     /// The hub's epoch (the first part of every id it assigns).

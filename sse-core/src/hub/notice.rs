@@ -14,7 +14,7 @@
 //! lost its data and started a new epoch) or `unavailable` (the backend could not be read
 //! for history older than the local one).
 
-use crate::http::error::push_json_string;
+use crate::json::push_json_string;
 use crate::{Event, Frame, Text};
 
 /// The event name of the notice sent when events could not be replayed.
@@ -29,7 +29,7 @@ pub const SHUTDOWN_EVENT: &str = "shutdown";
 /// The event names the hub's own notices use: [`MISSED_EVENT`] and [`SHUTDOWN_EVENT`].
 ///
 /// Subscribers cannot tell a published event from a notice of the same name, so the
-/// ready-made publish endpoint (`http::endpoints`, feature `endpoints`) refuses them with
+/// ready-made publish endpoint (`sse-endpoints`) refuses them with
 /// 400 `reserved_event`. [`Hub::publish`](super::Hub::publish) itself accepts them: the
 /// application's own code may send them deliberately.
 ///

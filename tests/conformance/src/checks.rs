@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use sse_core::http::jwt::Claims;
 use sse_core::{Decoded, Event, Hub, MessageEvent};
+use sse_endpoints::jwt::Claims;
 
 use crate::client::{EventReader, PATIENCE, fetch, publish, raw_exchange, until_closed};
 use crate::{AppConfig, EMITTER_CLOSED, Integration, RunningApp, final_event, fixed_events};

@@ -32,10 +32,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::Stream;
-use sse_core::http::endpoints::{Access, Denied};
-use sse_core::http::jwt::{Claims, Jwt};
 use sse_core::hub::HubBuilder;
 use sse_core::{Emitter, EmitterStream, Event, Hub};
+use sse_endpoints::jwt::{Claims, Jwt};
+use sse_endpoints::{Access, Denied};
 
 pub use checks::*;
 
@@ -48,11 +48,11 @@ pub struct AppConfig {
     pub retry: Option<Duration>,
     /// The publish body limit.
     pub max_body: usize,
-    /// [`HubEndpoints::body_timeout`](sse_core::http::endpoints::HubEndpoints::body_timeout).
+    /// [`HubEndpoints::body_timeout`](sse_endpoints::HubEndpoints::body_timeout).
     pub body_timeout: Duration,
-    /// [`HubEndpoints::max_publishes_in_flight`](sse_core::http::endpoints::HubEndpoints::max_publishes_in_flight).
+    /// [`HubEndpoints::max_publishes_in_flight`](sse_endpoints::HubEndpoints::max_publishes_in_flight).
     pub max_publishes_in_flight: usize,
-    /// [`HubEndpoints::publish_rate`](sse_core::http::endpoints::HubEndpoints::publish_rate), if any.
+    /// [`HubEndpoints::publish_rate`](sse_endpoints::HubEndpoints::publish_rate), if any.
     pub publish_rate: Option<u32>,
 }
 
@@ -117,7 +117,7 @@ pub const TEST_JWT_SECRET: &str = "the conformance suite's secret, 32+ bytes";
 /// token from `Authorization: Bearer`, the cookie `sse_authorization`, or
 /// `?authorization=`), made with the adapter's [`ReadRequest`] marker `P`.
 ///
-/// [`ReadRequest`]: sse_core::http::endpoints::ReadRequest
+/// [`ReadRequest`]: sse_endpoints::ReadRequest
 pub fn test_jwt<P>() -> Jwt<P> {
     Jwt::hs256(TEST_JWT_SECRET)
 }

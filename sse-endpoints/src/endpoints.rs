@@ -21,13 +21,13 @@
 //!   path, [`PUBLISH_ALLOW`] on the publish path.
 //! - **Authorization**: the application's [`Authorize`] hook is called with the framework's
 //!   request and the [`Access`] asked for, and answers now or later (see
-//!   [`auth`](crate::http::auth)); [`Denied`] becomes 401 (with `WWW-Authenticate`) or 403,
+//!   [`auth`](crate::auth)); [`Denied`] becomes 401 (with `WWW-Authenticate`) or 403,
 //!   and a subscription whose [`Grant`] expires ends then, at an event boundary.
 //! - **Request bodies**: the adapter reads the publish body up to
 //!   [`max_body_bytes`](HubEndpoints::max_body_bytes) and says how that went with a
 //!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
 //!   away mid-body, or broke the chunked framing). All adapters answer the same.
-//! - **Limits** ([`limits`](crate::http::limits), with their defaults): the body is read
+//! - **Limits** ([`limits`](crate::limits), with their defaults): the body is read
 //!   within [`body_timeout`](HubEndpoints::body_timeout) (10 s; past it 408 and the
 //!   connection is closed), and a publish is first admitted
 //!   ([`admit_publish`](HubEndpoints::admit_publish)): at most
@@ -69,14 +69,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Deserialize;
 
-use crate::http::HttpError;
-pub use crate::http::auth::{
+pub use crate::auth::{
     Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token,
 };
-use crate::http::idempotency::{self, Claim, IdempotencyKeys, InvalidKey, Pending};
-use crate::http::limits::{LimitError, PublishLimits, PublishPermit, PublishRate};
-use crate::hub::{RESERVED_EVENTS, TopicName};
-use crate::{
+use crate::idempotency::{self, Claim, IdempotencyKeys, InvalidKey, Pending};
+use crate::limits::{LimitError, PublishLimits, PublishPermit, PublishRate};
+use sse_core::http::HttpError;
+use sse_core::hub::{RESERVED_EVENTS, TopicName};
+use sse_core::{
     Event, EventError, EventId, Hub, HubError, KeepAlive, LastEventId, LastEventIdError, SseStream,
     Subscription,
 };
@@ -268,7 +268,7 @@ impl From<Denied> for EndpointError {
 /// requests from publishing.
 ///
 /// ```
-/// use sse_core::http::endpoints::check_publish_content_type;
+/// use sse_endpoints::check_publish_content_type;
 /// assert!(check_publish_content_type(Some(b"application/json; charset=utf-8")).is_ok());
 /// assert!(check_publish_content_type(Some(b"text/plain")).is_err());
 /// assert!(check_publish_content_type(None).is_err());
@@ -287,7 +287,7 @@ pub fn check_publish_content_type(content_type: Option<&[u8]>) -> Result<(), End
 /// [`HubEndpoints::publish`].
 ///
 /// ```
-/// use sse_core::http::endpoints::RequestBody;
+/// use sse_endpoints::RequestBody;
 /// // What an adapter does with its framework's body reader, in outline:
 /// fn outcome(read: Result<Vec<u8>, std::io::Error>, over_limit: bool) -> RequestBody {
 ///     match read {
@@ -370,7 +370,7 @@ struct Prepared {
 /// ```
 /// use std::time::Duration;
 /// use sse_core::{Hub, KeepAlive};
-/// use sse_core::http::endpoints::HubEndpoints;
+/// use sse_endpoints::HubEndpoints;
 ///
 /// let endpoints = HubEndpoints::new(Hub::new())
 ///     .max_body(16 * 1024)
@@ -430,8 +430,8 @@ impl HubEndpoints<()> {
 impl<A> HubEndpoints<A> {
     /// Sets the authorization hook, called with the framework's request (axum's `Parts`,
     /// actix-web's `HttpRequest`, rocket's `Request`): a closure that answers now or later,
-    /// `Option` of a hook, or a ready one such as [`Jwt`](crate::http::jwt::Jwt) (feature
-    /// `jwt`). See [`auth`](crate::http::auth).
+    /// `Option` of a hook, or a ready one such as [`Jwt`](crate::jwt::Jwt) (feature
+    /// `jwt`). See [`auth`](crate::auth).
     pub fn authorize<B>(self, hook: B) -> HubEndpoints<B> {
         HubEndpoints {
             hub: self.hub,
@@ -483,7 +483,7 @@ impl<A> HubEndpoints<A> {
     }
 
     /// How long reading a publish body may take, whole (default
-    /// [10 s](crate::http::limits::DEFAULT_BODY_TIMEOUT)): past it the publish is a 408
+    /// [10 s](crate::limits::DEFAULT_BODY_TIMEOUT)): past it the publish is a 408
     /// `body_timeout` and the adapter closes the connection, so a client that declares a
     /// body and stalls cannot hold its connection, or a server's graceful shutdown.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
@@ -492,13 +492,13 @@ impl<A> HubEndpoints<A> {
     }
 
     /// At most this many publishes at once (default
-    /// [1,024](crate::http::limits::DEFAULT_MAX_PUBLISHES_IN_FLIGHT)), counted from
+    /// [1,024](crate::limits::DEFAULT_MAX_PUBLISHES_IN_FLIGHT)), counted from
     /// [`admit_publish`](Self::admit_publish), before the body is read, to the hub's answer;
     /// past it, 429 `too_many_requests` with `Retry-After: 1`. With a backend, this bounds
     /// the publishes queued for it. Clones share the count (build one `HubEndpoints` and
     /// clone it into every actix-web worker).
     pub fn max_publishes_in_flight(mut self, max: usize) -> Self {
-        self.limits.in_flight = crate::http::limits::InFlight::new(max);
+        self.limits.in_flight = crate::limits::InFlight::new(max);
         self
     }
 
@@ -558,7 +558,7 @@ impl<A> HubEndpoints<A> {
     /// ```
     /// use sse_core::Hub;
     /// use sse_core::http::HttpError;
-    /// use sse_core::http::endpoints::{Access, Authorization, Authorize, Denied, HubEndpoints};
+    /// use sse_endpoints::{Access, Authorization, Authorize, Denied, HubEndpoints};
     ///
     /// struct Signed;
     /// impl Authorize<Option<&'static str>> for Signed {
@@ -589,7 +589,7 @@ impl<A> HubEndpoints<A> {
     /// ```
     /// use sse_core::Hub;
     /// use sse_core::http::HttpError;
-    /// use sse_core::http::endpoints::HubEndpoints;
+    /// use sse_endpoints::HubEndpoints;
     ///
     /// let endpoints = HubEndpoints::new(Hub::new()).max_publishes_in_flight(1);
     /// let permit = endpoints.admit_publish().unwrap();
@@ -604,10 +604,9 @@ impl<A> HubEndpoints<A> {
     }
 
     /// The hub's idempotency keys, made with these settings if this is the first use.
-    fn idempotency_keys(&self) -> &Arc<IdempotencyKeys> {
-        self.hub.idempotency_keys(|| {
-            IdempotencyKeys::new(self.idempotency_window, self.idempotency_max_keys)
-        })
+    fn idempotency_keys(&self) -> Arc<IdempotencyKeys> {
+        self.hub
+            .extension(|| IdempotencyKeys::new(self.idempotency_window, self.idempotency_max_keys))
     }
 
     /// The hub.
@@ -659,14 +658,14 @@ impl<A> HubEndpoints<A> {
     /// What `HEAD` on the subscribe path answers: every check [`subscribe`](Self::subscribe)
     /// makes (the topics, the `Last-Event-ID`, the hook, that the hub is open), without
     /// subscribing. `Ok` is a 200 with the event-stream headers
-    /// ([`RESPONSE_HEADERS`](crate::RESPONSE_HEADERS)) and no body; an error has the status
+    /// ([`RESPONSE_HEADERS`](sse_core::RESPONSE_HEADERS)) and no body; an error has the status
     /// a `GET` would have (but for the hub's subscriber limits, which only a subscription
     /// meets).
     ///
     /// ```
     /// use sse_core::Hub;
     /// use sse_core::http::HttpError;
-    /// use sse_core::http::endpoints::HubEndpoints;
+    /// use sse_endpoints::HubEndpoints;
     ///
     /// # futures_util::FutureExt::now_or_never(async {
     /// let endpoints = HubEndpoints::new(Hub::new());

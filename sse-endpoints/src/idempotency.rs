@@ -8,7 +8,7 @@
 //!   first use, and at most [`DEFAULT_MAX_KEYS`] keys (10,000) are kept: past that, the
 //!   oldest is forgotten first. A repeat after its key was forgotten publishes again.
 //! - **A key is scoped to its topic**: the same key on two topics is two keys.
-//! - **The keys are the hub's**: every `HubEndpoints` over one [`Hub`](crate::Hub) shares
+//! - **The keys are the hub's**: every `HubEndpoints` over one [`Hub`](sse_core::Hub) shares
 //!   them (actix-web builds one per worker), and the window and size of the first to
 //!   receive a key apply.
 //! - **A key names one request**: a repeat whose topic is the same but whose event differs
@@ -29,7 +29,7 @@
 //! ```
 //! use std::time::Duration;
 //! use sse_core::Hub;
-//! use sse_core::http::endpoints::HubEndpoints;
+//! use sse_endpoints::HubEndpoints;
 //!
 //! let endpoints = HubEndpoints::new(Hub::new())
 //!     .idempotency_window(Duration::from_secs(60))
@@ -44,8 +44,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::EventId;
-use crate::hub::TopicName;
+use sse_core::EventId;
+use sse_core::hub::TopicName;
 
 /// The request header that carries an idempotency key: `Idempotency-Key`.
 pub const HEADER: &str = "idempotency-key";
@@ -85,7 +85,7 @@ impl std::error::Error for InvalidKey {}
 /// Checks a key's length, and that header bytes are UTF-8.
 ///
 /// ```
-/// use sse_core::http::idempotency::{MAX_KEY_LEN, validate};
+/// use sse_endpoints::idempotency::{MAX_KEY_LEN, validate};
 /// assert_eq!(validate(b"order-17").as_deref(), Ok("order-17"));
 /// assert!(validate(b"").is_err());
 /// assert!(validate(&[b'k'; MAX_KEY_LEN + 1]).is_err());

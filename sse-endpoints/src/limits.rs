@@ -15,7 +15,7 @@
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};
 //! use sse_core::http::HttpError;
-//! use sse_core::http::limits::AddressLimit;
+//! use sse_endpoints::limits::AddressLimit;
 //!
 //! let limit = AddressLimit::new(2);
 //! let client = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -30,12 +30,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-#[cfg(feature = "endpoints")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::http::HttpError;
+use sse_core::http::HttpError;
 
 /// How long reading a publish body may take, from the handler's first read to its end
 /// (10 s): a client that declares a body and stalls is answered 408 `body_timeout` and its
@@ -201,7 +200,7 @@ impl Drop for AddressGuard {
 /// burst of `per_second` is allowed after a quiet second. Cheap to clone; clones share it.
 ///
 /// ```
-/// use sse_core::http::limits::PublishRate;
+/// use sse_endpoints::limits::PublishRate;
 ///
 /// let rate = PublishRate::new(2);
 /// assert!(rate.try_take().is_ok());
@@ -261,7 +260,6 @@ impl PublishRate {
     }
 }
 
-#[cfg(feature = "endpoints")]
 /// The publish limits of one `HubEndpoints` (and its clones).
 #[derive(Clone, Debug)]
 pub(crate) struct PublishLimits {
@@ -270,7 +268,6 @@ pub(crate) struct PublishLimits {
     pub(crate) in_flight: InFlight,
 }
 
-#[cfg(feature = "endpoints")]
 impl Default for PublishLimits {
     fn default() -> Self {
         PublishLimits {
@@ -281,7 +278,6 @@ impl Default for PublishLimits {
     }
 }
 
-#[cfg(feature = "endpoints")]
 impl PublishLimits {
     /// A place in flight, if the rate allows a publish now.
     pub(crate) fn admit(&self) -> Result<PublishPermit, LimitError> {
@@ -293,7 +289,6 @@ impl PublishLimits {
     }
 }
 
-#[cfg(feature = "endpoints")]
 /// A count of publishes in flight, with a cap; shared by clones.
 #[derive(Clone)]
 pub(crate) struct InFlight {
@@ -301,7 +296,6 @@ pub(crate) struct InFlight {
     count: Arc<AtomicUsize>,
 }
 
-#[cfg(feature = "endpoints")]
 impl fmt::Debug for InFlight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InFlight")
@@ -311,7 +305,6 @@ impl fmt::Debug for InFlight {
     }
 }
 
-#[cfg(feature = "endpoints")]
 impl InFlight {
     pub(crate) fn new(max: usize) -> Self {
         InFlight {
@@ -335,21 +328,18 @@ impl InFlight {
     }
 }
 
-#[cfg(feature = "endpoints")]
 /// A publish's place among those in flight; hold it until the publish has its answer.
 #[must_use = "the place is given back when the permit is dropped"]
 pub struct PublishPermit {
     count: Arc<AtomicUsize>,
 }
 
-#[cfg(feature = "endpoints")]
 impl fmt::Debug for PublishPermit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PublishPermit")
     }
 }
 
-#[cfg(feature = "endpoints")]
 impl Drop for PublishPermit {
     fn drop(&mut self) {
         self.count.fetch_sub(1, Ordering::AcqRel);
@@ -381,7 +371,6 @@ mod tests {
         assert!(AddressLimit::new(0).inner.lock().is_empty());
     }
 
-    #[cfg(feature = "endpoints")]
     #[test]
     fn in_flight_permits_are_given_back() {
         let in_flight = InFlight::new(2);

@@ -1,6 +1,6 @@
 //! Authorization of the hub endpoints: the [`Authorize`] hook, what it answers
 //! ([`Authorization`]: a [`Grant`] or a [`Denied`], now or later), and [`ReadRequest`], how
-//! hooks written once (such as the [`Jwt`](crate::http::jwt::Jwt) one) read a framework's
+//! hooks written once (such as the [`Jwt`](crate::jwt::Jwt) one) read a framework's
 //! request.
 //!
 //! **The hook is called synchronously** with the framework's request and the [`Access`]
@@ -19,7 +19,7 @@
 //! whether a topic exists.
 //!
 //! ```
-//! use sse_core::http::endpoints::{Access, Authorization, Authorize, Denied, Grant};
+//! use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant};
 //! use std::time::{Duration, SystemTime};
 //!
 //! struct Request { token: Option<String> }
@@ -164,7 +164,7 @@ impl Denied {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use sse_core::http::endpoints::Grant;
+/// use sse_endpoints::Grant;
 ///
 /// let at = SystemTime::now() + Duration::from_secs(60);
 /// assert_eq!(Grant::new().until(at).expires_at(), Some(at));
@@ -284,10 +284,10 @@ impl From<Grant> for Authorization {
 /// How a hook written once for every framework reads a framework's request `R`: its
 /// headers and its raw query. Each adapter implements it on a marker type of its own
 /// (`sse_axum::AxumRequest`, `sse_actix::ActixRequest`, `sse_rocket::RocketRequest`),
-/// which is what [`Jwt`](crate::http::jwt::Jwt) is parameterized with.
+/// which is what [`Jwt`](crate::jwt::Jwt) is parameterized with.
 ///
 /// ```
-/// use sse_core::http::endpoints::ReadRequest;
+/// use sse_endpoints::ReadRequest;
 ///
 /// struct Request { headers: Vec<(&'static str, Vec<u8>)>, query: Option<String> }
 /// struct MyFramework;

@@ -31,7 +31,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use sse_core::http::jwt::Claims;
+//! use sse_endpoints::jwt::Claims;
 //!
 //! // What a login handler (or the demos' `mint-token`) hands a client:
 //! let token = Claims::new()
@@ -52,9 +52,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::http::auth::{
-    Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token,
-};
+use crate::auth::{Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token};
 
 /// The cookie a token is read from by default.
 pub const DEFAULT_COOKIE: &str = "sse_authorization";
@@ -176,9 +174,9 @@ impl std::error::Error for JwtError {}
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::http::jwt::Jwt;
+/// use sse_endpoints::jwt::Jwt;
 /// # struct Marker;
-/// # impl sse_core::http::endpoints::ReadRequest<()> for Marker {
+/// # impl sse_endpoints::ReadRequest<()> for Marker {
 /// #     fn header_values<'r>(_: &'r (), _: &str) -> impl Iterator<Item = &'r [u8]> { std::iter::empty() }
 /// #     fn query(_: &()) -> Option<&str> { None }
 /// # }
@@ -355,8 +353,8 @@ mod tests {
 
     #[test]
     fn rs256_tokens_are_checked_against_the_public_key() {
-        let private = include_bytes!("../../tests/fixtures/rs256-test-private.pem");
-        let public = include_bytes!("../../tests/fixtures/rs256-test-public.pem");
+        let private = include_bytes!("../tests/fixtures/rs256-test-private.pem");
+        let public = include_bytes!("../tests/fixtures/rs256-test-public.pem");
         let hook = Jwt::<Query>::rs256_pem(public).unwrap();
         let token = Claims::new()
             .publish(["news"])
@@ -395,7 +393,7 @@ mod tests {
     #[test]
     fn authenticate_checks_the_token_alone() {
         let hook = Jwt::<Query>::hs256(SECRET);
-        let endpoints = crate::http::endpoints::HubEndpoints::new(crate::Hub::new())
+        let endpoints = crate::endpoints::HubEndpoints::new(sse_core::Hub::new())
             .max_publishes_in_flight(1)
             .authorize(hook.clone());
         // No token, a forged one: refused before admission, so the budget stays whole.
@@ -406,7 +404,7 @@ mod tests {
         );
         for query in ["", "authorization=e30.e30.e30"] {
             let error = endpoints.authenticate(query).unwrap_err();
-            assert_eq!(crate::http::HttpError::status(&error), 401);
+            assert_eq!(sse_core::http::HttpError::status(&error), 401);
         }
         assert!(endpoints.admit_publish().is_ok());
         // A valid token, whatever it grants (that is for `authorize`).
