@@ -21,7 +21,7 @@ use crate::{COALESCE, Options, limits};
 #[derive(Debug, Clone, clap::Parser)]
 #[command(version)]
 pub struct Cli {
-    /// The address to listen on [default: 127.0.0.1:<PORT>]
+    /// The address to listen on, instead of 127.0.0.1 on --port
     #[arg(long, value_name = "HOST:PORT")]
     pub addr: Option<SocketAddr>,
 
@@ -57,7 +57,7 @@ pub struct Cli {
     )]
     pub auth_secret: Option<String>,
 
-    /// Lets `POST /disconnect` end every open hub stream without a token
+    /// Lets POST /disconnect end every open hub stream without a token
     #[arg(long)]
     pub allow_disconnect: bool,
 
