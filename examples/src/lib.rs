@@ -35,6 +35,7 @@
 //! `too_many_connections`).
 
 pub mod auth;
+pub mod cli;
 pub mod cross_origin;
 pub mod job;
 pub mod limits;
@@ -105,13 +106,11 @@ pub fn endpoints(hub: &Hub, options: &Options) -> HubEndpoints {
 /// wait for it, up to 20 ms (the first after a quiet window goes at once).
 pub const COALESCE: Duration = Duration::from_millis(20);
 
-/// The command line: `[--addr HOST:PORT] [--coalesce-ms N] [--redis URL] [--no-periodic]
-/// [--cors-origin ORIGIN]... [--auth-secret SECRET] [--allow-disconnect]
-/// [--header-timeout-ms N] [--body-timeout-ms N] [--max-connections-per-address N]
-/// [--max-publish-rate N]`.
+/// The settings from the command line ([`cli::Cli`], read by [`Options::from_args`]; `--help`
+/// lists the flags).
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// `--addr`, else `PORT` on 127.0.0.1, else `127.0.0.1:<default port>`.
+    /// `--addr`, else `--port` (or `PORT`) on 127.0.0.1, else `127.0.0.1:<default port>`.
     pub addr: SocketAddr,
     /// `--coalesce-ms`, else [`COALESCE`].
     pub coalesce: Duration,
@@ -142,116 +141,6 @@ pub struct Options {
     /// `--max-publish-rate`, else [`limits::PUBLISH_RATE`]; 0 for none: publishes a second,
     /// `/publish` and `/chat` together; past it 429 `too_many_requests` with `Retry-After: 1`.
     pub max_publish_rate: u32,
-}
-
-impl Options {
-    /// Reads the command line and `PORT`.
-    pub fn from_args(default_port: u16) -> Result<Options, String> {
-        let mut addr = None;
-        let mut coalesce = COALESCE;
-        let mut redis = std::env::var("REDIS_URL")
-            .ok()
-            .filter(|url| !url.is_empty());
-        let mut periodic = true;
-        let mut cors_origins = AllowedOrigins::default();
-        let mut auth_secret = std::env::var("SSE_AUTH_SECRET")
-            .ok()
-            .filter(|secret| !secret.is_empty());
-        let mut allow_disconnect = false;
-        let mut header_timeout = limits::HEADER_TIMEOUT;
-        let mut body_timeout = limits::BODY_TIMEOUT;
-        let mut max_connections_per_address = 0;
-        let mut max_publish_rate = limits::PUBLISH_RATE;
-        fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String>
-        where
-            T::Err: std::fmt::Display,
-        {
-            value
-                .parse()
-                .map_err(|error| format!("{name} {value:?}: {error}"))
-        }
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            if arg == "--no-periodic" {
-                periodic = false;
-                continue;
-            }
-            if arg == "--allow-disconnect" {
-                allow_disconnect = true;
-                continue;
-            }
-            let (name, value) = match arg.split_once('=') {
-                Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
-                None => (arg.clone(), args.next()),
-            };
-            let value = value.ok_or_else(|| format!("{name} needs a value"))?;
-            match &*name {
-                "--addr" => {
-                    addr = Some(
-                        value
-                            .parse()
-                            .map_err(|error| format!("--addr {value:?}: {error}"))?,
-                    )
-                }
-                "--coalesce-ms" => {
-                    coalesce = Duration::from_millis(
-                        value
-                            .parse()
-                            .map_err(|error| format!("--coalesce-ms {value:?}: {error}"))?,
-                    )
-                }
-                "--redis" => redis = Some(value),
-                "--cors-origin" => cors_origins.add(&value)?,
-                "--auth-secret" if value.is_empty() => {
-                    return Err("--auth-secret needs a non-empty secret".into());
-                }
-                "--auth-secret" => auth_secret = Some(value),
-                "--header-timeout-ms" => {
-                    header_timeout = Duration::from_millis(number(&name, &value)?)
-                }
-                "--body-timeout-ms" => body_timeout = Duration::from_millis(number(&name, &value)?),
-                "--max-connections-per-address" => {
-                    max_connections_per_address = number(&name, &value)?
-                }
-                "--max-publish-rate" => max_publish_rate = number(&name, &value)?,
-                _ => {
-                    return Err(format!(
-                        "unknown argument {arg:?}; usage: [--addr HOST:PORT] [--coalesce-ms N] \
-                         [--redis URL] [--no-periodic] [--cors-origin ORIGIN]... \
-                         [--auth-secret SECRET] [--allow-disconnect] [--header-timeout-ms N] \
-                         [--body-timeout-ms N] [--max-connections-per-address N] \
-                         [--max-publish-rate N]"
-                    ));
-                }
-            }
-        }
-        let addr = match (addr, std::env::var("PORT")) {
-            (Some(addr), _) => addr,
-            (None, Ok(port)) => port
-                .parse::<u16>()
-                .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
-                .map_err(|error| format!("PORT {port:?}: {error}"))?,
-            (None, Err(_)) => SocketAddr::from(([127, 0, 0, 1], default_port)),
-        };
-        if cors_origins.is_empty() {
-            cors_origins =
-                AllowedOrigins::parse(&std::env::var("CORS_ORIGINS").unwrap_or_default())
-                    .map_err(|error| format!("CORS_ORIGINS: {error}"))?;
-        }
-        Ok(Options {
-            addr,
-            coalesce,
-            redis,
-            periodic,
-            cors_origins,
-            auth_secret,
-            allow_disconnect,
-            header_timeout,
-            body_timeout,
-            max_connections_per_address,
-            max_publish_rate,
-        })
-    }
 }
 
 /// Announces the bound address on stdout (tests read this line).

@@ -219,7 +219,7 @@ async fn refuse_over_cap<B: actix_web::body::MessageBody + 'static>(
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = Options::from_args(3001)?;
+    let options = Options::from_args(3001);
     let addr = options.addr;
     let signals = Signals::listen()?;
     let hub = start_hub(&options, None).await?;

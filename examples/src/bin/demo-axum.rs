@@ -203,7 +203,7 @@ async fn json_errors(response: Response) -> Response {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = Options::from_args(3000)?;
+    let options = Options::from_args(3000);
     let addr = options.addr;
     let signals = Signals::listen()?;
     let hub = start_hub(&options, None).await?;

@@ -309,7 +309,7 @@ fn json_error(status: Status, _: &Request<'_>) -> Error {
 
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = Options::from_args(3002)?;
+    let options = Options::from_args(3002);
     let addr = options.addr;
     let signals = Signals::listen()?;
     let fronted = !options.header_timeout.is_zero();

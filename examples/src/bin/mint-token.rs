@@ -12,38 +12,40 @@ use std::time::Duration;
 
 use sse_endpoints::jwt::Claims;
 
-const USAGE: &str = "usage: mint-token [--secret SECRET] [--subscribe TOPIC]... \
-                     [--publish TOPIC]... [--ttl-secs N]";
+/// Mints a demo token: an HS256 JSON Web Token in Mercure's style, printed on stdout.
+#[derive(Debug, clap::Parser)]
+#[command(version)]
+struct Args {
+    /// The HS256 secret the demos check tokens with (their --auth-secret)
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "SSE_AUTH_SECRET",
+        hide_env_values = true,
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
+    secret: String,
+
+    /// A topic the token may subscribe to: a topic, `*` or a `prefix/*` (repeatable)
+    #[arg(long, value_name = "TOPIC")]
+    subscribe: Vec<String>,
+
+    /// A topic the token may publish to: a topic, `*` or a `prefix/*` (repeatable)
+    #[arg(long, value_name = "TOPIC")]
+    publish: Vec<String>,
+
+    /// How long the token is valid, in seconds
+    #[arg(long, value_name = "N", default_value_t = 3600)]
+    ttl_secs: u64,
+}
 
 fn main() -> Result<(), String> {
-    let mut secret = std::env::var("SSE_AUTH_SECRET").ok();
-    let mut claims = Claims::new();
-    let mut ttl = Duration::from_secs(3600);
-    let mut args = std::env::args().skip(1);
-    while let Some(name) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{name} needs a value; {USAGE}"))?;
-        match name.as_str() {
-            "--secret" => secret = Some(value),
-            "--subscribe" => claims = claims.subscribe([value]),
-            "--publish" => claims = claims.publish([value]),
-            "--ttl-secs" => {
-                ttl = Duration::from_secs(
-                    value
-                        .parse()
-                        .map_err(|error| format!("--ttl-secs {value:?}: {error}"))?,
-                )
-            }
-            _ => return Err(format!("unknown argument {name:?}; {USAGE}")),
-        }
-    }
-    let secret = secret
-        .filter(|secret| !secret.is_empty())
-        .ok_or_else(|| format!("no secret: --secret or SSE_AUTH_SECRET; {USAGE}"))?;
-    let token = claims
-        .expires_in(ttl)
-        .sign_hs256(secret.as_bytes())
+    let args = <Args as clap::Parser>::parse();
+    let token = Claims::new()
+        .subscribe(args.subscribe)
+        .publish(args.publish)
+        .expires_in(Duration::from_secs(args.ttl_secs))
+        .sign_hs256(args.secret.as_bytes())
         .map_err(|error| error.to_string())?;
     println!("{token}");
     Ok(())

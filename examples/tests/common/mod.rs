@@ -37,9 +37,14 @@ impl Server {
 
     /// Started with `args` after `--addr 127.0.0.1:0`.
     pub(crate) fn start_with(binary: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(binary)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
+        let mut command = Command::new(binary);
+        command.args(["--addr", "127.0.0.1:0"]).args(args);
+        Server::spawn(command)
+    }
+
+    /// Started as `command` says (arguments, environment), which must make it listen.
+    pub(crate) fn spawn(mut command: Command) -> Server {
+        let mut child = command
             .stdout(Stdio::piped())
             .spawn()
             .expect("demo binary starts");
