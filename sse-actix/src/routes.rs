@@ -2,19 +2,14 @@
 
 use actix_web::dev::HttpServiceFactory;
 use actix_web::http::Method;
-use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
 use sse_core::http::ErrorResponse;
-use sse_core::last_event_id::HEADER;
 use sse_core::{Event, Subscription};
-use sse_endpoints::idempotency;
-use sse_endpoints::{
-    Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
-    check_publish_content_type,
-};
+use sse_endpoints::{Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW};
 
-use crate::{Error, Sse};
+use crate::{ActixRequest, Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
@@ -46,9 +41,9 @@ async fn check_subscribe<A: Authorize<HttpRequest>>(
     request: HttpRequest,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
-    let header = request.headers().get(HEADER).map(|value| value.as_bytes());
-    let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    endpoints.check_subscribe(&request, query, header).await?;
+    endpoints
+        .check_subscribe::<ActixRequest, _>(&request)
+        .await?;
     Ok(Sse::new(futures_util::stream::empty()))
 }
 
@@ -72,11 +67,8 @@ async fn subscribe<A: Authorize<HttpRequest>>(
     request: HttpRequest,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<Sse<Subscription>, Error> {
-    let header = request.headers().get(HEADER).map(|value| value.as_bytes());
-    let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    Ok(Sse::from(
-        endpoints.subscribe(&request, query, header).await?,
-    ))
+    let stream = endpoints.subscribe::<ActixRequest, _>(&request).await?;
+    Ok(Sse::from(stream))
 }
 
 async fn publish<A: Authorize<HttpRequest>>(
@@ -84,29 +76,20 @@ async fn publish<A: Authorize<HttpRequest>>(
     payload: web::Payload,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<HttpResponse, Error> {
-    endpoints.authenticate(&request)?;
-    let _permit = endpoints.admit_publish()?;
-    let content_type = request.headers().get(CONTENT_TYPE);
-    check_publish_content_type(content_type.map(|v| v.as_bytes()))?;
-    let body = endpoints
-        .read_body_within(read_body(payload, endpoints.max_body_bytes()))
-        .await;
-    let key = request
-        .headers()
-        .get(idempotency::HEADER)
-        .map(|v| v.as_bytes());
-    let published = endpoints.publish(&request, key, body).await?;
+    let admitted = endpoints.admit_publish::<ActixRequest, _>(&request)?;
+    let limit = admitted.max_body();
+    let body = admitted.read(read_body(payload, limit)).await;
+    let published = body.publish(&request).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(published.json_body()))
 }
 
 /// Reads a request body up to `limit` bytes and says how that went, as the ready publish
-/// route does: for an app's own routes that take a body, with
-/// [`HubEndpoints::read_body_within`](sse_endpoints::HubEndpoints::read_body_within)
-/// for the timeout and
-/// [`HubEndpoints::check_body`](sse_endpoints::HubEndpoints::check_body) for
-/// the statuses.
+/// route does: for an app's own routes that take a body, admitted with
+/// [`HubEndpoints::admit_body`] and read with [`Admitted::read`](sse_endpoints::Admitted::read)
+/// (the timeout), then [`ReceivedBody::bytes`](sse_endpoints::ReceivedBody::bytes) (the
+/// statuses).
 pub async fn read_body(mut payload: web::Payload, limit: usize) -> RequestBody {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {

@@ -12,15 +12,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sse_core::http::ErrorResponse;
-use sse_core::last_event_id::HEADER;
 use sse_core::{Event, Subscription};
-use sse_endpoints::idempotency;
-use sse_endpoints::{
-    Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
-    check_publish_content_type,
-};
+use sse_endpoints::{Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW};
 
-use crate::{Error, Sse};
+use crate::{AxumRequest, Error, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
@@ -55,10 +50,7 @@ async fn check_subscribe<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     parts: Parts,
 ) -> Result<Sse<futures_util::stream::Empty<Event>>, Error> {
-    let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-    endpoints
-        .check_subscribe(&parts, parts.uri.query(), header)
-        .await?;
+    endpoints.check_subscribe::<AxumRequest, _>(&parts).await?;
     Ok(Sse::new(futures_util::stream::empty()))
 }
 
@@ -79,10 +71,7 @@ async fn subscribe<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     parts: Parts,
 ) -> Result<Sse<Subscription>, Error> {
-    let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
-    let stream = endpoints
-        .subscribe(&parts, parts.uri.query(), header)
-        .await?;
+    let stream = endpoints.subscribe::<AxumRequest, _>(&parts).await?;
     Ok(Sse::from(stream))
 }
 
@@ -91,23 +80,21 @@ async fn publish<A: Authorize<Parts>>(
     request: Request,
 ) -> Result<impl IntoResponse, Error> {
     let (parts, body) = request.into_parts();
-    endpoints.authenticate(&parts)?;
-    let _permit = endpoints.admit_publish()?;
-    check_publish_content_type(parts.headers.get(CONTENT_TYPE).map(|v| v.as_bytes()))?;
-    let body = endpoints
-        .read_body_within(read_body(body, endpoints.max_body_bytes()))
-        .await;
-    let key = parts.headers.get(idempotency::HEADER).map(|v| v.as_bytes());
-    let published = endpoints.publish(&parts, key, body).await?;
+    let admitted = endpoints.admit_publish::<AxumRequest, _>(&parts)?;
+    let limit = admitted.max_body();
+    let published = admitted
+        .read(read_body(body, limit))
+        .await
+        .publish(&parts)
+        .await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()))
 }
 
 /// Reads a request body up to `limit` bytes and says how that went, as the ready publish
-/// route does: for an app's own routes that take a body, with
-/// [`HubEndpoints::read_body_within`](sse_endpoints::HubEndpoints::read_body_within)
-/// for the timeout and
-/// [`HubEndpoints::check_body`](sse_endpoints::HubEndpoints::check_body) for
-/// the statuses.
+/// route does: for an app's own routes that take a body, admitted with
+/// [`HubEndpoints::admit_body`] and read with [`Admitted::read`](sse_endpoints::Admitted::read)
+/// (the timeout), then [`ReceivedBody::bytes`](sse_endpoints::ReceivedBody::bytes) (the
+/// statuses).
 pub async fn read_body(body: Body, limit: usize) -> RequestBody {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => RequestBody::Complete(collected.to_bytes()),

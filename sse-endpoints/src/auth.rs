@@ -199,6 +199,18 @@ impl Grant {
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.expires_at
     }
+
+    /// When a granted subscription ends, if it does; a grant already expired is a 401
+    /// `invalid_token`.
+    pub(crate) fn deadline(self) -> Result<Option<tokio::time::Instant>, Denied> {
+        let Some(expires_at) = self.expires_at else {
+            return Ok(None);
+        };
+        match expires_at.duration_since(SystemTime::now()) {
+            Ok(left) if !left.is_zero() => Ok(tokio::time::Instant::now().checked_add(left)),
+            _ => Err(Denied::InvalidToken),
+        }
+    }
 }
 
 impl From<()> for Grant {
@@ -308,6 +320,62 @@ pub trait ReadRequest<R: ?Sized>: 'static {
 
     /// The raw (still percent-encoded) query string, if any.
     fn query(request: &R) -> Option<&str>;
+}
+
+/// A request as plain data, its query and headers, that reads itself: for tests, and for an
+/// adapter whose framework's request is easier copied than read in place.
+///
+/// ```
+/// use sse_core::Hub;
+/// use sse_endpoints::{HubEndpoints, RawRequest};
+///
+/// # futures_util::FutureExt::now_or_never(async {
+/// let endpoints = HubEndpoints::new(Hub::new());
+/// let request = RawRequest::new().query("topic=news").header("last-event-id", "x-1");
+/// assert!(endpoints.check_subscribe::<RawRequest, _>(&request).await.is_ok());
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawRequest {
+    query: Option<String>,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+impl RawRequest {
+    /// A request with no query and no headers.
+    pub fn new() -> Self {
+        RawRequest::default()
+    }
+
+    /// With this raw (percent-encoded) query string.
+    #[must_use]
+    pub fn query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+
+    /// With one more value of the header `name`.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.as_ref().to_vec()));
+        self
+    }
+}
+
+impl ReadRequest<RawRequest> for RawRequest {
+    fn header_values<'r>(request: &'r RawRequest, name: &str) -> impl Iterator<Item = &'r [u8]> {
+        let name = name.to_ascii_lowercase();
+        request
+            .headers
+            .iter()
+            .filter(move |(header, _)| *header == name)
+            .map(|(_, value)| &value[..])
+    }
+
+    fn query(request: &RawRequest) -> Option<&str> {
+        request.query.as_deref()
+    }
 }
 
 /// The token of a request: the `Authorization: Bearer` header, else the cookie `cookie`,

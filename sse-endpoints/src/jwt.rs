@@ -403,10 +403,10 @@ mod tests {
             Err(Denied::InvalidToken)
         );
         for query in ["", "authorization=e30.e30.e30"] {
-            let error = endpoints.authenticate(query).unwrap_err();
+            let error = endpoints.admit_publish::<Query, str>(query).unwrap_err();
             assert_eq!(sse_core::http::HttpError::status(&error), 401);
         }
-        assert!(endpoints.admit_publish().is_ok());
+        assert!(endpoints.admit_body().is_ok());
         // A valid token, whatever it grants (that is for `authorize`).
         let token = Claims::new()
             .subscribe(["news"])

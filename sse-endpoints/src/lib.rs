@@ -35,16 +35,25 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+pub mod body;
 pub mod endpoints;
+pub mod error;
 pub mod idempotency;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
 pub mod limits;
+pub mod publish;
+pub mod subscribe;
+#[cfg(test)]
+mod tests;
 
-pub use auth::{Access, Authorization, Authorize, Denied, Grant, ReadRequest, request_token};
-pub use endpoints::{
-    EndpointError, HubEndpoints, MAX_RETRY_MS, PUBLISH_ALLOW, Published, RequestBody,
-    SUBSCRIBE_ALLOW, check_publish_content_type,
+pub use auth::{
+    Access, Authorization, Authorize, Denied, Grant, RawRequest, ReadRequest, request_token,
 };
+pub use body::{RequestBody, check_publish_content_type};
+pub use endpoints::HubEndpoints;
+pub use error::EndpointError;
 pub use limits::LimitError;
+pub use publish::{Admitted, MAX_RETRY_MS, PUBLISH_ALLOW, Published, ReceivedBody};
+pub use subscribe::SUBSCRIBE_ALLOW;

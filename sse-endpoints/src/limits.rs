@@ -30,9 +30,10 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use sse_core::http::HttpError;
 
@@ -265,7 +266,8 @@ impl PublishRate {
 pub(crate) struct PublishLimits {
     pub(crate) body_timeout: Duration,
     pub(crate) rate: Option<PublishRate>,
-    pub(crate) in_flight: InFlight,
+    /// One permit for each publish that may be in flight; shared by clones.
+    pub(crate) in_flight: Arc<Semaphore>,
 }
 
 impl Default for PublishLimits {
@@ -273,7 +275,7 @@ impl Default for PublishLimits {
         PublishLimits {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             rate: None,
-            in_flight: InFlight::new(DEFAULT_MAX_PUBLISHES_IN_FLIGHT),
+            in_flight: Arc::new(Semaphore::new(DEFAULT_MAX_PUBLISHES_IN_FLIGHT)),
         }
     }
 }
@@ -281,68 +283,27 @@ impl Default for PublishLimits {
 impl PublishLimits {
     /// A place in flight, if the rate allows a publish now.
     pub(crate) fn admit(&self) -> Result<PublishPermit, LimitError> {
-        let permit = self.in_flight.try_enter()?;
+        let permit = self
+            .in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| LimitError::TooManyRequests)?;
         if let Some(rate) = &self.rate {
             rate.try_take()?;
         }
-        Ok(permit)
-    }
-}
-
-/// A count of publishes in flight, with a cap; shared by clones.
-#[derive(Clone)]
-pub(crate) struct InFlight {
-    max: usize,
-    count: Arc<AtomicUsize>,
-}
-
-impl fmt::Debug for InFlight {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InFlight")
-            .field("max", &self.max)
-            .field("now", &self.count.load(Ordering::Relaxed))
-            .finish()
-    }
-}
-
-impl InFlight {
-    pub(crate) fn new(max: usize) -> Self {
-        InFlight {
-            max,
-            count: Arc::new(AtomicUsize::new(0)),
-        }
-    }
-
-    pub(crate) fn try_enter(&self) -> Result<PublishPermit, LimitError> {
-        let entered = self
-            .count
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
-                (now < self.max).then_some(now + 1)
-            });
-        match entered {
-            Ok(_) => Ok(PublishPermit {
-                count: self.count.clone(),
-            }),
-            Err(_) => Err(LimitError::TooManyRequests),
-        }
+        Ok(PublishPermit { _permit: permit })
     }
 }
 
 /// A publish's place among those in flight; hold it until the publish has its answer.
 #[must_use = "the place is given back when the permit is dropped"]
 pub struct PublishPermit {
-    count: Arc<AtomicUsize>,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl fmt::Debug for PublishPermit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PublishPermit")
-    }
-}
-
-impl Drop for PublishPermit {
-    fn drop(&mut self) {
-        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -373,12 +334,15 @@ mod tests {
 
     #[test]
     fn in_flight_permits_are_given_back() {
-        let in_flight = InFlight::new(2);
-        let first = in_flight.try_enter().unwrap();
-        let _second = in_flight.try_enter().unwrap();
-        assert_eq!(in_flight.try_enter().unwrap_err().status(), 429);
+        let limits = PublishLimits {
+            in_flight: Arc::new(Semaphore::new(2)),
+            ..PublishLimits::default()
+        };
+        let first = limits.admit().unwrap();
+        let _second = limits.clone().admit().unwrap();
+        assert_eq!(limits.admit().unwrap_err().status(), 429);
         drop(first);
-        assert!(in_flight.try_enter().is_ok());
+        assert!(limits.admit().is_ok());
     }
 
     #[test]

@@ -14,14 +14,9 @@ use rocket::route::{Handler, Outcome, Route};
 use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 use sse_core::RESPONSE_HEADERS;
 use sse_core::http::ErrorResponse;
-use sse_core::last_event_id::HEADER;
-use sse_endpoints::idempotency;
-use sse_endpoints::{
-    Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW,
-    check_publish_content_type,
-};
+use sse_endpoints::{Authorize, HubEndpoints, PUBLISH_ALLOW, RequestBody, SUBSCRIBE_ALLOW};
 
-use crate::{Error, Sse};
+use crate::{Error, RocketRequest, Sse};
 
 /// `GET /events?topic=...` (subscribe, resuming after `Last-Event-ID`) and `POST /publish`
 /// (`{"topic","data","event"?,"retry"?,"idempotency_key"?}` -> `{"id"}`, the key also from
@@ -96,9 +91,7 @@ impl<A> Clone for CheckSubscribe<A> {
 #[rocket::async_trait]
 impl<A: for<'a> Authorize<Request<'a>>> Handler for CheckSubscribe<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
-        let header = request.headers().get_one(HEADER).map(str::as_bytes);
-        let query = request.uri().query().map(|query| query.as_str());
-        match self.0.check_subscribe(request, query, header).await {
+        match self.0.check_subscribe::<RocketRequest, _>(request).await {
             Ok(()) => Outcome::Success(head_response()),
             Err(error) => Outcome::from(request, Err::<(), _>(Error::from(error))),
         }
@@ -167,11 +160,9 @@ impl<A> Clone for Subscribe<A> {
 #[rocket::async_trait]
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Subscribe<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
-        let endpoints = &self.0;
-        let header = request.headers().get_one(HEADER).map(str::as_bytes);
-        let query = request.uri().query().map(|query| query.as_str());
-        let result = endpoints
-            .subscribe(request, query, header)
+        let result = self
+            .0
+            .subscribe::<RocketRequest, _>(request)
             .await
             .map(Sse::from)
             .map_err(Error::from);
@@ -195,33 +186,24 @@ impl<A: for<'a> Authorize<Request<'a>>> Handler for Publish<A> {
     }
 }
 
-/// `POST /publish`: credentials, admission, content type, body, then the hub.
+/// `POST /publish`: admitted, its body read, then published.
 async fn publish<A: for<'a> Authorize<Request<'a>>>(
     endpoints: &HubEndpoints<A>,
     request: &Request<'_>,
     data: Data<'_>,
 ) -> Result<RawJson<String>, Error> {
-    endpoints.authenticate(request)?;
-    let _permit = endpoints.admit_publish()?;
-    let content_type = request.headers().get_one("content-type");
-    check_publish_content_type(content_type.map(str::as_bytes))?;
-    let body = endpoints
-        .read_body_within(read_body(request, data, endpoints.max_body_bytes()))
-        .await;
-    let key = request
-        .headers()
-        .get_one(idempotency::HEADER)
-        .map(str::as_bytes);
-    let published = endpoints.publish(request, key, body).await?;
+    let admitted = endpoints.admit_publish::<RocketRequest, _>(request)?;
+    let limit = admitted.max_body();
+    let body = admitted.read(read_body(request, data, limit)).await;
+    let published = body.publish(request).await?;
     Ok(RawJson(published.json_body()))
 }
 
 /// Reads a request body up to `limit` bytes and says how that went, as the ready publish
-/// route does: for an app's own routes that take a body, with
-/// [`HubEndpoints::read_body_within`](sse_endpoints::HubEndpoints::read_body_within)
-/// for the timeout and
-/// [`HubEndpoints::check_body`](sse_endpoints::HubEndpoints::check_body) for
-/// the statuses.
+/// route does: for an app's own routes that take a body, admitted with
+/// [`HubEndpoints::admit_body`] and read with [`Admitted::read`](sse_endpoints::Admitted::read)
+/// (the timeout), then [`ReceivedBody::bytes`](sse_endpoints::ReceivedBody::bytes) (the
+/// statuses).
 ///
 /// Rocket reports a body that ends early (the client closed before sending its declared
 /// length) as a short, complete one, so the length is checked here.

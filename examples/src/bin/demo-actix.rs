@@ -87,9 +87,12 @@ async fn chat(
             .map(HeaderValue::as_bytes),
     )?;
     auth.chat(&request).await?;
-    let _permit = endpoints.admit_publish()?;
-    let read = sse_actix::read_body(payload, endpoints.max_body_bytes());
-    let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
+    let admitted = endpoints.admit_body()?;
+    let limit = admitted.max_body();
+    let body = admitted
+        .read(sse_actix::read_body(payload, limit))
+        .await
+        .bytes()?;
     let published = scenarios::chat(&hub, &body).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")

@@ -101,9 +101,12 @@ async fn chat(State(app): State<App>, request: Request) -> Result<Response, Erro
     cross_origin::require_json(parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes))?;
     app.auth.chat(&parts).await?;
     let endpoints = &app.endpoints;
-    let _permit = endpoints.admit_publish()?;
-    let read = sse_axum::read_body(body, endpoints.max_body_bytes());
-    let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
+    let admitted = endpoints.admit_body()?;
+    let limit = admitted.max_body();
+    let body = admitted
+        .read(sse_axum::read_body(body, limit))
+        .await
+        .bytes()?;
     let published = scenarios::chat(&app.hub, &body).await?;
     Ok(([(CONTENT_TYPE, "application/json")], published.json_body()).into_response())
 }

@@ -123,8 +123,8 @@ async fn chat(
     let content_type = content_type.map(ToString::to_string);
     cross_origin::require_json(content_type.as_deref().map(str::as_bytes))?;
     authorized.0?;
-    let _permit = endpoints.admit_publish()?;
-    let limit = endpoints.max_body_bytes();
+    let admitted = endpoints.admit_body()?;
+    let limit = admitted.max_body();
     let read = async move {
         match data.open(limit.bytes()).into_bytes().await {
             Ok(capped) if !capped.is_complete() => RequestBody::OverLimit,
@@ -132,7 +132,7 @@ async fn chat(
             Err(error) => RequestBody::Unreadable(error.to_string()),
         }
     };
-    let body = endpoints.check_body(endpoints.read_body_within(read).await)?;
+    let body = admitted.read(read).await.bytes()?;
     Ok((
         ContentType::JSON,
         RawJson(scenarios::chat(hub, &body).await?.json_body()),
