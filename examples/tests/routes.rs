@@ -904,167 +904,37 @@ async fn check_publish_rate(binary: &str) {
     assert_eq!(stats["hub"]["published"], accepted, "{stats}");
 }
 
-#[test]
-fn demo_axum_routes() {
-    run(check_routes(AXUM));
+/// Expands to a module per demo binary, `demo_axum`, `demo_actix` and `demo_rocket`, each
+/// with one `#[test]` per `name => check` pair that runs `check(binary)` for its binary.
+macro_rules! on_every_demo {
+    ($($name:ident => $check:ident),* $(,)?) => {
+        on_every_demo!(@demo demo_axum, AXUM; $($name => $check),*);
+        on_every_demo!(@demo demo_actix, ACTIX; $($name => $check),*);
+        on_every_demo!(@demo demo_rocket, ROCKET; $($name => $check),*);
+    };
+    (@demo $demo:ident, $binary:ident; $($name:ident => $check:ident),*) => {
+        mod $demo {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    run($check($binary));
+                }
+            )*
+        }
+    };
 }
 
-#[test]
-fn demo_actix_routes() {
-    run(check_routes(ACTIX));
-}
-
-#[test]
-fn demo_rocket_routes() {
-    run(check_routes(ROCKET));
-}
-
-#[test]
-fn demo_axum_errors_are_json() {
-    run(check_errors_are_json(AXUM));
-}
-
-#[test]
-fn demo_actix_errors_are_json() {
-    run(check_errors_are_json(ACTIX));
-}
-
-#[test]
-fn demo_rocket_errors_are_json() {
-    run(check_errors_are_json(ROCKET));
-}
-
-#[test]
-fn demo_axum_cross_origin() {
-    run(check_cross_origin(AXUM));
-}
-
-#[test]
-fn demo_actix_cross_origin() {
-    run(check_cross_origin(ACTIX));
-}
-
-#[test]
-fn demo_rocket_cross_origin() {
-    run(check_cross_origin(ROCKET));
-}
-
-#[test]
-fn demo_axum_job_and_stats() {
-    run(check_job_and_stats(AXUM));
-}
-
-#[test]
-fn demo_actix_job_and_stats() {
-    run(check_job_and_stats(ACTIX));
-}
-
-#[test]
-fn demo_rocket_job_and_stats() {
-    run(check_job_and_stats(ROCKET));
-}
-
-#[test]
-fn demo_axum_sigterm_ends_every_stream_and_exits_0() {
-    run(check_shutdown(AXUM));
-}
-
-#[test]
-fn demo_actix_sigterm_ends_every_stream_and_exits_0() {
-    run(check_shutdown(ACTIX));
-}
-
-#[test]
-fn demo_rocket_sigterm_ends_every_stream_and_exits_0() {
-    run(check_shutdown(ROCKET));
-}
-
-#[test]
-fn demo_axum_header_timeout_closes_unfinished_and_trickled_heads() {
-    run(check_header_timeout(AXUM));
-}
-
-#[test]
-fn demo_actix_header_timeout_closes_unfinished_and_trickled_heads() {
-    run(check_header_timeout(ACTIX));
-}
-
-#[test]
-fn demo_rocket_header_timeout_closes_unfinished_and_trickled_heads() {
-    run(check_header_timeout(ROCKET));
-}
-
-#[test]
-fn demo_axum_stalled_body_is_408_and_closed() {
-    run(check_body_timeout(AXUM));
-}
-
-#[test]
-fn demo_actix_stalled_body_is_408_and_closed() {
-    run(check_body_timeout(ACTIX));
-}
-
-#[test]
-fn demo_rocket_stalled_body_is_408_and_closed() {
-    run(check_body_timeout(ROCKET));
-}
-
-#[test]
-fn demo_axum_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
-    run(check_shutdown_with_stalled_bodies(AXUM));
-}
-
-#[test]
-fn demo_actix_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
-    run(check_shutdown_with_stalled_bodies(ACTIX));
-}
-
-#[test]
-fn demo_rocket_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
-    run(check_shutdown_with_stalled_bodies(ROCKET));
-}
-
-#[test]
-fn demo_axum_connections_per_address_are_capped() {
-    run(check_connection_cap(AXUM));
-}
-
-#[test]
-fn demo_actix_connections_per_address_are_capped() {
-    run(check_connection_cap(ACTIX));
-}
-
-#[test]
-fn demo_rocket_connections_per_address_are_capped() {
-    run(check_connection_cap(ROCKET));
-}
-
-#[test]
-fn demo_axum_publishes_past_the_rate_are_429() {
-    run(check_publish_rate(AXUM));
-}
-
-#[test]
-fn demo_actix_publishes_past_the_rate_are_429() {
-    run(check_publish_rate(ACTIX));
-}
-
-#[test]
-fn demo_rocket_publishes_past_the_rate_are_429() {
-    run(check_publish_rate(ROCKET));
-}
-
-#[test]
-fn demo_axum_body_stalled_before_routing_is_closed() {
-    run(check_body_stalled_before_routing(AXUM));
-}
-
-#[test]
-fn demo_actix_body_stalled_before_routing_is_closed() {
-    run(check_body_stalled_before_routing(ACTIX));
-}
-
-#[test]
-fn demo_rocket_body_stalled_before_routing_is_closed() {
-    run(check_body_stalled_before_routing(ROCKET));
+on_every_demo! {
+    routes => check_routes,
+    errors_are_json => check_errors_are_json,
+    cross_origin => check_cross_origin,
+    job_and_stats => check_job_and_stats,
+    sigterm_ends_every_stream_and_exits_0 => check_shutdown,
+    header_timeout_closes_unfinished_and_trickled_heads => check_header_timeout,
+    stalled_body_is_408_and_closed => check_body_timeout,
+    sigterm_with_stalled_bodies_answers_them_and_exits_0 => check_shutdown_with_stalled_bodies,
+    connections_per_address_are_capped => check_connection_cap,
+    publishes_past_the_rate_are_429 => check_publish_rate,
+    body_stalled_before_routing_is_closed => check_body_stalled_before_routing,
 }
