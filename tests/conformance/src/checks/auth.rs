@@ -6,7 +6,7 @@ use sse_core::Hub;
 use sse_core::http::jwt::Claims;
 
 use crate::client::{EventReader, PATIENCE, fetch, publish};
-use crate::{AppConfig, Integration};
+use crate::{AppConfig, HubFactory, Integration};
 
 use super::{Headers, header, start, wait_for};
 
@@ -43,8 +43,9 @@ fn assert_json_401(answer: &crate::client::Answer, code: &str, what: &str) {
 /// `invalid_token` whose challenge says so. On `GET` and `HEAD` subscribe and on publish.
 pub async fn without_credentials_a_json_401_with_a_challenge<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut expired = Claims::new().subscribe(["*"]).publish(["*"]);
     expired.exp = Some(1_000_000_000);
@@ -100,8 +101,9 @@ pub async fn without_credentials_a_json_401_with_a_challenge<I: Integration>(
 /// answer is the same for a topic in use and one never used, and names neither.
 pub async fn a_topic_not_granted_is_the_same_403_whether_it_exists_or_not<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     publish(app.addr, "in-use-topic", "exists").await;
     let in_use = EventReader::open(app.addr, "/events?topic=in-use-topic", &[]).await;
@@ -159,8 +161,9 @@ pub async fn a_topic_not_granted_is_the_same_403_whether_it_exists_or_not<I: Int
 /// `sse_authorization` and from `?authorization=`; each subscribes and publishes.
 pub async fn a_token_is_accepted_from_the_header_a_cookie_and_the_query<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let token = token_for(Claims::new().subscribe(["news"]).publish(["news"]));
     let bearer = format!("Bearer {token}");
@@ -217,8 +220,9 @@ pub async fn a_token_is_accepted_from_the_header_a_cookie_and_the_query<I: Integ
 /// (the client reconnects and is authorized again), and the same token is then a 401.
 pub async fn a_stream_ends_at_an_event_boundary_when_its_token_expires<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     // A short life, so the check does not wait long; the wait below has a generous bound.
     let token = crate::test_token(

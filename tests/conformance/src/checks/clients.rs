@@ -8,14 +8,17 @@ use std::time::{Duration, Instant};
 use sse_core::{Event, Hub};
 
 use crate::client::{EventReader, PATIENCE};
-use crate::{AppConfig, EMITTER_CLOSED, Integration};
+use crate::{AppConfig, EMITTER_CLOSED, HubFactory, Integration};
 
 use super::{data_of, start, wait_for};
 
 /// A client that goes away is gone from the hub's stats promptly (the next keep-alive write
 /// at the latest).
-pub async fn disconnected_client_leaves_the_hub<I: Integration>(integration: &'static I) {
-    let hub = crate::hub(Hub::builder()).await;
+pub async fn disconnected_client_leaves_the_hub<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    let hub = hubs.build(Hub::builder()).await;
     let config = AppConfig::default();
     let interval = config.keep_alive;
     let app = start(integration, hub.clone(), config).await;
@@ -50,9 +53,12 @@ pub async fn stalled_client_does_not_slow_others_and_is_closed_without_silent_lo
     I: Integration,
 >(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
     const EVENTS: usize = 3000;
-    let hub = crate::hub(Hub::builder().history(64).history_bytes(1 << 20)).await;
+    let hub = hubs
+        .build(Hub::builder().history(64).history_bytes(1 << 20))
+        .await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut stalled = EventReader::open(app.addr, "/events?topic=s", &[]).await;
     // The fast readers report progress; the publisher stays within 32 events of the slower
@@ -155,8 +161,9 @@ pub async fn stalled_client_does_not_slow_others_and_is_closed_without_silent_lo
 /// noticing took, with the keep-alive interval used.
 pub async fn an_emitters_producer_learns_that_its_client_left<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let config = AppConfig::default();
     let keep_alive = config.keep_alive;
     let mut reports = hub.subscribe([EMITTER_CLOSED], None).expect("subscribe");

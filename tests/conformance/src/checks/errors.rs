@@ -4,7 +4,7 @@
 use sse_core::Hub;
 
 use crate::client::{EventReader, fetch};
-use crate::{AppConfig, Integration};
+use crate::{AppConfig, HubFactory, Integration};
 
 use super::{Headers, assert_event_stream_headers, header, start};
 
@@ -12,8 +12,9 @@ use super::{Headers, assert_event_stream_headers, header, start};
 /// hub's own event names (`missed`, `shutdown`) and a `retry` over an hour are refused.
 pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder().max_subscribers(3)).await;
+    let hub = hubs.build(Hub::builder().max_subscribers(3)).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let post = |body: String, auth: Option<&'static [u8]>| async move {
         let mut headers: Vec<(&str, &[u8])> = vec![("content-type", b"application/json")];
@@ -159,8 +160,9 @@ pub async fn publish_and_subscribe_errors_have_documented_statuses<I: Integratio
 /// `OPTIONS /publish` answer 204 with the methods each path allows.
 pub async fn head_and_options_on_the_hub_routes_answer_alike<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let answer = fetch(app.addr, "HEAD", "/events?topic=news", &[], None).await;
     assert_event_stream_headers(answer.status, &answer.headers);
@@ -204,8 +206,9 @@ pub async fn head_and_options_on_the_hub_routes_answer_alike<I: Integration>(
 /// `Allow` header, on every framework (rocket has no 405 of its own).
 pub async fn other_methods_on_the_hub_routes_are_json_405s<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     for (method, path, allow) in [
         ("DELETE", "/events?topic=t", "GET, HEAD, OPTIONS"),
@@ -236,8 +239,11 @@ pub async fn other_methods_on_the_hub_routes_are_json_405s<I: Integration>(
 /// A publish whose body is not declared `application/json` (none, a form, `text/plain`:
 /// what a cross-site page can send without a preflight) is a JSON 415
 /// `unsupported_media_type` and publishes nothing; parameters and case do not matter.
-pub async fn publish_needs_a_json_content_type<I: Integration>(integration: &'static I) {
-    let hub = crate::hub(Hub::builder()).await;
+pub async fn publish_needs_a_json_content_type<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let body = br#"{"topic":"t","data":"x"}"#.to_vec();
     for content_type in [

@@ -4,7 +4,7 @@ use futures_util::future::join_all;
 use sse_core::Hub;
 
 use crate::client::{EventReader, PATIENCE, fetch, publish};
-use crate::{AppConfig, Integration};
+use crate::{AppConfig, HubFactory, Integration};
 
 use super::{start, wait_for};
 
@@ -12,8 +12,11 @@ use super::{start, wait_for};
 /// `Idempotency-Key` header) answers the first publish's id and publishes nothing, also
 /// when the repeats arrive together; a key that cannot be used is a 400
 /// `invalid_idempotency_key`.
-pub async fn a_repeated_idempotency_key_publishes_once<I: Integration>(integration: &'static I) {
-    let hub = crate::hub(Hub::builder()).await;
+pub async fn a_repeated_idempotency_key_publishes_once<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut reader = EventReader::open(app.addr, "/events?topic=once", &[]).await;
     wait_for("the subscription", PATIENCE, || {

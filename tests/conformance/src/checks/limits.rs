@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use sse_core::Hub;
 
 use crate::client::{PATIENCE, raw_exchange, until_closed};
-use crate::{AppConfig, Integration};
+use crate::{AppConfig, HubFactory, Integration};
 
 use super::{start, wait_for};
 
@@ -15,8 +15,9 @@ use super::{start, wait_for};
 /// nothing is published.
 pub async fn unreadable_and_oversize_bodies_have_the_same_status_everywhere<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let config = AppConfig::default();
     let over_limit = config.max_body + 1;
     let app = start(integration, hub.clone(), config).await;
@@ -86,8 +87,9 @@ pub async fn unreadable_and_oversize_bodies_have_the_same_status_everywhere<I: I
 /// that stalls before them never reaches a handler: the stalled bodies here send 20.)
 pub async fn a_stalled_publish_body_is_answered_408_and_closed<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let request = format!(
         "POST /publish HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
@@ -108,9 +110,10 @@ pub async fn a_stalled_publish_body_is_answered_408_and_closed<I: Integration>(
 /// 429.
 pub async fn publishes_past_the_limits_are_429_with_retry_after<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
     use tokio::io::AsyncWriteExt;
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let config = AppConfig {
         max_publishes_in_flight: 1,
         body_timeout: Duration::from_secs(60),
@@ -193,7 +196,7 @@ pub async fn publishes_past_the_limits_are_429_with_retry_after<I: Integration>(
     app.stop().await;
 
     // The rate: one a second, so of twenty quick publishes some are refused.
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let config = AppConfig {
         publish_rate: Some(1),
         ..AppConfig::default()

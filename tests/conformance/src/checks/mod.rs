@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use sse_core::{Hub, MessageEvent};
 
-use crate::{AppConfig, Integration, RunningApp};
+use crate::{AppConfig, HubFactory, Integration, RunningApp};
 
 struct App {
     addr: SocketAddr,
@@ -43,11 +43,12 @@ async fn start<I: Integration>(integration: &'static I, hub: Hub, config: AppCon
     }
 }
 
-/// An app over a default hub (in memory, or on the check's Redis) with the default config.
-async fn start_default<I: Integration>(integration: &'static I) -> App {
+/// An app over a default hub from `hubs` (in memory, or on the check's Redis) with the
+/// default config.
+async fn start_default<I: Integration>(integration: &'static I, hubs: &HubFactory) -> App {
     start(
         integration,
-        crate::hub(Hub::builder()).await,
+        hubs.build(Hub::builder()).await,
         AppConfig::default(),
     )
     .await

@@ -3,15 +3,16 @@
 use sse_core::{Decoded, Event, Hub};
 
 use crate::client::{EventReader, fetch, publish};
-use crate::{AppConfig, Integration};
+use crate::{AppConfig, HubFactory, Integration};
 
 use super::{data_of, start, start_default};
 
 /// Resume after `Last-Event-ID`: every later event exactly once, in order, then live.
 pub async fn resume_after_last_event_id_exactly_once_then_live<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut ids = Vec::new();
     for n in 0..5 {
@@ -49,8 +50,9 @@ pub async fn resume_after_last_event_id_exactly_once_then_live<I: Integration>(
 /// and rejects bytes that are not UTF-8 with a JSON 400.
 pub async fn last_event_id_extractor_reads_raw_utf8_and_query<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let app = start_default(integration).await;
+    let app = start_default(integration, &hubs).await;
     let extracted = |answer: crate::client::Answer| {
         let mut decoder = sse_core::Decoder::new();
         decoder.push(&answer.body).expect("decodable");
@@ -118,8 +120,11 @@ pub async fn last_event_id_extractor_reads_raw_utf8_and_query<I: Integration>(
 }
 
 /// An id older than the history gets a `missed` event, then everything still kept.
-pub async fn missed_event_for_expired_id<I: Integration>(integration: &'static I) {
-    let hub = crate::hub(Hub::builder().history(8)).await;
+pub async fn missed_event_for_expired_id<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    let hub = hubs.build(Hub::builder().history(8)).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut ids = Vec::new();
     for n in 0..20 {

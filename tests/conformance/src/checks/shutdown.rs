@@ -6,7 +6,7 @@ use futures_util::future::join_all;
 use sse_core::{Event, Hub};
 
 use crate::client::{EventReader, PATIENCE};
-use crate::{AppConfig, Integration, final_event};
+use crate::{AppConfig, HubFactory, Integration, final_event};
 
 use super::{data_of, start, wait_for};
 
@@ -16,10 +16,11 @@ use super::{data_of, start, wait_for};
 /// subscription or not (`/clock` has no `until` of its own), at an event boundary.
 pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
     const HUB_STREAMS: usize = 980;
     const CLOCK_STREAMS: usize = 20;
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut readers = Vec::new();
     for batch in 0..(HUB_STREAMS / 49) {
@@ -90,9 +91,10 @@ pub async fn graceful_shutdown_ends_open_streams_at_event_boundaries<I: Integrat
 /// shutdown signal, with nothing in its handler about shutdown.
 pub async fn graceful_shutdown_with_a_thousand_open_emitters_completes<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
     const EMITTERS: usize = 1000;
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let mut readers = Vec::new();
     for _ in 0..(EMITTERS / 50) {

@@ -7,15 +7,16 @@ use std::time::{Duration, Instant};
 use sse_core::{Decoded, Hub};
 
 use crate::client::{EventReader, PATIENCE, fetch, publish};
-use crate::{AppConfig, Integration, fixed_events};
+use crate::{AppConfig, HubFactory, Integration, fixed_events};
 
 use super::{assert_event_stream_headers, data_of, header, start, start_default, wait_for};
 
 /// Status, the four headers, and the head arriving while no event exists yet.
 pub async fn status_and_headers_and_head_before_first_event<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     // `open` returns when the head has arrived; nothing has been published.
     let mut reader = EventReader::open(app.addr, "/events?topic=news", &[]).await;
@@ -34,8 +35,11 @@ pub async fn status_and_headers_and_head_before_first_event<I: Integration>(
 }
 
 /// The exact bytes of a set of events, retry prelude included.
-pub async fn exact_bytes_of_fixed_events<I: Integration>(integration: &'static I) {
-    let app = start_default(integration).await;
+pub async fn exact_bytes_of_fixed_events<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    let app = start_default(integration, &hubs).await;
     let answer = fetch(app.addr, "GET", "/fixed", &[], None).await;
     assert_event_stream_headers(answer.status, &answer.headers);
     let mut expected = b"retry: 1500\n".to_vec();
@@ -50,10 +54,13 @@ pub async fn exact_bytes_of_fixed_events<I: Integration>(integration: &'static I
 }
 
 /// Keep-alive comments at the configured interval while nothing is published.
-pub async fn keep_alive_comments_while_idle<I: Integration>(integration: &'static I) {
+pub async fn keep_alive_comments_while_idle<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
     let config = AppConfig::default();
     let interval = config.keep_alive;
-    let app = start(integration, crate::hub(Hub::builder()).await, config).await;
+    let app = start(integration, hubs.build(Hub::builder()).await, config).await;
     let mut reader = EventReader::open(app.addr, "/events?topic=quiet", &[]).await;
     let began = Instant::now();
     for _ in 0..3 {
@@ -71,11 +78,14 @@ pub async fn keep_alive_comments_while_idle<I: Integration>(integration: &'stati
 
 /// With the framework's compression middleware in front, events still arrive at once and
 /// uncompressed.
-pub async fn compression_middleware_leaves_events_alone<I: Integration>(integration: &'static I) {
+pub async fn compression_middleware_leaves_events_alone<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
     if !integration.has_compression() {
         return;
     }
-    let hub = crate::hub(Hub::builder()).await;
+    let hub = hubs.build(Hub::builder()).await;
     let app = start(integration, hub.clone(), AppConfig::default()).await;
     let accept: &[(&str, &[u8])] = &[("accept-encoding", b"gzip, deflate, br, zstd")];
     let mut reader = EventReader::open(app.addr, "/events?topic=z", accept).await;
@@ -101,8 +111,11 @@ pub async fn compression_middleware_leaves_events_alone<I: Integration>(integrat
 }
 
 /// A stream that fails after one event ends cleanly at an event boundary.
-pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I) {
-    let app = start_default(integration).await;
+pub async fn failing_stream_ends_cleanly<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    let app = start_default(integration, &hubs).await;
     let answer = fetch(app.addr, "GET", "/failing", &[], None).await;
     assert_eq!(answer.status, 200);
     assert_eq!(&answer.body[..], b"data: ok\n\n");
@@ -113,8 +126,9 @@ pub async fn failing_stream_ends_cleanly<I: Integration>(integration: &'static I
 /// shutdown signal: every signal counts.
 pub async fn a_handlers_own_until_counts_beside_the_apps_signal<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let app = start_default(integration).await;
+    let app = start_default(integration, &hubs).await;
     let mut reader = EventReader::open(app.addr, "/until-ready", &[]).await;
     assert_event_stream_headers(reader.status, &reader.headers);
     assert_eq!(
@@ -134,8 +148,9 @@ pub async fn a_handlers_own_until_counts_beside_the_apps_signal<I: Integration>(
 /// then ends the response cleanly.
 pub async fn an_emitters_final_event_arrives_before_the_end<I: Integration>(
     integration: &'static I,
+    hubs: HubFactory,
 ) {
-    let app = start_default(integration).await;
+    let app = start_default(integration, &hubs).await;
     let mut reader = EventReader::open(app.addr, "/emitter/complete", &[]).await;
     assert_event_stream_headers(reader.status, &reader.headers);
     let mut events = Vec::new();
@@ -157,9 +172,12 @@ pub async fn an_emitters_final_event_arrives_before_the_end<I: Integration>(
 /// An HTTP/1.0 client cannot read chunked encoding: its event stream is the events' bytes
 /// as they are, with no `Transfer-Encoding`, ended by the server closing the connection,
 /// even when the client asked to keep it alive.
-pub async fn http_1_0_clients_get_a_close_delimited_body<I: Integration>(integration: &'static I) {
+pub async fn http_1_0_clients_get_a_close_delimited_body<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = start_default(integration).await;
+    let app = start_default(integration, &hubs).await;
     let mut expected = b"retry: 1500\n".to_vec();
     for event in fixed_events() {
         expected.extend_from_slice(&event.encode());
