@@ -24,12 +24,15 @@ fn events(body: &[u8]) -> Vec<MessageEvent> {
         .collect()
 }
 
-async fn check_routes(binary: &str) {
-    // `/disconnect` is off unless turned on.
-    let server = Server::start_with(binary, &["--allow-disconnect"]);
-    let addr = server.addr;
+/// A demo server for the route checks. (`/disconnect` is off unless turned on.)
+fn routes_server(binary: &str) -> Server {
+    Server::start_with(binary, &["--allow-disconnect"])
+}
 
-    // The page.
+/// The page.
+async fn check_page(binary: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
     let page = fetch(addr, "GET", "/", &[], None).await;
     assert_eq!(page.status, 200);
     assert!(
@@ -39,23 +42,29 @@ async fn check_routes(binary: &str) {
             .starts_with("text/html")
     );
     assert!(String::from_utf8_lossy(&page.body).contains("new EventSource("));
+}
 
-    // Periodic topics.
-    for (path, name, key) in [("/clock", "clock", "utc"), ("/metrics", "metrics", "cpu")] {
-        let mut reader = EventReader::open(addr, path, &[]).await;
-        assert_eq!(
-            reader.next().await,
-            Some(Decoded::Retry(std::time::Duration::from_secs(1)))
-        );
-        for _ in 0..2 {
-            let event = reader.next_event().await.expect("periodic event");
-            assert_eq!(event.event_type, name);
-            let json: serde_json::Value = serde_json::from_str(&event.data).expect("JSON data");
-            assert!(json.get(key).is_some(), "{path}: {}", event.data);
-        }
+/// A periodic topic: the retry prelude, then events named `name` whose JSON data has `key`.
+async fn check_periodic(binary: &str, path: &str, name: &str, key: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
+    let mut reader = EventReader::open(addr, path, &[]).await;
+    assert_eq!(
+        reader.next().await,
+        Some(Decoded::Retry(std::time::Duration::from_secs(1)))
+    );
+    for _ in 0..2 {
+        let event = reader.next_event().await.expect("periodic event");
+        assert_eq!(event.event_type, name);
+        let json: serde_json::Value = serde_json::from_str(&event.data).expect("JSON data");
+        assert!(json.get(key).is_some(), "{path}: {}", event.data);
     }
+}
 
-    // A finite stream, resumed near its end, then 204 once all is seen.
+/// A finite stream, resumed near its end, then 204 once all is seen.
+async fn check_words(binary: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
     let words: Vec<&str> = sse_examples::scenarios::WORDS.split(' ').collect();
     let seen = (words.len() - 2).to_string();
     let answer = fetch(
@@ -87,8 +96,12 @@ async fn check_routes(binary: &str) {
         answer.status, 204,
         "a client that saw the end is told to stop"
     );
+}
 
-    // Tokens: pieces with ids and a custom event name, then `done`; resumable.
+/// Tokens: pieces with ids and a custom event name, then `done`; resumable.
+async fn check_tokens(binary: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
     let text = "Hello brave new world, token by token";
     let path = format!(
         "/tokens?text={}",
@@ -124,8 +137,12 @@ async fn check_routes(binary: &str) {
         "x".repeat(sse_examples::scenarios::MAX_TEXT + 1)
     );
     assert_eq!(fetch(addr, "GET", &too_long, &[], None).await.status, 400);
+}
 
-    // Echo: exactly that event; a bad field is a 400 naming it.
+/// Echo: exactly that event; a bad field is a 400 naming it.
+async fn check_echo(binary: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
     let answer = fetch(
         addr,
         "GET",
@@ -148,18 +165,33 @@ async fn check_routes(binary: &str) {
         assert_eq!(answer.status, 400, "{query}");
         assert_eq!(answer.json()["field"], field, "{query}");
     }
+}
 
-    // On-demand publishing from a handler reaches subscribers of the topic.
-    let mut news = EventReader::open(addr, "/events?topic=news&topic=chat", &[]).await;
+/// A subscriber of the topics `news` and `chat`, as the chat and disconnect checks use.
+async fn open_news(addr: SocketAddr) -> EventReader {
+    let news = EventReader::open(addr, "/events?topic=news&topic=chat", &[]).await;
     assert_eq!(news.status, 200);
+    news
+}
+
+/// On-demand publishing from a handler reaches subscribers of the topic.
+async fn check_events(binary: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
+    let mut news = open_news(addr).await;
     let id = publish(addr, "news", "extra, extra").await;
     let event = news.next_event().await.expect("published event");
     assert_eq!(
         (event.data.as_str(), event.last_event_id.as_str()),
         ("extra, extra", id.as_str())
     );
+}
 
-    // Chat: a POST publishes to the chat topic; bad input names the field.
+/// Chat: a POST publishes to the chat topic; bad input names the field.
+async fn check_chat(binary: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
+    let mut news = open_news(addr).await;
     let body = br#"{"user":"ada","text":"hello, room"}"#.to_vec();
     let answer = fetch(
         addr,
@@ -189,8 +221,18 @@ async fn check_routes(binary: &str) {
         (answer.status.as_u16(), answer.json()["field"].as_str()),
         (400, Some("user"))
     );
+}
 
-    // A server-side disconnect ends the stream; resuming loses and repeats nothing.
+/// A server-side disconnect ends the stream; resuming loses and repeats nothing.
+async fn check_disconnect(binary: &str) {
+    let server = routes_server(binary);
+    let addr = server.addr;
+    // A stream that has seen an event, so that it has an id to resume after.
+    let mut news = open_news(addr).await;
+    let seen = publish(addr, "news", "extra, extra").await;
+    let event = news.next_event().await.expect("published event");
+    assert_eq!(event.last_event_id, seen);
+
     assert_eq!(
         fetch(addr, "POST", "/disconnect", &[], None).await.status,
         204
@@ -221,10 +263,21 @@ type ErrorCase<'a> = (
     Option<&'a str>,
 );
 
+/// The paths of [`check_errors_are_json`]'s cases (without the query): each has a test of
+/// its own.
+const ERROR_ROUTES: [&str; 5] = [
+    "/no-such-page",
+    "/events",
+    "/publish",
+    "/chat",
+    "/disconnect",
+];
+
 /// Every error is JSON, `{"error": code, "message": text}`: a path no route serves, a
 /// method the ready-made hub routes do not allow (with their `Allow` header), and the
-/// chat route's wrong method, bad body and oversize body.
-async fn check_errors_are_json(binary: &str) {
+/// chat route's wrong method, bad body and oversize body. Runs the cases on `route`, one of
+/// [`ERROR_ROUTES`].
+async fn check_errors_are_json(binary: &str, route: &str) {
     let server = Server::start(binary);
     let addr = server.addr;
     let json: &[(&str, &[u8])] = &[("content-type", b"application/json")];
@@ -286,6 +339,18 @@ async fn check_errors_are_json(binary: &str) {
             None,
         ),
     ];
+    let route_of = |path: &str| path.split('?').next().unwrap_or_default().to_owned();
+    assert!(
+        cases
+            .iter()
+            .all(|case| ERROR_ROUTES.contains(&route_of(case.1).as_str())),
+        "every case's path is in ERROR_ROUTES, so a test runs it"
+    );
+    let cases: Vec<ErrorCase<'_>> = cases
+        .into_iter()
+        .filter(|case| route_of(case.1) == route)
+        .collect();
+    assert!(!cases.is_empty(), "no error case on {route}");
     for (method, path, headers, body, status, allow) in cases {
         let answer = fetch(addr, method, path, headers, body).await;
         let what = format!(
@@ -904,167 +969,50 @@ async fn check_publish_rate(binary: &str) {
     assert_eq!(stats["hub"]["published"], accepted, "{stats}");
 }
 
-#[test]
-fn demo_axum_routes() {
-    run(check_routes(AXUM));
+/// Expands to a module per demo binary, `demo_axum`, `demo_actix` and `demo_rocket`, each
+/// with one `#[test]` per `name => check` pair that runs `check(binary)` for its binary
+/// (`check` is an async fn of the binary, or a closure returning a future).
+macro_rules! on_every_demo {
+    ($($name:ident => $check:expr),* $(,)?) => {
+        on_every_demo!(@demo demo_axum, AXUM; $($name => $check),*);
+        on_every_demo!(@demo demo_actix, ACTIX; $($name => $check),*);
+        on_every_demo!(@demo demo_rocket, ROCKET; $($name => $check),*);
+    };
+    (@demo $demo:ident, $binary:ident; $($name:ident => $check:expr),*) => {
+        mod $demo {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    run(($check)($binary));
+                }
+            )*
+        }
+    };
 }
 
-#[test]
-fn demo_actix_routes() {
-    run(check_routes(ACTIX));
-}
-
-#[test]
-fn demo_rocket_routes() {
-    run(check_routes(ROCKET));
-}
-
-#[test]
-fn demo_axum_errors_are_json() {
-    run(check_errors_are_json(AXUM));
-}
-
-#[test]
-fn demo_actix_errors_are_json() {
-    run(check_errors_are_json(ACTIX));
-}
-
-#[test]
-fn demo_rocket_errors_are_json() {
-    run(check_errors_are_json(ROCKET));
-}
-
-#[test]
-fn demo_axum_cross_origin() {
-    run(check_cross_origin(AXUM));
-}
-
-#[test]
-fn demo_actix_cross_origin() {
-    run(check_cross_origin(ACTIX));
-}
-
-#[test]
-fn demo_rocket_cross_origin() {
-    run(check_cross_origin(ROCKET));
-}
-
-#[test]
-fn demo_axum_job_and_stats() {
-    run(check_job_and_stats(AXUM));
-}
-
-#[test]
-fn demo_actix_job_and_stats() {
-    run(check_job_and_stats(ACTIX));
-}
-
-#[test]
-fn demo_rocket_job_and_stats() {
-    run(check_job_and_stats(ROCKET));
-}
-
-#[test]
-fn demo_axum_sigterm_ends_every_stream_and_exits_0() {
-    run(check_shutdown(AXUM));
-}
-
-#[test]
-fn demo_actix_sigterm_ends_every_stream_and_exits_0() {
-    run(check_shutdown(ACTIX));
-}
-
-#[test]
-fn demo_rocket_sigterm_ends_every_stream_and_exits_0() {
-    run(check_shutdown(ROCKET));
-}
-
-#[test]
-fn demo_axum_header_timeout_closes_unfinished_and_trickled_heads() {
-    run(check_header_timeout(AXUM));
-}
-
-#[test]
-fn demo_actix_header_timeout_closes_unfinished_and_trickled_heads() {
-    run(check_header_timeout(ACTIX));
-}
-
-#[test]
-fn demo_rocket_header_timeout_closes_unfinished_and_trickled_heads() {
-    run(check_header_timeout(ROCKET));
-}
-
-#[test]
-fn demo_axum_stalled_body_is_408_and_closed() {
-    run(check_body_timeout(AXUM));
-}
-
-#[test]
-fn demo_actix_stalled_body_is_408_and_closed() {
-    run(check_body_timeout(ACTIX));
-}
-
-#[test]
-fn demo_rocket_stalled_body_is_408_and_closed() {
-    run(check_body_timeout(ROCKET));
-}
-
-#[test]
-fn demo_axum_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
-    run(check_shutdown_with_stalled_bodies(AXUM));
-}
-
-#[test]
-fn demo_actix_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
-    run(check_shutdown_with_stalled_bodies(ACTIX));
-}
-
-#[test]
-fn demo_rocket_sigterm_with_stalled_bodies_answers_them_and_exits_0() {
-    run(check_shutdown_with_stalled_bodies(ROCKET));
-}
-
-#[test]
-fn demo_axum_connections_per_address_are_capped() {
-    run(check_connection_cap(AXUM));
-}
-
-#[test]
-fn demo_actix_connections_per_address_are_capped() {
-    run(check_connection_cap(ACTIX));
-}
-
-#[test]
-fn demo_rocket_connections_per_address_are_capped() {
-    run(check_connection_cap(ROCKET));
-}
-
-#[test]
-fn demo_axum_publishes_past_the_rate_are_429() {
-    run(check_publish_rate(AXUM));
-}
-
-#[test]
-fn demo_actix_publishes_past_the_rate_are_429() {
-    run(check_publish_rate(ACTIX));
-}
-
-#[test]
-fn demo_rocket_publishes_past_the_rate_are_429() {
-    run(check_publish_rate(ROCKET));
-}
-
-#[test]
-fn demo_axum_body_stalled_before_routing_is_closed() {
-    run(check_body_stalled_before_routing(AXUM));
-}
-
-#[test]
-fn demo_actix_body_stalled_before_routing_is_closed() {
-    run(check_body_stalled_before_routing(ACTIX));
-}
-
-#[test]
-fn demo_rocket_body_stalled_before_routing_is_closed() {
-    run(check_body_stalled_before_routing(ROCKET));
+on_every_demo! {
+    routes_page => check_page,
+    routes_clock => |binary| check_periodic(binary, "/clock", "clock", "utc"),
+    routes_metrics => |binary| check_periodic(binary, "/metrics", "metrics", "cpu"),
+    routes_words => check_words,
+    routes_tokens => check_tokens,
+    routes_echo => check_echo,
+    routes_events => check_events,
+    routes_chat => check_chat,
+    routes_disconnect => check_disconnect,
+    errors_are_json_no_such_page => |binary| check_errors_are_json(binary, "/no-such-page"),
+    errors_are_json_events => |binary| check_errors_are_json(binary, "/events"),
+    errors_are_json_publish => |binary| check_errors_are_json(binary, "/publish"),
+    errors_are_json_chat => |binary| check_errors_are_json(binary, "/chat"),
+    errors_are_json_disconnect => |binary| check_errors_are_json(binary, "/disconnect"),
+    cross_origin => check_cross_origin,
+    job_and_stats => check_job_and_stats,
+    sigterm_ends_every_stream_and_exits_0 => check_shutdown,
+    header_timeout_closes_unfinished_and_trickled_heads => check_header_timeout,
+    stalled_body_is_408_and_closed => check_body_timeout,
+    sigterm_with_stalled_bodies_answers_them_and_exits_0 => check_shutdown_with_stalled_bodies,
+    connections_per_address_are_capped => check_connection_cap,
+    publishes_past_the_rate_are_429 => check_publish_rate,
+    body_stalled_before_routing_is_closed => check_body_stalled_before_routing,
 }

@@ -260,13 +260,13 @@ macro_rules! conformance_suite {
         $(
             #[test]
             fn $check() {
-                $crate::run(&$integration, $crate::$check);
+                $crate::run(&$integration, $crate::HubFactory::InMemory, $crate::$check);
             }
         )*
         $(
             #[test]
             fn $memory() {
-                $crate::run(&$integration, $crate::$memory);
+                $crate::run(&$integration, $crate::HubFactory::InMemory, $crate::$memory);
             }
         )*
         /// The same checks on a hub on Redis.
@@ -282,42 +282,48 @@ macro_rules! conformance_suite {
     };
 }
 
-thread_local! {
-    /// The Redis a check running on this thread builds its hubs on, if any.
-    static REDIS: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+/// What builds the hubs a check starts its apps over: every check is given one, so the
+/// check alone decides which hub each of its apps gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubFactory {
+    /// Hubs in memory.
+    InMemory,
+    /// Hubs on the Redis at this URL (see [`run_on_redis`]).
+    Redis(String),
 }
 
-/// The hub a check runs against: `builder`'s, in memory, or on the check's Redis when the
-/// check runs [`on Redis`](run_on_redis).
-pub async fn hub(builder: HubBuilder) -> Hub {
-    match REDIS.with(|redis| redis.borrow().clone()) {
-        None => builder.build(),
-        Some(url) => sse_redis::connect(&url, builder)
-            .await
-            .expect("a hub on the check's Redis"),
+impl HubFactory {
+    /// `builder`'s hub, in memory or on this factory's Redis.
+    pub async fn build(&self, builder: HubBuilder) -> Hub {
+        match self {
+            HubFactory::InMemory => builder.build(),
+            HubFactory::Redis(url) => sse_redis::connect(url, builder)
+                .await
+                .expect("a hub on the check's Redis"),
+        }
     }
 }
 
-/// Runs one check with its hubs on a `redis-server` of its own.
+/// Runs one check with its hubs on a `redis-server` of its own, stopped when the check
+/// returns.
 pub fn run_on_redis<I: Integration, F, Fut>(integration: &'static I, check: F)
 where
-    F: FnOnce(&'static I) -> Fut,
+    F: FnOnce(&'static I, HubFactory) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let redis = redis_server::RedisServer::start();
-    REDIS.with(|slot| *slot.borrow_mut() = Some(redis.url()));
-    run(integration, check);
-    REDIS.with(|slot| *slot.borrow_mut() = None);
+    run(integration, HubFactory::Redis(redis.url()), check);
 }
 
-/// Runs one check against `integration` on a fresh client runtime. Called from `#[test]`
-/// functions only: a runtime that cannot start fails the test.
-pub fn run<I: Integration, F, Fut>(integration: &'static I, check: F)
+/// Runs one check against `integration`, with its hubs from `hubs`, on a fresh client
+/// runtime. Called from `#[test]` functions only: a runtime that cannot start fails the
+/// test.
+pub fn run<I: Integration, F, Fut>(integration: &'static I, hubs: HubFactory, check: F)
 where
-    F: FnOnce(&'static I) -> Fut,
+    F: FnOnce(&'static I, HubFactory) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    test_runtime().block_on(check(integration));
+    test_runtime().block_on(check(integration, hubs));
 }
 
 /// The runtime tests run clients and servers on: two worker threads, I/O and time.
@@ -356,12 +362,21 @@ impl ServerThread {
 
 #[cfg(test)]
 mod tests {
-    /// Every public check in `checks.rs` is in [`conformance_suite!`]'s list, so none can be
+    /// Every public check in `checks/` is in [`conformance_suite!`]'s list, so none can be
     /// added and silently never run.
     #[test]
     fn the_suite_runs_every_check() {
-        let checks: Vec<&str> = include_str!("checks.rs")
-            .lines()
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/checks");
+        let mut sources = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("the checks' folder") {
+            let path = entry.expect("a file in the checks' folder").path();
+            if path.extension().is_some_and(|ext| ext == "rs") {
+                sources.push(std::fs::read_to_string(&path).expect("a check file"));
+            }
+        }
+        let checks: Vec<&str> = sources
+            .iter()
+            .flat_map(|source| source.lines())
             .filter_map(|line| line.strip_prefix("pub async fn "))
             .filter_map(|rest| rest.split('<').next())
             .collect();
