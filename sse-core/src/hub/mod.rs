@@ -76,12 +76,14 @@
 //! `builder` (settings and limits), `topic_name`, `id`, `ring` (a topic's history),
 //! `topic` and `pacing` (waking a topic's subscribers), `subscription`, `notice`, `stats`,
 //! `metrics` (the same counts through the `metrics` facade, feature `metrics`: names and
-//! meanings in its module docs), `periodic` ([`Hub::publish_every`]), `error`.
+//! meanings in its module docs), `periodic` ([`Hub::publish_every`]), `idle` (the timer
+//! that expires idle topics), `error`.
 
 pub mod backend;
 mod builder;
 mod error;
 mod id;
+mod idle;
 mod locks;
 #[cfg(feature = "metrics")]
 pub mod metrics;
@@ -275,6 +277,8 @@ struct Shared {
     final_frame: OnceLock<Option<Frame>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     stats: Counters,
+    /// The timer that expires idle topics (`idle.rs`).
+    sweep: idle::Sweep,
     /// The publish endpoint's idempotency keys: the hub's, so that every `HubEndpoints`
     /// over it (one per actix-web worker, say) sees the same keys.
     #[cfg(feature = "endpoints")]
@@ -305,6 +309,7 @@ impl Shared {
             final_frame: OnceLock::new(),
             shutdown,
             stats,
+            sweep: idle::Sweep::default(),
             #[cfg(feature = "endpoints")]
             idempotency: OnceLock::new(),
         }
@@ -630,6 +635,7 @@ impl Hub {
     /// ready-made publish endpoint (`http::endpoints`, feature `endpoints`) refuses them,
     /// so that a publisher over HTTP cannot forge them.
     pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+        idle::Sweep::ensure(&self.shared);
         let timer = metrics::PublishTimer::start();
         let result = self.publish_anywhere(topic, event).await;
         match &result {
@@ -703,6 +709,7 @@ impl Hub {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
+        idle::Sweep::ensure(&self.shared);
         let result = self.subscribe_here(topics, last_event_id);
         if let Err(error) = &result {
             self.shared.stats.subscribe_rejected(error);
