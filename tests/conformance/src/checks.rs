@@ -317,7 +317,7 @@ pub async fn disconnected_client_leaves_the_hub<I: Integration>(integration: &'s
 pub async fn departed_clients_let_go_of_their_topics_and_connections<I: Integration>(
     integration: &'static I,
 ) {
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     const CLIENTS: usize = 20;
     let hub = crate::hub(Hub::builder()).await;
     let config = AppConfig {
@@ -335,6 +335,19 @@ pub async fn departed_clients_let_go_of_their_topics_and_connections<I: Integrat
             app.addr
         );
         socket.write_all(request.as_bytes()).await.expect("write");
+        // Read the answer's head: a socket closed with unread bytes sends a reset, which
+        // every server notices at once; a client that read everything sends a FIN.
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let read = tokio::time::timeout(PATIENCE, socket.read(&mut buf))
+                .await
+                .expect("the answer's head in time")
+                .expect("read");
+            assert!(read > 0, "closed before the answer's head");
+            head.extend_from_slice(&buf[..read]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&head));
         sockets.push(socket);
     }
     wait_for("every client to subscribe", PATIENCE, || {
@@ -344,6 +357,10 @@ pub async fn departed_clients_let_go_of_their_topics_and_connections<I: Integrat
     .await;
     let port = app.addr.port();
     let open_before = open_server_connections(port);
+    for socket in &sockets {
+        // Anything that came since (a probe) is read too, so that each close is a FIN.
+        while socket.try_read(&mut [0u8; 1024]).is_ok_and(|read| read > 0) {}
+    }
     drop(sockets);
     let left = Instant::now();
     let mut released = None;
