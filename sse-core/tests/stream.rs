@@ -51,13 +51,18 @@ async fn keep_alive_fires_after_idle_interval_and_restarts_after_each_event() {
     assert_eq!(got, want);
 }
 
-/// The departure probe: an empty comment after each silence of its interval, restarted by
-/// events and keep-alives alike; the keep-alive keeps its own rhythm.
+/// The departure probe: an empty comment a quarter of its interval after the start, then
+/// after each silence of its interval, restarted by events and keep-alives alike; the
+/// keep-alive keeps its own rhythm.
 #[tokio::test(start_paused = true)]
 async fn a_probe_fills_every_silence_and_the_keep_alive_keeps_its_rhythm() {
     let (tx, rx) = mpsc::unbounded_channel();
     let body = SseStream::new(channel_stream(rx))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)).text("ping"))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(10))
+                .text("ping"),
+        )
         .probe(Duration::from_secs(4));
     let start = Instant::now();
     let consumer = tokio::spawn(async move {
@@ -71,10 +76,15 @@ async fn a_probe_fills_every_silence_and_the_keep_alive_keeps_its_rhythm() {
     drop(tx);
 
     let got = consumer.await.unwrap();
-    let (probe, ping) = (Bytes::from_static(b":\n\n"), Bytes::from_static(b": ping\n\n"));
+    let (probe, ping) = (
+        Bytes::from_static(b":\n\n"),
+        Bytes::from_static(b": ping\n\n"),
+    );
+    // The first probe after a quarter of the interval.
     let want = vec![
-        (4, probe.clone()),
-        (8, probe.clone()),
+        (1, probe.clone()),
+        (5, probe.clone()),
+        (9, probe.clone()),
         (10, ping),
         (13, Bytes::from_static(b"data: one\n\n")),
         (17, probe.clone()),

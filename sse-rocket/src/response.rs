@@ -23,8 +23,9 @@ use crate::shutdown::StreamsEnd;
 /// closes its side, but the task (and the stream it holds: a hub subscription, its topic)
 /// learns of it only when it next hands the channel something. So, by default, an `Sse`
 /// writes an empty comment (`:\n\n`) after [`DEFAULT_PROBE`](Self::DEFAULT_PROBE) (one
-/// second) without any write ([`SseStream::probe`]): a departed client is let go within a
-/// second, whatever the keep-alive interval. Change it with [`probe`](Self::probe), or turn
+/// second; the first a quarter second after the start) without any write
+/// ([`SseStream::probe`]): a departed client is let go within a second, whatever the
+/// keep-alive interval, and one that leaves at once within a quarter second. Change it with [`probe`](Self::probe), or turn
 /// it off with [`no_probe`](Self::no_probe) (a departed client then waits for the next event
 /// or keep-alive).
 #[must_use]

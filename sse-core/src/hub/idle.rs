@@ -60,12 +60,18 @@ impl Sweep {
     /// Whether the task has started and since ended (for tests).
     #[cfg(test)]
     fn finished(&self) -> bool {
-        lock(&self.task).as_ref().is_some_and(JoinHandle::is_finished)
+        lock(&self.task)
+            .as_ref()
+            .is_some_and(JoinHandle::is_finished)
     }
 }
 
 /// Sweeps every `period` until the hub shuts down or is gone.
-async fn run(hub: Weak<Shared>, period: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+async fn run(
+    hub: Weak<Shared>,
+    period: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -99,7 +105,10 @@ mod tests {
     #[test]
     fn the_period_is_half_the_limit_within_bounds() {
         assert_eq!(super::period(Duration::ZERO), super::MIN_PERIOD);
-        assert_eq!(super::period(Duration::from_secs(1)), Duration::from_millis(500));
+        assert_eq!(
+            super::period(Duration::from_secs(1)),
+            Duration::from_millis(500)
+        );
         assert_eq!(super::period(Duration::from_secs(3600)), super::MAX_PERIOD);
     }
 
@@ -115,16 +124,23 @@ mod tests {
                 .expect("publish");
         }
         let _watched = hub.subscribe(["watched"], None).expect("subscribe");
-        hub.publish("watched", Event::new("x")).await.expect("publish");
+        hub.publish("watched", Event::new("x"))
+            .await
+            .expect("publish");
         assert_eq!(hub.stats().topics, 1001);
 
         // Nothing happens meanwhile: no publish, no subscription (a topic made then would
         // sweep too).
         tokio::time::sleep(Duration::from_millis(2500)).await;
         assert_eq!(hub.stats().topics, 1, "only `watched` is left");
-        assert!(hub.topic_stats("watched").is_some(), "a subscriber keeps it");
+        assert!(
+            hub.topic_stats("watched").is_some(),
+            "a subscriber keeps it"
+        );
 
-        hub.publish("fresh", Event::new("x")).await.expect("publish");
+        hub.publish("fresh", Event::new("x"))
+            .await
+            .expect("publish");
 
         // `fresh` is one sweep period old: still there.
         tokio::time::sleep(Duration::from_millis(500)).await;

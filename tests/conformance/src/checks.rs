@@ -347,7 +347,11 @@ pub async fn departed_clients_let_go_of_their_topics_and_connections<I: Integrat
             assert!(read > 0, "closed before the answer's head");
             head.extend_from_slice(&buf[..read]);
         }
-        assert!(head.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&head));
+        assert!(
+            head.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&head)
+        );
         sockets.push(socket);
     }
     wait_for("every client to subscribe", PATIENCE, || {
@@ -361,8 +365,8 @@ pub async fn departed_clients_let_go_of_their_topics_and_connections<I: Integrat
         // Anything that came since (a probe) is read too, so that each close is a FIN.
         while socket.try_read(&mut [0u8; 1024]).is_ok_and(|read| read > 0) {}
     }
-    drop(sockets);
     let left = Instant::now();
+    drop(sockets);
     let mut released = None;
     wait_for(
         "the departed clients' subscriptions, topics and connections to go",
