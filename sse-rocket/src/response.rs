@@ -71,7 +71,7 @@ where
 
 impl<S> Sse<S> {
     /// How long a stream stays silent before it writes an empty comment to find out whether
-    /// its client is still there (one second): see [departed clients](Sse#departed-clients).
+    /// its client is still there (one second): see [`Sse`] on departed clients.
     pub const DEFAULT_PROBE: Duration = Duration::from_secs(1);
 
     /// Writes an empty comment after `interval` without any write, so that a departed
