@@ -146,6 +146,7 @@
 //!     })
 //!     .disable_signals() // stopped below, after the hub
 //!     .tcp_nodelay(true) // send each event at once
+//!     .h1_allow_half_closed(false) // a client that closes is let go at once
 //!     .bind(("0.0.0.0", 3000))?
 //!     .run();
 //!
@@ -249,14 +250,22 @@
 //!   buffer (16 events by default) is full, and fails once the stream has closed;
 //!   [`closed`](Emitter::closed) resolves with the reason, so a producer can stop its work.
 //!   The stream ends after [`complete`](Emitter::complete), or when every emitter is dropped.
-//! - **A departed client is noticed after two keep-alive writes on actix-web**, about two
-//!   keep-alive intervals after it left (measured by the conformance check): actix-web
-//!   learns of it only by writing, and the first write after the client left still
-//!   succeeds. Until then the emitter stays open and sends succeed into its buffer. The
-//!   keep-alive bounds the wait: a comment is written after 15 s without events by
-//!   default; set it shorter with `Sse::new(events).keep_alive(KeepAlive::new().interval(..))`.
-//!   (axum notices at once, rocket after one write.) A client whose network vanished
-//!   without closing anything is noticed only when TCP gives up on the connection.
+//! - **A departed client is noticed at once with `HttpServer::h1_allow_half_closed(false)`**
+//!   (as in the app above). actix-web's HTTP/1 dispatcher keeps reading while it streams a
+//!   response and sees the client's close (its FIN) at once, but by default it treats that
+//!   as a half-close and keeps the response going until a write fails: the second write
+//!   after the client left, about two keep-alive intervals later (15 s each by default), and
+//!   meanwhile the subscription, its topic and the connection stay. With half-closes
+//!   refused, the dispatcher ends the connection as soon as it reads the close, and the
+//!   stream (the subscription, the topic it made) goes with it; the conformance check
+//!   `departed_clients_let_go_of_their_topics_and_connections` measures it. The price: a
+//!   client that shuts its sending side while still waiting for an answer (rare; not
+//!   browsers, not `EventSource`) gets none if the handler has not answered by then.
+//!   Without the setting, [`Sse::probe`] bounds the wait at about two probe intervals,
+//!   whatever the keep-alive. Until the stream is dropped an emitter stays open and sends
+//!   succeed into its buffer. (axum notices at once, rocket within a second.) A client
+//!   whose network vanished without closing anything is noticed only when TCP gives up on
+//!   the connection.
 //!
 //! # Graceful shutdown that cannot hang
 //!

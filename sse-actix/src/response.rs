@@ -41,6 +41,14 @@ where
         Sse(self.0.retry(delay))
     }
 
+    /// Writes an empty comment after `interval` without any write ([`SseStream::probe`]),
+    /// so that a departed client is let go within about two `interval`s, whatever the
+    /// keep-alive interval. Only for a server that cannot refuse half-closes: with
+    /// `HttpServer::h1_allow_half_closed(false)` actix-web lets go at once, with no probe.
+    pub fn probe(self, interval: Duration) -> Self {
+        Sse(self.0.probe(interval))
+    }
+
     /// Ends the stream at an event boundary when `shutdown` completes ([`SseStream::until`]).
     pub fn until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
         Sse(self.0.until(shutdown))

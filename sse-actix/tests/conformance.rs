@@ -154,6 +154,8 @@ impl Integration for Actix {
                 })
                 .workers(2)
                 .backlog(2048)
+                // As the crate docs say: a client that closes is let go at once.
+                .h1_allow_half_closed(false)
                 .disable_signals()
                 .shutdown_timeout(5)
                 .bind(("127.0.0.1", 0))

@@ -9,6 +9,8 @@
 //!   (a block holding only `retry` shows up as an empty message in some clients);
 //! - **shutdown** futures ([`SseStream::until`], [`Until`]): when one completes the stream
 //!   ends. Items are whole events, so the stream always ends at an event boundary;
+//! - an optional **departure probe** ([`SseStream::probe`]): a tiny comment after a short
+//!   silence, for servers that learn a client has gone only by writing to it (rocket);
 //! - **batching**: events that are ready together (a subscriber that fell behind, a finite
 //!   stream) leave as one item of up to [`BATCH_BYTES`], so the server writes them in one
 //!   call.
@@ -336,6 +338,8 @@ pin_project_lite::pin_project! {
         #[pin]
         events: Until<S>,
         keep_alive: Option<KeepAliveTimer>,
+        // Restarted by every write, keep-alives too.
+        probe: Option<KeepAliveTimer>,
         retry: Option<u64>,
         done: bool,
     }
@@ -355,6 +359,7 @@ where
                 last_activity: Instant::now(),
                 sleep: None,
             }),
+            probe: None,
             retry: None,
             done: false,
         }
@@ -373,6 +378,31 @@ where
     /// Sends no keep-alive comments.
     pub fn no_keep_alive(mut self) -> Self {
         self.keep_alive = None;
+        self
+    }
+
+    /// Writes an empty comment (`:\n\n`, 3 bytes) after `interval` without any write, event
+    /// or keep-alive, so that a server which learns of a departed client only when it next
+    /// writes learns of it within `interval`, whatever the keep-alive interval (the first
+    /// probe comes after a quarter of `interval`, for clients that leave at once). Off by
+    /// default; the rocket adapter turns it on (every second), since rocket 0.5 writes a
+    /// response from a task that notices a closed connection only by writing.
+    ///
+    /// The keep-alive is unchanged: its comments still come every keep-alive interval (and
+    /// restart the probe's silence). Each probe is a small write per idle client: about
+    /// 3 bytes of event stream (plus framing) and one system call a second per client at
+    /// the default.
+    pub fn probe(mut self, interval: Duration) -> Self {
+        let config = KeepAlive::new().interval(interval);
+        // The first probe after a quarter of the interval: a client that leaves at once (a
+        // hostile one that only makes topics) is let go sooner, for one more small write.
+        let now = Instant::now();
+        let early = config.interval - config.interval / 4;
+        self.probe = Some(KeepAliveTimer {
+            config,
+            last_activity: now.checked_sub(early).unwrap_or(now),
+            sleep: None,
+        });
         self
     }
 
@@ -428,14 +458,26 @@ where
                 return Poll::Ready(None);
             }
             Poll::Pending => {
-                return match this.keep_alive {
-                    Some(timer) => timer.poll(cx).map(|frame| Some(frame.into_bytes())),
+                if let Some(Poll::Ready(frame)) = this.keep_alive.as_mut().map(|t| t.poll(cx)) {
+                    if let Some(probe) = this.probe {
+                        probe.last_activity = Instant::now();
+                    }
+                    return Poll::Ready(Some(frame.into_bytes()));
+                }
+                return match this.probe {
+                    Some(probe) => probe.poll(cx).map(|frame| Some(frame.into_bytes())),
                     None => Poll::Pending,
                 };
             }
         };
-        if let Some(timer) = this.keep_alive {
-            timer.last_activity = Instant::now();
+        if this.keep_alive.is_some() || this.probe.is_some() {
+            let now = Instant::now();
+            for timer in [this.keep_alive.as_mut(), this.probe.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                timer.last_activity = now;
+            }
         }
         let first = match this.retry.take() {
             Some(ms) => first.with_retry_prefix(ms),
@@ -484,6 +526,7 @@ impl<S> std::fmt::Debug for SseStream<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SseStream")
             .field("keep_alive", &self.keep_alive.as_ref().map(|k| &k.config))
+            .field("probe", &self.probe.as_ref().map(|p| p.config.interval))
             .field("retry_ms", &self.retry)
             .field("done", &self.done)
             .finish_non_exhaustive()

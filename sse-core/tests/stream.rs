@@ -51,6 +51,48 @@ async fn keep_alive_fires_after_idle_interval_and_restarts_after_each_event() {
     assert_eq!(got, want);
 }
 
+/// The departure probe: an empty comment a quarter of its interval after the start, then
+/// after each silence of its interval, restarted by events and keep-alives alike; the
+/// keep-alive keeps its own rhythm.
+#[tokio::test(start_paused = true)]
+async fn a_probe_fills_every_silence_and_the_keep_alive_keeps_its_rhythm() {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let body = SseStream::new(channel_stream(rx))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(10))
+                .text("ping"),
+        )
+        .probe(Duration::from_secs(4));
+    let start = Instant::now();
+    let consumer = tokio::spawn(async move {
+        body.map(|bytes| (start.elapsed().as_secs(), bytes))
+            .collect::<Vec<(u64, Bytes)>>()
+            .await
+    });
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    tx.send(Event::new("one")).unwrap();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    drop(tx);
+
+    let got = consumer.await.unwrap();
+    let (probe, ping) = (
+        Bytes::from_static(b":\n\n"),
+        Bytes::from_static(b": ping\n\n"),
+    );
+    // The first probe after a quarter of the interval.
+    let want = vec![
+        (1, probe.clone()),
+        (5, probe.clone()),
+        (9, probe.clone()),
+        (10, ping),
+        (13, Bytes::from_static(b"data: one\n\n")),
+        (17, probe.clone()),
+        (21, probe),
+    ];
+    assert_eq!(got, want);
+}
+
 #[tokio::test(start_paused = true)]
 async fn default_keep_alive_is_fifteen_seconds_of_empty_comment() {
     let mut body = SseStream::new(stream::pending::<Event>());

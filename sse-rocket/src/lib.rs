@@ -175,14 +175,15 @@
 //!   buffer (16 events by default) is full, and fails once the stream has closed;
 //!   [`closed`](Emitter::closed) resolves with the reason, so a producer can stop its work.
 //!   The stream ends after [`complete`](Emitter::complete), or when every emitter is dropped.
-//! - **A departed client is noticed after one keep-alive write on rocket**, about one
-//!   keep-alive interval after it left (measured by the conformance check): rocket learns
-//!   of it only by writing. Until then the emitter stays open and sends succeed into its
-//!   buffer. The keep-alive bounds the wait: a comment is written after 15 s without
-//!   events by default; set it shorter with
-//!   `Sse::new(events).keep_alive(KeepAlive::new().interval(..))`. (axum notices at once,
-//!   actix-web after two writes.) A client whose network vanished without closing anything
-//!   is noticed only when TCP gives up on the connection.
+//! - **A departed client is noticed within a second on rocket**, whatever the keep-alive
+//!   interval: rocket writes a body from a task that learns of a closed connection only
+//!   when it next writes, so an idle [`Sse`] writes an empty comment after a second without
+//!   any write (see [`Sse`]'s *departed clients*; [`Sse::probe`], [`Sse::no_probe`]). The
+//!   conformance check `departed_clients_let_go_of_their_topics_and_connections` measures
+//!   it. Until then the emitter stays open and sends succeed into its buffer. (axum
+//!   notices at once, actix-web at once with `HttpServer::h1_allow_half_closed(false)`.) A
+//!   client whose network vanished without closing anything is noticed only when TCP gives
+//!   up on the connection.
 //!
 //! # Graceful shutdown that cannot hang
 //!

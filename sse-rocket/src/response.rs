@@ -15,10 +15,24 @@ use crate::shutdown::StreamsEnd;
 /// An event-stream response: the headers of [`RESPONSE_HEADERS`], keep-alive comments after
 /// 15 s of idleness by default, and an optional retry prelude. It ends at rocket's
 /// `Shutdown`, or, with the [`HubShutdown`](crate::HubShutdown) fairing attached, when the
-/// hub has shut down after its final event. A newtype over [`SseStream`], whose docs say
-/// what each setting does.
+/// hub has shut down after its final event. Over [`SseStream`], whose docs say what each
+/// setting does.
+///
+/// **Departed clients.** Rocket 0.5 writes a response body from a task of its own, through
+/// a channel to hyper: when a client closes its connection, hyper notices at once and
+/// closes its side, but the task (and the stream it holds: a hub subscription, its topic)
+/// learns of it only when it next hands the channel something. So, by default, an `Sse`
+/// writes an empty comment (`:\n\n`) after [`DEFAULT_PROBE`](Self::DEFAULT_PROBE) (one
+/// second; the first a quarter second after the start) without any write
+/// ([`SseStream::probe`]): a departed client is let go within a second, whatever the
+/// keep-alive interval, and one that leaves at once within a quarter second. Change it with [`probe`](Self::probe), or turn
+/// it off with [`no_probe`](Self::no_probe) (a departed client then waits for the next event
+/// or keep-alive).
 #[must_use]
-pub struct Sse<S>(SseStream<S>);
+pub struct Sse<S> {
+    stream: SseStream<S>,
+    probe: Option<Duration>,
+}
 
 impl<S> Sse<S>
 where
@@ -29,34 +43,68 @@ where
     /// [`Subscription`](sse_core::Subscription), or `Result`s of either (an error ends the
     /// stream cleanly, at an event boundary).
     pub fn new(events: S) -> Self {
-        Sse(SseStream::new(events))
+        Sse::from(SseStream::new(events))
     }
 
     /// Sets the keep-alive interval and text ([`SseStream::keep_alive`]).
     pub fn keep_alive(self, keep_alive: KeepAlive) -> Self {
-        Sse(self.0.keep_alive(keep_alive))
+        self.map(|stream| stream.keep_alive(keep_alive))
     }
 
     /// Sends the client's reconnection delay with the first event ([`SseStream::retry`]).
     pub fn retry(self, delay: Duration) -> Self {
-        Sse(self.0.retry(delay))
+        self.map(|stream| stream.retry(delay))
     }
 
     /// Ends the stream at an event boundary when `shutdown` completes ([`SseStream::until`]).
     pub fn until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
-        Sse(self.0.until(shutdown))
+        self.map(|stream| stream.until(shutdown))
+    }
+
+    fn map(self, f: impl FnOnce(SseStream<S>) -> SseStream<S>) -> Self {
+        Sse {
+            stream: f(self.stream),
+            probe: self.probe,
+        }
+    }
+}
+
+impl<S> Sse<S> {
+    /// How long a stream stays silent before it writes an empty comment to find out whether
+    /// its client is still there (one second): see [`Sse`] on departed clients.
+    pub const DEFAULT_PROBE: Duration = Duration::from_secs(1);
+
+    /// Writes an empty comment after `interval` without any write, so that a departed
+    /// client is let go within about `interval` ([`SseStream::probe`]; default
+    /// [`DEFAULT_PROBE`](Self::DEFAULT_PROBE)).
+    pub fn probe(mut self, interval: Duration) -> Self {
+        self.probe = Some(interval);
+        self
+    }
+
+    /// Writes no probes: a departed client is let go at the next event or keep-alive.
+    pub fn no_probe(mut self) -> Self {
+        self.probe = None;
+        self
     }
 }
 
 impl<S> From<SseStream<S>> for Sse<S> {
+    /// With the default probe ([`Sse::DEFAULT_PROBE`]).
     fn from(stream: SseStream<S>) -> Self {
-        Sse(stream)
+        Sse {
+            stream,
+            probe: Some(Self::DEFAULT_PROBE),
+        }
     }
 }
 
 impl<S> fmt::Debug for Sse<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Sse").field(&self.0).finish()
+        f.debug_struct("Sse")
+            .field("stream", &self.stream)
+            .field("probe", &self.probe)
+            .finish()
     }
 }
 
@@ -68,9 +116,13 @@ where
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'r> {
         // Rocket's graceful shutdown waits for open responses: end the stream with it, or,
         // with the `HubShutdown` fairing, once the hub has shut down (after its final event).
+        let stream = match self.probe {
+            Some(interval) => self.stream.probe(interval),
+            None => self.stream,
+        };
         let stream = match request.rocket().state::<StreamsEnd>() {
-            Some(StreamsEnd(signal)) => self.0.until(signal.triggered()),
-            None => self.0.until(request.rocket().shutdown()),
+            Some(StreamsEnd(signal)) => stream.until(signal.triggered()),
+            None => stream.until(request.rocket().shutdown()),
         };
         let mut response = ByteStream(stream).respond_to(request)?;
         for (name, value) in RESPONSE_HEADERS {

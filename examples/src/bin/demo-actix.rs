@@ -277,6 +277,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .service(sse_actix::routes(endpoints.clone().authorize(auth.hook())))
     })
     .client_request_timeout(options.header_timeout)
+    // A client that closes its connection is let go at once (its subscription, the topic
+    // it made, the connection), not at the second write after it left.
+    .h1_allow_half_closed(false)
     .on_connect(move |connection, data| {
         let peer = connection
             .downcast_ref::<actix_web::rt::net::TcpStream>()

@@ -151,6 +151,11 @@ impl HubBuilder {
     /// How long a topic nobody subscribes to and nobody publishes to is kept, with its
     /// history, for clients that come back to resume (default an hour). A client resuming
     /// later is told with a `missed` event (reason `expired`).
+    ///
+    /// Enforced on a timer, every half of `idle` (at least every 250 ms, at most every
+    /// minute), by a task spawned on the tokio runtime of the hub's first publish or
+    /// subscription; the task ends when the hub shuts down or is dropped. (A hub never used
+    /// inside a tokio runtime looks for idle topics only when it creates a topic.)
     pub fn topic_idle(mut self, idle: Duration) -> Self {
         self.config.topic_idle = idle;
         self

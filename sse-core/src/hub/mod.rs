@@ -76,13 +76,15 @@
 //! `builder` (settings and limits), `topic_name`, `id`, `ring` (a topic's history),
 //! `topic` and `pacing` (waking a topic's subscribers), `subscription`, `notice`, `stats`,
 //! `metrics` (the same counts through the `metrics` facade, feature `metrics`: names and
-//! meanings in its module docs), `periodic` ([`Hub::publish_every`]), `error`.
+//! meanings in its module docs), `periodic` ([`Hub::publish_every`]), `idle` (the timer
+//! that expires idle topics), `error`.
 
 pub mod backend;
 mod builder;
 mod error;
 mod extensions;
 mod id;
+mod idle;
 mod locks;
 #[cfg(feature = "metrics")]
 pub mod metrics;
@@ -279,6 +281,8 @@ struct Shared {
     stats: Counters,
     /// State that code built on the hub keeps with it ([`Hub::extension`]).
     extensions: Extensions,
+    /// The timer that expires idle topics (`idle.rs`).
+    sweep: idle::Sweep,
 }
 
 impl Shared {
@@ -306,6 +310,7 @@ impl Shared {
             shutdown,
             stats,
             extensions: Extensions::default(),
+            sweep: idle::Sweep::default(),
         }
     }
 
@@ -629,6 +634,7 @@ impl Hub {
     /// ready-made publish endpoint (`sse-endpoints`) refuses them,
     /// so that a publisher over HTTP cannot forge them.
     pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+        idle::Sweep::ensure(&self.shared);
         let timer = metrics::PublishTimer::start();
         let result = self.publish_anywhere(topic, event).await;
         match &result {
@@ -702,6 +708,7 @@ impl Hub {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
+        idle::Sweep::ensure(&self.shared);
         let result = self.subscribe_here(topics, last_event_id);
         if let Err(error) = &result {
             self.shared.stats.subscribe_rejected(error);

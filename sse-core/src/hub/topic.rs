@@ -18,8 +18,9 @@ pub(crate) struct TopicState {
     pub(crate) waiters: Mutex<Slab<Option<Waker>>>,
     /// When the subscribers were last woken (used by [`notify`](Self::notify)).
     pub(crate) pacing: Mutex<Pacing>,
-    /// When an event was last published to it (or it was made): how idle it is.
-    pub(crate) last_publish: Mutex<std::time::Instant>,
+    /// When an event was last published to it (or it was made): how idle it is. tokio's
+    /// clock (the system's outside a runtime), so that a test can pause it.
+    pub(crate) last_publish: Mutex<tokio::time::Instant>,
 }
 
 impl TopicState {
@@ -33,7 +34,7 @@ impl TopicState {
             }),
             waiters: Mutex::new(Slab::new()),
             pacing: Mutex::new(Pacing::default()),
-            last_publish: Mutex::new(std::time::Instant::now()),
+            last_publish: Mutex::new(tokio::time::Instant::now()),
         }
     }
 
@@ -46,7 +47,7 @@ impl TopicState {
         max_events: usize,
         max_bytes: usize,
     ) -> (usize, usize) {
-        *lock(&self.last_publish) = std::time::Instant::now();
+        *lock(&self.last_publish) = tokio::time::Instant::now();
         write(&self.ring).push(seq, frame, max_events, max_bytes)
     }
 

@@ -253,6 +253,7 @@ macro_rules! conformance_suite {
             publishes_past_the_limits_are_429_with_retry_after;
             in_memory_only:
             missed_event_for_expired_id,
+            departed_clients_let_go_of_their_topics_and_connections,
             stalled_client_does_not_slow_others_and_is_closed_without_silent_loss,
         );
     };

@@ -46,6 +46,111 @@ pub async fn disconnected_client_leaves_the_hub<I: Integration>(
     app.stop().await;
 }
 
+/// Clients that each subscribe to a topic of their own and then close their connection
+/// let go of everything at once, whatever the keep-alive interval (60 s here): the
+/// subscriptions, the topics they made, and the server's side of their connections. The
+/// wait is bounded (10 s, far below the keep-alive); how long it took is printed, not
+/// asserted.
+pub async fn departed_clients_let_go_of_their_topics_and_connections<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const CLIENTS: usize = 20;
+    let hub = hubs.build(Hub::builder()).await;
+    let config = AppConfig {
+        keep_alive: Duration::from_secs(60),
+        ..AppConfig::default()
+    };
+    let app = start(integration, hub.clone(), config).await;
+    let mut sockets = Vec::new();
+    for n in 0..CLIENTS {
+        let mut socket = tokio::net::TcpStream::connect(app.addr)
+            .await
+            .expect("connect");
+        let request = format!(
+            "GET /events?topic=departed-{n} HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
+            app.addr
+        );
+        socket.write_all(request.as_bytes()).await.expect("write");
+        // Read the answer's head: a socket closed with unread bytes sends a reset, which
+        // every server notices at once; a client that read everything sends a FIN.
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let read = tokio::time::timeout(PATIENCE, socket.read(&mut buf))
+                .await
+                .expect("the answer's head in time")
+                .expect("read");
+            assert!(read > 0, "closed before the answer's head");
+            head.extend_from_slice(&buf[..read]);
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&head)
+        );
+        sockets.push(socket);
+    }
+    wait_for("every client to subscribe", PATIENCE, || {
+        let stats = hub.stats();
+        stats.subscribers == CLIENTS && stats.topics == CLIENTS
+    })
+    .await;
+    let port = app.addr.port();
+    let open_before = open_server_connections(port);
+    for socket in &sockets {
+        // Anything that came since (a probe) is read too, so that each close is a FIN.
+        while socket.try_read(&mut [0u8; 1024]).is_ok_and(|read| read > 0) {}
+    }
+    let left = Instant::now();
+    drop(sockets);
+    let mut released = None;
+    wait_for(
+        "the departed clients' subscriptions, topics and connections to go",
+        Duration::from_secs(10),
+        || {
+            let stats = hub.stats();
+            if released.is_none() && stats.subscribers == 0 && stats.topics == 0 {
+                released = Some(left.elapsed());
+            }
+            released.is_some() && open_server_connections(port).is_none_or(|open| open == 0)
+        },
+    )
+    .await;
+    eprintln!(
+        "{}: {CLIENTS} departed clients let go of the hub after {:?}, of their connections after {:?} \
+         (server connections open before: {open_before:?}; keep-alive 60 s)",
+        std::any::type_name::<I>(),
+        released.unwrap_or_default(),
+        left.elapsed(),
+    );
+    app.stop().await;
+}
+
+/// How many connections the server listening on 127.0.0.1:`port` still holds open
+/// (established, or closed by the client and not yet by the server), from
+/// `/proc/net/tcp`; `None` where that cannot be read.
+fn open_server_connections(port: u16) -> Option<usize> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let open = table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let mut fields = line.split_whitespace();
+            let local = fields.nth(1).unwrap_or_default();
+            let state = fields.nth(1).unwrap_or_default();
+            let local_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+            // 01 established, 08 close-wait: the server has not closed its side.
+            local_port == Some(port) && (state == "01" || state == "08")
+        })
+        .count();
+    Some(open)
+}
+
 /// A client that stops reading: the others get everything at full speed; hub memory stays
 /// within its bound; when the stalled client reads again it gets a gap-free prefix and the
 /// end of its stream (lag policy `Close`), and on reconnecting the rest or a `missed` event.
