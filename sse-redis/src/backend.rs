@@ -1,5 +1,6 @@
 //! [`RedisBackend`]: publishing through one Lua script, and reading a topic's history.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,30 +15,94 @@ use crate::keys::Keys;
 use crate::metrics::{Op, RedisMetrics};
 
 /// Assigns the next sequence number, under the current epoch (starting one if Redis has
-/// none: it is new, or it lost its data), and appends the event to the log and to its
-/// topic, trimmed, with the topic's expiry renewed. One round trip, atomic.
+/// none: it is new, or it lost its data; or if Redis went back in time), and appends the
+/// event to the log and to its topic, trimmed, with the topic's expiry renewed. One round
+/// trip, atomic.
 ///
-/// KEYS: epoch, seq, log, topic. ARGV: a new epoch in case there is none, topic, body, log
-/// length, topic length, topic TTL in seconds.
+/// **Back in time**: Redis restarted from an older snapshot, or a replica that lagged was
+/// promoted, keeps the epoch but its sequence number goes back, so the ids after it would
+/// be given a second time, to other events. The caller says the newest id it has seen; a
+/// sequence number behind it under the same epoch starts a new epoch instead, so every id
+/// from before is answered with `missed`.
+///
+/// A topic's stream whose newest entry is of another epoch is that epoch's history, not
+/// this one's: it is replaced.
+///
+/// KEYS: epoch, seq, log, topic. ARGV: a new epoch in case one is needed, topic, body, log
+/// length, topic length, topic TTL in seconds, the newest epoch and sequence number the
+/// caller has seen, a random nonce (which tells two events given the same id apart).
+/// Returns the epoch, the sequence number, and 1 if a new epoch was started because Redis
+/// went back in time.
 const PUBLISH: &str = r"
 local epoch = redis.call('GET', KEYS[1])
+local back = 0
 if not epoch then
   epoch = ARGV[1]
+  redis.call('SET', KEYS[1], epoch)
+  redis.call('DEL', KEYS[2], KEYS[3])
+elseif epoch == ARGV[7] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[8]) then
+  epoch = ARGV[1]
+  back = 1
   redis.call('SET', KEYS[1], epoch)
   redis.call('DEL', KEYS[2], KEYS[3])
 end
 local seq = redis.call('INCR', KEYS[2])
 local id = seq .. '-0'
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], id, 'e', epoch, 't', ARGV[2], 'b', ARGV[3])
-local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], id, 'e', epoch, 't', ARGV[2], 'b', ARGV[3], 'n', ARGV[9])
+local newest = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
+if newest then
+  local fields = newest[2]
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 'e' and fields[i + 1] ~= epoch then
+      redis.call('DEL', KEYS[4])
+    end
+  end
+end
+local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3], 'e', epoch)
 if type(added) == 'table' and added.err then
   -- a stream left from an earlier epoch, with higher ids
   redis.call('DEL', KEYS[4])
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3])
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3], 'e', epoch)
 end
 redis.call('EXPIRE', KEYS[4], ARGV[6])
-return {epoch, seq}
+return {epoch, seq, back}
 ";
+
+/// The newest id this instance has seen (published, or read from the log): the publish
+/// script checks that Redis has not gone back behind it.
+#[derive(Debug)]
+pub(crate) struct Seen(Mutex<(u32, u64)>);
+
+impl Seen {
+    pub(crate) fn new(epoch: u32, seq: u64) -> Seen {
+        Seen(Mutex::new((epoch, seq)))
+    }
+
+    /// `seq` of `epoch` was published or read: a newer epoch replaces the old one.
+    pub(crate) fn saw(&self, epoch: u32, seq: u64) {
+        let mut seen = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if seen.0 != epoch {
+            *seen = (epoch, seq);
+        } else {
+            seen.1 = seen.1.max(seq);
+        }
+    }
+
+    pub(crate) fn get(&self) -> (u32, u64) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A random 64-bit nonce.
+pub(crate) fn nonce() -> u64 {
+    (u64::from(random_epoch()) << 32) | u64::from(random_epoch())
+}
 
 /// The hub's [`Backend`] on Redis.
 pub(crate) struct RedisBackend {
@@ -46,6 +111,7 @@ pub(crate) struct RedisBackend {
     options: Options,
     publish: Script,
     metrics: RedisMetrics,
+    seen: Arc<Seen>,
 }
 
 impl RedisBackend {
@@ -54,6 +120,7 @@ impl RedisBackend {
         keys: Keys,
         options: Options,
         metrics: RedisMetrics,
+        seen: Arc<Seen>,
     ) -> Self {
         RedisBackend {
             connection,
@@ -61,12 +128,14 @@ impl RedisBackend {
             options,
             publish: Script::new(PUBLISH),
             metrics,
+            seen,
         }
     }
 
     async fn publish_now(&self, topic: &TopicName, body: Bytes) -> Result<EventId, HubError> {
         let mut connection = self.connection.clone();
-        let (epoch, seq): (String, u64) = self
+        let (seen_epoch, seen_seq) = self.seen.get();
+        let (epoch, seq, back): (String, u64, i64) = self
             .publish
             .key(&self.keys.epoch)
             .key(&self.keys.seq)
@@ -78,12 +147,24 @@ impl RedisBackend {
             .arg(self.options.log_len)
             .arg(self.options.history)
             .arg(self.options.topic_ttl.as_secs().max(1))
+            .arg(format!("{seen_epoch:08x}"))
+            .arg(seen_seq)
+            .arg(nonce())
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
         let epoch = parse_epoch(&epoch).ok_or_else(|| HubError::Backend {
             message: format!("the epoch in Redis is not 8 hex digits: {epoch:?}"),
         })?;
+        if back == 1 {
+            tracing::warn!(
+                epoch = format_args!("{epoch:08x}"),
+                seen = format_args!("{seen_epoch:08x}-{seen_seq}"),
+                "Redis went back in time (restored from an older snapshot, or a replica \
+                 that lagged took over): a new epoch, so that no id names two events"
+            );
+        }
+        self.seen.saw(epoch, seq);
         Ok(EventId::new(epoch, seq))
     }
 
@@ -114,8 +195,15 @@ impl RedisBackend {
             // Another epoch's history is no history of these ids.
             return Ok(History::default());
         }
+        let this_epoch = format!("{epoch:08x}");
         let events = stream_entries(&entries)
             .into_iter()
+            // Entries of another epoch (a stream not yet replaced since a new one began)
+            // are not these ids' events. Entries without one are from before epochs were
+            // written there.
+            .filter(|(_, fields)| {
+                field(fields, b"e").is_none_or(|e| e.as_ref() == this_epoch.as_bytes())
+            })
             .filter_map(|(seq, fields)| Some((seq, field(&fields, b"b")?)))
             .collect();
         // Redis remembers the highest id it trimmed from a stream (7.0 and later). A stream

@@ -26,7 +26,12 @@
 //!   without persistence, a flush, a failover to an empty replica). Live subscribers are
 //!   then told with a `missed` event (reason `reset`) and go on with the new epoch's
 //!   events; an id from before is answered with `missed` (reason `unknown`), never applied
-//!   to the wrong events.
+//!   to the wrong events. The same when Redis **goes back in time** (restarted from an
+//!   older snapshot, or a replica that lagged took over): its sequence number goes back
+//!   under the same epoch, so its next ids were already given to other events; the
+//!   publishing instance (its sequence number is behind the newest id it has seen) or the
+//!   reading one (the log's entry at the id it read last is another event, or is gone)
+//!   starts a new epoch.
 //! - **Resuming** reads the instance's memory when it reaches back far enough and Redis's
 //!   per-topic history when it does not, exactly once and in order, then live events. What
 //!   Redis has trimmed is announced with `missed` (reason `expired`), never skipped.
@@ -74,7 +79,7 @@ use sse_core::hub::HubBuilder;
 
 pub use error::Error;
 
-use backend::RedisBackend;
+use backend::{RedisBackend, Seen};
 use keys::Keys;
 use metrics::RedisMetrics;
 
@@ -190,11 +195,13 @@ pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Resul
         .map_err(Error::from_connect)?;
     let head = head.unwrap_or(0);
     let metrics = RedisMetrics::register();
+    let seen = Arc::new(Seen::new(epoch, head));
     let backend = Arc::new(RedisBackend::new(
         connection,
         keys.clone(),
         options,
         metrics.clone(),
+        seen.clone(),
     ));
     let mut feed = None;
     let hub = hub.build_with_backend(epoch, head, |handle| {
@@ -202,7 +209,8 @@ pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Resul
         backend
     });
     if let Some(feed) = feed {
-        tokio::spawn(reader::run(client, keys, feed, epoch, head, metrics));
+        let reader = reader::Reader::new(keys, feed, epoch, head, metrics, seen);
+        tokio::spawn(reader.run(client));
     }
     tracing::info!(epoch = format_args!("{epoch:08x}"), head, "hub on Redis");
     Ok(hub)
