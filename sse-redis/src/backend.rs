@@ -28,43 +28,73 @@ use crate::metrics::{Op, RedisMetrics};
 /// A topic's stream whose newest entry is of another epoch is that epoch's history, not
 /// this one's: it is replaced.
 ///
-/// KEYS: epoch, seq, log, topic. ARGV: a new epoch in case one is needed, topic, body, log
-/// length, topic length, topic TTL in seconds, the newest epoch and sequence number the
-/// caller has seen, a random nonce (which tells two events given the same id apart).
-/// Returns the epoch, the sequence number, and 1 if a new epoch was started because Redis
-/// went back in time.
+/// **The index** (`<prefix>:topics`, a sorted set) keeps each topic's last sequence
+/// number, and in the member ` floor` (no topic name has a space) the number up to which
+/// it may have forgotten some: topics last published before the log's oldest event are
+/// dropped from it now and then, and an index found missing (evicted, deleted) starts
+/// again knowing nothing before now. With it a history read can tell, when a topic's
+/// stream is gone (evicted, deleted, expired), whether events were lost with it. A stream
+/// made anew records, as its highest deleted id, the last event the index says the topic
+/// had before (or the floor): what it lost before it was made again.
+///
+/// KEYS: epoch, seq, log, topic, index. ARGV: a new epoch in case one is needed, topic,
+/// body, log length, topic length, topic TTL in seconds, the newest epoch and sequence
+/// number the caller has seen, a random nonce (which tells two events given the same id
+/// apart). Returns the epoch, the sequence number, and 1 if a new epoch was started
+/// because Redis went back in time.
 const PUBLISH: &str = r"
 local epoch = redis.call('GET', KEYS[1])
 local back = 0
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 elseif epoch == ARGV[7] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[8]) then
   epoch = ARGV[1]
   back = 1
   redis.call('SET', KEYS[1], epoch)
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 end
 local seq = redis.call('INCR', KEYS[2])
 local id = seq .. '-0'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], id, 'e', epoch, 't', ARGV[2], 'b', ARGV[3], 'n', ARGV[9])
+local floor = redis.call('ZSCORE', KEYS[5], ' floor')
+if not floor then
+  floor = seq - 1
+  redis.call('ZADD', KEYS[5], floor, ' floor')
+end
 local newest = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
 if newest then
+  -- a stream left from an earlier epoch: its newest entry says so, or has a higher id
+  local stale = tonumber(string.match(newest[1], '^%d+')) >= seq
   local fields = newest[2]
   for i = 1, #fields - 1, 2 do
     if fields[i] == 'e' and fields[i + 1] ~= epoch then
-      redis.call('DEL', KEYS[4])
+      stale = true
     end
   end
+  if stale then
+    redis.call('DEL', KEYS[4])
+    newest = nil
+  end
 end
-local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3], 'e', epoch)
-if type(added) == 'table' and added.err then
-  -- a stream left from an earlier epoch, with higher ids
-  redis.call('DEL', KEYS[4])
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3], 'e', epoch)
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3], 'e', epoch)
+if not newest then
+  local lost = tonumber(redis.call('ZSCORE', KEYS[5], ARGV[2]) or floor)
+  if lost > 0 then
+    redis.call('XSETID', KEYS[4], id, 'MAXDELETEDID', lost .. '-0')
+  end
 end
 redis.call('EXPIRE', KEYS[4], ARGV[6])
+redis.call('ZADD', KEYS[5], seq, ARGV[2])
+if seq % 1024 == 0 then
+  local oldest = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
+  local forget = oldest and (tonumber(string.match(oldest[1], '^%d+')) - 1) or 0
+  if forget > tonumber(floor) then
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', forget)
+    redis.call('ZADD', KEYS[5], forget, ' floor')
+  end
+end
 return {epoch, seq, back}
 ";
 
@@ -141,6 +171,7 @@ impl RedisBackend {
             .key(&self.keys.seq)
             .key(&self.keys.log)
             .key(self.keys.topic(topic))
+            .key(&self.keys.index)
             .arg(format!("{:08x}", random_epoch()))
             .arg(topic.as_str())
             .arg(body.as_ref())
@@ -177,7 +208,13 @@ impl RedisBackend {
     ) -> Result<History, HubError> {
         let mut connection = self.connection.clone();
         let key = self.keys.topic(topic);
-        let (current, entries, info): (Option<String>, Value, Value) = redis::pipe()
+        let (current, entries, info, last, floor): (
+            Option<String>,
+            Value,
+            Value,
+            Option<f64>,
+            Option<f64>,
+        ) = redis::pipe()
             .cmd("GET")
             .arg(&self.keys.epoch)
             .cmd("XRANGE")
@@ -187,6 +224,12 @@ impl RedisBackend {
             .cmd("XINFO")
             .arg("STREAM")
             .arg(&key)
+            .cmd("ZSCORE")
+            .arg(&self.keys.index)
+            .arg(topic.as_str())
+            .cmd("ZSCORE")
+            .arg(&self.keys.index)
+            .arg(" floor")
             .ignore_errors()
             .query_async(&mut connection)
             .await
@@ -206,14 +249,25 @@ impl RedisBackend {
             })
             .filter_map(|(seq, fields)| Some((seq, field(&fields, b"b")?)))
             .collect();
-        // Redis remembers the highest id it trimmed from a stream (7.0 and later). A stream
-        // that expired, or never existed, had no events that anyone can still resume.
+        // The index says the topic had no event after `after`: nothing to miss.
+        // (Scores are doubles; sequence numbers stay far below 2^53.)
+        let (last, floor) = (last.map(|s| s as u64), floor.map(|s| s as u64));
+        let nothing_after = match (floor, last) {
+            (None, _) => false, // the index is gone: it says nothing
+            (Some(_), Some(last)) => last <= after,
+            (Some(floor), None) => floor <= after,
+        };
+        // Redis remembers the highest id it trimmed or deleted from a stream (7.0 and
+        // later), and a stream made again records the last event it lost (see the publish
+        // script). A stream that is gone (expired, evicted, deleted) holds nothing: whether
+        // it had events in the range, the index says.
+        let exists = matches!(info, Value::Array(_) | Value::Map(_));
         let trimmed_through = info_field(&info, "max-deleted-entry-id")
             .and_then(|id| entry_seq(&id))
             .unwrap_or(0);
         Ok(History {
             events,
-            complete: trimmed_through <= after,
+            complete: nothing_after || (exists && trimmed_through <= after),
         })
     }
 }

@@ -34,7 +34,10 @@
 //!   starts a new epoch.
 //! - **Resuming** reads the instance's memory when it reaches back far enough and Redis's
 //!   per-topic history when it does not, exactly once and in order, then live events. What
-//!   Redis has trimmed is announced with `missed` (reason `expired`), never skipped.
+//!   Redis has trimmed, or lost otherwise (a topic's stream evicted under `maxmemory`,
+//!   deleted, expired), is announced with `missed` (reason `expired`), never skipped: an
+//!   index of each topic's last event tells a topic that had none in the range from one
+//!   whose history is gone.
 //! - **Publishing is one round trip** (a Lua script: next id, append to the log and the
 //!   topic), pipelined with every other publish in flight on the instance's connection. It
 //!   fails fast when Redis is away ([`HubError::Backend`](sse_core::HubError::Backend),
@@ -128,8 +131,9 @@ impl Options {
 
     /// The key prefix (default `sse`); hubs with different prefixes on one Redis are
     /// separate. The keys are `<prefix>:epoch` (the epoch), `<prefix>:seq` (the last
-    /// sequence number), `<prefix>:log` (every event, a stream), and `<prefix>:t:<topic>`
-    /// (each topic's history, a stream).
+    /// sequence number), `<prefix>:log` (every event, a stream), `<prefix>:topics` (each
+    /// topic's last sequence number, a sorted set about as long as the topics published to
+    /// within the log), and `<prefix>:t:<topic>` (each topic's history, a stream).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self

@@ -166,6 +166,7 @@ impl Reader {
             .key(&self.keys.epoch)
             .key(&self.keys.seq)
             .key(&self.keys.log)
+            .key(&self.keys.index)
             .arg(format!("{:08x}", self.epoch))
             .arg(format!("{:08x}", random_epoch()))
             .invoke_async(connection)
@@ -272,11 +273,11 @@ fn fingerprint(fields: &[Value]) -> u64 {
 /// Starts a new epoch if Redis still has the one given: Redis went back in time under it.
 /// Atomic, so that of several instances noticing it, one starts the new epoch.
 ///
-/// KEYS: epoch, seq, log. ARGV: the epoch that went back, the new one.
+/// KEYS: epoch, seq, log, index. ARGV: the epoch that went back, the new one.
 const NEW_EPOCH_IF: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2])
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 end
 return redis.call('GET', KEYS[1])
 ";
@@ -286,7 +287,7 @@ return redis.call('GET', KEYS[1])
 /// is set clears what an earlier epoch may have left.
 const START_EPOCH: &str = r"
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 end
 return redis.call('GET', KEYS[1])
 ";
@@ -300,6 +301,7 @@ pub(crate) async fn current_epoch(
         .key(&keys.epoch)
         .key(&keys.seq)
         .key(&keys.log)
+        .key(&keys.index)
         .arg(format!("{:08x}", random_epoch()))
         .invoke_async(connection)
         .await?;

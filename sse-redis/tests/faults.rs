@@ -1,5 +1,6 @@
 //! Redis faults on a real `redis-server` (started per test on a free loopback port): Redis
-//! restored from an older snapshot (or a failover to a replica that lags). Whatever happens, a subscriber gets
+//! restored from an older snapshot (or a failover to a replica that lags), a topic's
+//! history evicted or deleted, and a topic removed. Whatever happens, a subscriber gets
 //! every event exactly once and in order, or a `missed` notice: never a reused id, never
 //! silent loss.
 
@@ -172,4 +173,98 @@ async fn an_instance_notices_ids_reused_by_a_publisher_that_never_saw_them() {
     assert_ne!(after.epoch(), late[0].epoch(), "a new epoch");
     let events = take(&mut live, 1, PATIENCE).await;
     assert_eq!(ids(&events), [after.to_string()]);
+}
+
+/// Resumes on `hub` after `after`, on `topics`, and returns what it replays (with any
+/// `missed` notice): everything before a marker event, published on a topic of its own
+/// (which the resume also names) once the resume has started.
+async fn resume(hub: &Hub, topics: &[&str], after: EventId) -> Vec<(String, String, String)> {
+    let last = LastEventId::parse(&after.to_string()).unwrap();
+    let mut names = topics.to_vec();
+    names.push("marker");
+    let mut resumed = hub.subscribe(&names, last.as_ref()).unwrap();
+    let marker = hub.publish("marker", Event::new("end")).await.unwrap();
+    let mut events = Vec::new();
+    loop {
+        let next = take(&mut resumed, 1, PATIENCE).await;
+        assert!(!next.is_empty(), "the marker arrives; so far {events:?}");
+        if next[0].0 == marker.to_string() {
+            return events;
+        }
+        events.extend(next);
+    }
+}
+
+fn missed(events: &[(String, String, String)]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|(_, name, _)| name == "missed")
+        .map(|(_, _, data)| data.clone())
+        .collect()
+}
+
+/// A topic's history deleted from Redis (evicted under `maxmemory`, deleted by an operator,
+/// expired): a resume from before it is told with `missed`, whatever removed it, also once
+/// later events made the topic again; a topic that never had an event in the range is no
+/// loss and is not reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_into_history_that_redis_no_longer_holds_gets_missed() {
+    let redis = RedisServer::start();
+    let hub = instance(&redis).await;
+    let mut connection = raw(&redis).await;
+    let gone = publish_n(&hub, "gone", 0..5).await;
+    let kept = publish_n(&hub, "kept", 0..3).await;
+    let _: i64 = redis::cmd("DEL")
+        .arg("sse:t:gone")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+
+    // Deleted: nothing of it is left.
+    let events = resume(&hub, &["gone", "kept", "quiet"], gone[1]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["gone"]}"#],
+        "{events:?}"
+    );
+    let delivered: Vec<String> = events
+        .iter()
+        .filter(|(_, name, _)| name == "message")
+        .map(|(id, _, _)| id.clone())
+        .collect();
+    assert_eq!(
+        delivered,
+        texts(&kept),
+        "what Redis holds is still replayed"
+    );
+
+    // Made again by a later publish: its history starts after the loss.
+    let again = hub.publish("gone", Event::new("again")).await.unwrap();
+    let events = resume(&hub, &["gone"], gone[1]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["gone"]}"#],
+        "{events:?}"
+    );
+    assert_eq!(events.last().map(|e| e.0.clone()), Some(again.to_string()));
+
+    // After the loss, nothing is missing.
+    let events = resume(&hub, &["gone", "kept", "quiet"], gone[4]).await;
+    assert_eq!(missed(&events), Vec::<String>::new(), "{events:?}");
+
+    // Expired (or evicted, which Redis does to keys with an expiry first): the same.
+    let more = publish_n(&hub, "brief", 0..3).await;
+    let _: i64 = redis::cmd("PEXPIRE")
+        .arg("sse:t:brief")
+        .arg(1)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let events = resume(&hub, &["brief"], more[0]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["brief"]}"#],
+        "{events:?}"
+    );
 }
