@@ -303,6 +303,28 @@ impl Backend for RedisBackend {
             result
         })
     }
+
+    /// Deletes the topic's stream. The index keeps the topic's last sequence number, so a
+    /// resume from before it is told the history is gone (and a stream made again by a
+    /// later publish records that loss).
+    fn remove_topic<'a>(&'a self, topic: &'a TopicName) -> BoxFuture<'a, Result<bool, HubError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let delete = async {
+                let deleted: u64 = redis::cmd("DEL")
+                    .arg(self.keys.topic(topic))
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(deleted > 0)
+            };
+            let result = within(self.options.timeout, delete).await;
+            if result.is_err() {
+                self.metrics.error(Op::Remove);
+            }
+            result
+        })
+    }
 }
 
 /// Fails with [`HubError::Backend`] if `work` takes longer than `timeout`.

@@ -63,7 +63,7 @@
 //!
 //! | name | kind | what it counts |
 //! |---|---|---|
-//! | `sse_redis_errors_total` | counter | failed or timed-out Redis calls, by `op`: `publish`, `history` (a resume's read), `read` (the event log reader lost Redis) |
+//! | `sse_redis_errors_total` | counter | failed or timed-out Redis calls, by `op`: `publish`, `history` (a resume's read), `read` (the event log reader lost Redis), `remove` (`Hub::remove_topic`) |
 //! | `sse_redis_reconnects_total` | counter | times the event log reader got Redis back after losing it |
 //! | `sse_redis_epoch_resets_total` | counter | times Redis was found to have lost its data (a new epoch) |
 

@@ -268,3 +268,39 @@ async fn a_resume_into_history_that_redis_no_longer_holds_gets_missed() {
         "{events:?}"
     );
 }
+
+/// A topic removed with `Hub::remove_topic` on a Redis hub: its history goes from Redis
+/// too, the answer says so, and a later resume from before the removal gets `missed`
+/// instead of the removed events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_topic_removes_the_history_from_redis() {
+    let redis = RedisServer::start();
+    let hub = instance(&redis).await;
+    let old = publish_n(&hub, "old", 0..3).await;
+    assert_eq!(hub.remove_topic("old").await, Ok(true));
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg("sse:t:old")
+        .query_async(&mut raw(&redis).await)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "the history is gone from Redis");
+    assert_eq!(hub.remove_topic("old").await, Ok(false), "already gone");
+    let events = resume(&hub, &["old"], old[0]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["old"]}"#],
+        "{events:?}"
+    );
+    assert!(
+        events.iter().all(|(_, name, _)| name != "message"),
+        "{events:?}"
+    );
+
+    // In use on this instance: refused, and kept.
+    let _live = hub.subscribe(["busy"], None).unwrap();
+    hub.publish("busy", Event::new("x")).await.unwrap();
+    assert!(matches!(
+        hub.remove_topic("busy").await,
+        Err(HubError::TopicInUse { .. })
+    ));
+}
