@@ -39,6 +39,7 @@ pub mod cli;
 pub mod cross_origin;
 pub mod job;
 pub mod limits;
+pub mod logging;
 pub mod prometheus;
 pub mod scenarios;
 pub mod shutdown;
@@ -68,8 +69,10 @@ pub async fn start_hub(
     options: &Options,
     max_subscribers: Option<usize>,
 ) -> Result<Hub, Box<dyn std::error::Error>> {
-    // Before the hub is built: it registers its metrics with the recorder there is then.
+    // Before the hub is built: it registers its metrics with the recorder there is then,
+    // and logs (on Redis) through the subscriber there is then.
     prometheus::install();
+    logging::install();
     let mut builder = Hub::builder().coalesce(options.coalesce);
     if let Some(max) = max_subscribers {
         builder = builder.max_subscribers(max);

@@ -184,7 +184,12 @@ fn history_bytes_follow_the_rings_and_removal() {
         assert_eq!(stats.buffered_events, (2 * (n + 1)).min(4));
     }
     assert_eq!(recorded.gauge("sse_topics"), 2.0);
-    assert!(hub.remove_topic("a").unwrap());
+    assert!(
+        hub.remove_topic("a")
+            .now_or_never()
+            .expect("in memory")
+            .unwrap()
+    );
     assert_eq!(recorded.gauge("sse_topics"), 1.0);
     assert_eq!(
         recorded.gauge("sse_buffered_bytes"),

@@ -1,5 +1,6 @@
 //! [`RedisBackend`]: publishing through one Lua script, and reading a topic's history.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,30 +15,124 @@ use crate::keys::Keys;
 use crate::metrics::{Op, RedisMetrics};
 
 /// Assigns the next sequence number, under the current epoch (starting one if Redis has
-/// none: it is new, or it lost its data), and appends the event to the log and to its
-/// topic, trimmed, with the topic's expiry renewed. One round trip, atomic.
+/// none: it is new, or it lost its data; or if Redis went back in time), and appends the
+/// event to the log and to its topic, trimmed, with the topic's expiry renewed. One round
+/// trip, atomic.
 ///
-/// KEYS: epoch, seq, log, topic. ARGV: a new epoch in case there is none, topic, body, log
-/// length, topic length, topic TTL in seconds.
+/// **Back in time**: Redis restarted from an older snapshot, or a replica that lagged was
+/// promoted, keeps the epoch but its sequence number goes back, so the ids after it would
+/// be given a second time, to other events. The caller says the newest id it has seen; a
+/// sequence number behind it under the same epoch starts a new epoch instead, so every id
+/// from before is answered with `missed`.
+///
+/// A topic's stream whose newest entry is of another epoch is that epoch's history, not
+/// this one's: it is replaced.
+///
+/// **The index** (`<prefix>:topics`, a sorted set) keeps each topic's last sequence
+/// number, and in the member ` floor` (no topic name has a space) the number up to which
+/// it may have forgotten some: topics last published before the log's oldest event are
+/// dropped from it now and then, and an index found missing (evicted, deleted) starts
+/// again knowing nothing before now. With it a history read can tell, when a topic's
+/// stream is gone (evicted, deleted, expired), whether events were lost with it. A stream
+/// made anew records, as its highest deleted id, the last event the index says the topic
+/// had before (or the floor): what it lost before it was made again.
+///
+/// KEYS: epoch, seq, log, topic, index. ARGV: a new epoch in case one is needed, topic,
+/// body, log length, topic length, topic TTL in seconds, the newest epoch and sequence
+/// number the caller has seen, a random nonce (which tells two events given the same id
+/// apart). Returns the epoch, the sequence number, and 1 if a new epoch was started
+/// because Redis went back in time.
 const PUBLISH: &str = r"
 local epoch = redis.call('GET', KEYS[1])
+local back = 0
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
+elseif epoch == ARGV[7] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[8]) then
+  epoch = ARGV[1]
+  back = 1
+  redis.call('SET', KEYS[1], epoch)
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 end
 local seq = redis.call('INCR', KEYS[2])
 local id = seq .. '-0'
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], id, 'e', epoch, 't', ARGV[2], 'b', ARGV[3])
-local added = redis.pcall('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3])
-if type(added) == 'table' and added.err then
-  -- a stream left from an earlier epoch, with higher ids
-  redis.call('DEL', KEYS[4])
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], id, 'e', epoch, 't', ARGV[2], 'b', ARGV[3], 'n', ARGV[9])
+local floor = redis.call('ZSCORE', KEYS[5], ' floor')
+if not floor then
+  floor = seq - 1
+  redis.call('ZADD', KEYS[5], floor, ' floor')
+end
+local newest = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
+if newest then
+  -- a stream left from an earlier epoch: its newest entry says so, or has a higher id
+  local stale = tonumber(string.match(newest[1], '^%d+')) >= seq
+  local fields = newest[2]
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 'e' and fields[i + 1] ~= epoch then
+      stale = true
+    end
+  end
+  if stale then
+    redis.call('DEL', KEYS[4])
+    newest = nil
+  end
+end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], id, 'b', ARGV[3], 'e', epoch)
+if not newest then
+  local lost = tonumber(redis.call('ZSCORE', KEYS[5], ARGV[2]) or floor)
+  if lost > 0 then
+    redis.call('XSETID', KEYS[4], id, 'MAXDELETEDID', lost .. '-0')
+  end
 end
 redis.call('EXPIRE', KEYS[4], ARGV[6])
-return {epoch, seq}
+redis.call('ZADD', KEYS[5], seq, ARGV[2])
+if seq % 1024 == 0 then
+  local oldest = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
+  local forget = oldest and (tonumber(string.match(oldest[1], '^%d+')) - 1) or 0
+  if forget > tonumber(floor) then
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', forget)
+    redis.call('ZADD', KEYS[5], forget, ' floor')
+  end
+end
+return {epoch, seq, back}
 ";
+
+/// The newest id this instance has seen (published, or read from the log): the publish
+/// script checks that Redis has not gone back behind it.
+#[derive(Debug)]
+pub(crate) struct Seen(Mutex<(u32, u64)>);
+
+impl Seen {
+    pub(crate) fn new(epoch: u32, seq: u64) -> Seen {
+        Seen(Mutex::new((epoch, seq)))
+    }
+
+    /// `seq` of `epoch` was published or read: a newer epoch replaces the old one.
+    pub(crate) fn saw(&self, epoch: u32, seq: u64) {
+        let mut seen = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if seen.0 != epoch {
+            *seen = (epoch, seq);
+        } else {
+            seen.1 = seen.1.max(seq);
+        }
+    }
+
+    pub(crate) fn get(&self) -> (u32, u64) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A random 64-bit nonce.
+pub(crate) fn nonce() -> u64 {
+    (u64::from(random_epoch()) << 32) | u64::from(random_epoch())
+}
 
 /// The hub's [`Backend`] on Redis.
 pub(crate) struct RedisBackend {
@@ -46,6 +141,7 @@ pub(crate) struct RedisBackend {
     options: Options,
     publish: Script,
     metrics: RedisMetrics,
+    seen: Arc<Seen>,
 }
 
 impl RedisBackend {
@@ -54,6 +150,7 @@ impl RedisBackend {
         keys: Keys,
         options: Options,
         metrics: RedisMetrics,
+        seen: Arc<Seen>,
     ) -> Self {
         RedisBackend {
             connection,
@@ -61,29 +158,44 @@ impl RedisBackend {
             options,
             publish: Script::new(PUBLISH),
             metrics,
+            seen,
         }
     }
 
     async fn publish_now(&self, topic: &TopicName, body: Bytes) -> Result<EventId, HubError> {
         let mut connection = self.connection.clone();
-        let (epoch, seq): (String, u64) = self
+        let (seen_epoch, seen_seq) = self.seen.get();
+        let (epoch, seq, back): (String, u64, i64) = self
             .publish
             .key(&self.keys.epoch)
             .key(&self.keys.seq)
             .key(&self.keys.log)
             .key(self.keys.topic(topic))
+            .key(&self.keys.index)
             .arg(format!("{:08x}", random_epoch()))
             .arg(topic.as_str())
             .arg(body.as_ref())
             .arg(self.options.log_len)
             .arg(self.options.history)
             .arg(self.options.topic_ttl.as_secs().max(1))
+            .arg(format!("{seen_epoch:08x}"))
+            .arg(seen_seq)
+            .arg(nonce())
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
         let epoch = parse_epoch(&epoch).ok_or_else(|| HubError::Backend {
             message: format!("the epoch in Redis is not 8 hex digits: {epoch:?}"),
         })?;
+        if back == 1 {
+            tracing::warn!(
+                epoch = format_args!("{epoch:08x}"),
+                seen = format_args!("{seen_epoch:08x}-{seen_seq}"),
+                "Redis went back in time (restored from an older snapshot, or a replica \
+                 that lagged took over): a new epoch, so that no id names two events"
+            );
+        }
+        self.seen.saw(epoch, seq);
         Ok(EventId::new(epoch, seq))
     }
 
@@ -96,7 +208,13 @@ impl RedisBackend {
     ) -> Result<History, HubError> {
         let mut connection = self.connection.clone();
         let key = self.keys.topic(topic);
-        let (current, entries, info): (Option<String>, Value, Value) = redis::pipe()
+        let (current, entries, info, last, floor): (
+            Option<String>,
+            Value,
+            Value,
+            Option<f64>,
+            Option<f64>,
+        ) = redis::pipe()
             .cmd("GET")
             .arg(&self.keys.epoch)
             .cmd("XRANGE")
@@ -106,6 +224,12 @@ impl RedisBackend {
             .cmd("XINFO")
             .arg("STREAM")
             .arg(&key)
+            .cmd("ZSCORE")
+            .arg(&self.keys.index)
+            .arg(topic.as_str())
+            .cmd("ZSCORE")
+            .arg(&self.keys.index)
+            .arg(" floor")
             .ignore_errors()
             .query_async(&mut connection)
             .await
@@ -114,18 +238,36 @@ impl RedisBackend {
             // Another epoch's history is no history of these ids.
             return Ok(History::default());
         }
+        let this_epoch = format!("{epoch:08x}");
         let events = stream_entries(&entries)
             .into_iter()
+            // Entries of another epoch (a stream not yet replaced since a new one began)
+            // are not these ids' events. Entries without one are from before epochs were
+            // written there.
+            .filter(|(_, fields)| {
+                field(fields, b"e").is_none_or(|e| e.as_ref() == this_epoch.as_bytes())
+            })
             .filter_map(|(seq, fields)| Some((seq, field(&fields, b"b")?)))
             .collect();
-        // Redis remembers the highest id it trimmed from a stream (7.0 and later). A stream
-        // that expired, or never existed, had no events that anyone can still resume.
+        // The index says the topic had no event after `after`: nothing to miss.
+        // (Scores are doubles; sequence numbers stay far below 2^53.)
+        let (last, floor) = (last.map(|s| s as u64), floor.map(|s| s as u64));
+        let nothing_after = match (floor, last) {
+            (None, _) => false, // the index is gone: it says nothing
+            (Some(_), Some(last)) => last <= after,
+            (Some(floor), None) => floor <= after,
+        };
+        // Redis remembers the highest id it trimmed or deleted from a stream (7.0 and
+        // later), and a stream made again records the last event it lost (see the publish
+        // script). A stream that is gone (expired, evicted, deleted) holds nothing: whether
+        // it had events in the range, the index says.
+        let exists = matches!(info, Value::Array(_) | Value::Map(_));
         let trimmed_through = info_field(&info, "max-deleted-entry-id")
             .and_then(|id| entry_seq(&id))
             .unwrap_or(0);
         Ok(History {
             events,
-            complete: trimmed_through <= after,
+            complete: nothing_after || (exists && trimmed_through <= after),
         })
     }
 }
@@ -157,6 +299,28 @@ impl Backend for RedisBackend {
             let result = within(self.options.timeout, history).await;
             if result.is_err() {
                 self.metrics.error(Op::History);
+            }
+            result
+        })
+    }
+
+    /// Deletes the topic's stream. The index keeps the topic's last sequence number, so a
+    /// resume from before it is told the history is gone (and a stream made again by a
+    /// later publish records that loss).
+    fn remove_topic<'a>(&'a self, topic: &'a TopicName) -> BoxFuture<'a, Result<bool, HubError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let delete = async {
+                let deleted: u64 = redis::cmd("DEL")
+                    .arg(self.keys.topic(topic))
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(deleted > 0)
+            };
+            let result = within(self.options.timeout, delete).await;
+            if result.is_err() {
+                self.metrics.error(Op::Remove);
             }
             result
         })

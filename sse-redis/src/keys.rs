@@ -5,7 +5,11 @@
 //! - `<prefix>:log`: every event, in sequence order (a stream whose entry ids are
 //!   `<seq>-0`, fields `e` epoch, `t` topic, `b` the event encoded without an id); each
 //!   instance reads it once; trimmed to about [`Options::log_len`](crate::Options::log_len);
-//! - `<prefix>:t:<topic>`: one topic's events (entry ids `<seq>-0`, field `b`), for resuming
+//! - `<prefix>:topics`: the index of topics (a sorted set): each topic's last sequence
+//!   number, kept as long as the log reaches back (older ones are forgotten, and the member
+//!   ` floor` says up to where); it tells, when a topic's stream is gone or new, whether
+//!   events of the topic were lost with it (see the publish script);
+//! - `<prefix>:t:<topic>`: one topic's events (entry ids `<seq>-0`, fields `b` and `e`, its epoch), for resuming
 //!   beyond an instance's memory; trimmed to about [`Options::history`](crate::Options::history)
 //!   and expiring after [`Options::topic_ttl`](crate::Options::topic_ttl) without a publish.
 
@@ -15,6 +19,7 @@ pub(crate) struct Keys {
     pub(crate) epoch: String,
     pub(crate) seq: String,
     pub(crate) log: String,
+    pub(crate) index: String,
     topic_prefix: String,
 }
 
@@ -24,6 +29,7 @@ impl Keys {
             epoch: format!("{prefix}:epoch"),
             seq: format!("{prefix}:seq"),
             log: format!("{prefix}:log"),
+            index: format!("{prefix}:topics"),
             topic_prefix: format!("{prefix}:t:"),
         }
     }

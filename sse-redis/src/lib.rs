@@ -26,10 +26,18 @@
 //!   without persistence, a flush, a failover to an empty replica). Live subscribers are
 //!   then told with a `missed` event (reason `reset`) and go on with the new epoch's
 //!   events; an id from before is answered with `missed` (reason `unknown`), never applied
-//!   to the wrong events.
+//!   to the wrong events. The same when Redis **goes back in time** (restarted from an
+//!   older snapshot, or a replica that lagged took over): its sequence number goes back
+//!   under the same epoch, so its next ids were already given to other events; the
+//!   publishing instance (its sequence number is behind the newest id it has seen) or the
+//!   reading one (the log's entry at the id it read last is another event, or is gone)
+//!   starts a new epoch.
 //! - **Resuming** reads the instance's memory when it reaches back far enough and Redis's
 //!   per-topic history when it does not, exactly once and in order, then live events. What
-//!   Redis has trimmed is announced with `missed` (reason `expired`), never skipped.
+//!   Redis has trimmed, or lost otherwise (a topic's stream evicted under `maxmemory`,
+//!   deleted, expired), is announced with `missed` (reason `expired`), never skipped: an
+//!   index of each topic's last event tells a topic that had none in the range from one
+//!   whose history is gone.
 //! - **Publishing is one round trip** (a Lua script: next id, append to the log and the
 //!   topic), pipelined with every other publish in flight on the instance's connection. It
 //!   fails fast when Redis is away ([`HubError::Backend`](sse_core::HubError::Backend),
@@ -55,7 +63,7 @@
 //!
 //! | name | kind | what it counts |
 //! |---|---|---|
-//! | `sse_redis_errors_total` | counter | failed or timed-out Redis calls, by `op`: `publish`, `history` (a resume's read), `read` (the event log reader lost Redis) |
+//! | `sse_redis_errors_total` | counter | failed or timed-out Redis calls, by `op`: `publish`, `history` (a resume's read), `read` (the event log reader lost Redis), `remove` (`Hub::remove_topic`) |
 //! | `sse_redis_reconnects_total` | counter | times the event log reader got Redis back after losing it |
 //! | `sse_redis_epoch_resets_total` | counter | times Redis was found to have lost its data (a new epoch) |
 
@@ -74,7 +82,7 @@ use sse_core::hub::HubBuilder;
 
 pub use error::Error;
 
-use backend::RedisBackend;
+use backend::{RedisBackend, Seen};
 use keys::Keys;
 use metrics::RedisMetrics;
 
@@ -123,8 +131,9 @@ impl Options {
 
     /// The key prefix (default `sse`); hubs with different prefixes on one Redis are
     /// separate. The keys are `<prefix>:epoch` (the epoch), `<prefix>:seq` (the last
-    /// sequence number), `<prefix>:log` (every event, a stream), and `<prefix>:t:<topic>`
-    /// (each topic's history, a stream).
+    /// sequence number), `<prefix>:log` (every event, a stream), `<prefix>:topics` (each
+    /// topic's last sequence number, a sorted set about as long as the topics published to
+    /// within the log), and `<prefix>:t:<topic>` (each topic's history, a stream).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
@@ -190,11 +199,13 @@ pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Resul
         .map_err(Error::from_connect)?;
     let head = head.unwrap_or(0);
     let metrics = RedisMetrics::register();
+    let seen = Arc::new(Seen::new(epoch, head));
     let backend = Arc::new(RedisBackend::new(
         connection,
         keys.clone(),
         options,
         metrics.clone(),
+        seen.clone(),
     ));
     let mut feed = None;
     let hub = hub.build_with_backend(epoch, head, |handle| {
@@ -202,7 +213,8 @@ pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Resul
         backend
     });
     if let Some(feed) = feed {
-        tokio::spawn(reader::run(client, keys, feed, epoch, head, metrics));
+        let reader = reader::Reader::new(keys, feed, epoch, head, metrics, seen);
+        tokio::spawn(reader.run(client));
     }
     tracing::info!(epoch = format_args!("{epoch:08x}"), head, "hub on Redis");
     Ok(hub)

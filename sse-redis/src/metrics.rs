@@ -7,6 +7,7 @@ pub(crate) enum Op {
     Publish,
     History,
     Read,
+    Remove,
 }
 
 pub(crate) use handles::RedisMetrics;
@@ -23,6 +24,7 @@ mod handles {
         publish_errors: Counter,
         history_errors: Counter,
         read_errors: Counter,
+        remove_errors: Counter,
         reconnects: Counter,
         epoch_resets: Counter,
     }
@@ -48,6 +50,7 @@ mod handles {
                 publish_errors: metrics::counter!("sse_redis_errors_total", "op" => "publish"),
                 history_errors: metrics::counter!("sse_redis_errors_total", "op" => "history"),
                 read_errors: metrics::counter!("sse_redis_errors_total", "op" => "read"),
+                remove_errors: metrics::counter!("sse_redis_errors_total", "op" => "remove"),
                 reconnects: metrics::counter!("sse_redis_reconnects_total"),
                 epoch_resets: metrics::counter!("sse_redis_epoch_resets_total"),
             }
@@ -58,6 +61,7 @@ mod handles {
                 Op::Publish => &self.publish_errors,
                 Op::History => &self.history_errors,
                 Op::Read => &self.read_errors,
+                Op::Remove => &self.remove_errors,
             }
             .increment(1);
         }

@@ -53,6 +53,14 @@ pub trait Backend: Send + Sync + 'static {
         after: u64,
         through: u64,
     ) -> BoxFuture<'a, Result<History, HubError>>;
+
+    /// Removes `topic`'s history, for [`Hub::remove_topic`](super::Hub::remove_topic): a
+    /// later resume from before it is then answered with `missed`. Returns whether there
+    /// was any. The default keeps everything and returns `Ok(false)`.
+    fn remove_topic<'a>(&'a self, topic: &'a TopicName) -> BoxFuture<'a, Result<bool, HubError>> {
+        let _ = topic;
+        Box::pin(async { Ok(false) })
+    }
 }
 
 /// What [`Backend::history`] found.

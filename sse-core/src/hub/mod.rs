@@ -857,17 +857,33 @@ impl Hub {
     /// A client that later resumes on a topic of that name, with an id from before the
     /// removal, is told with a `missed` event (reason `expired`) that the history is gone.
     ///
+    /// On the in-memory hub the future is ready at once. With a backend (`sse-redis`) the
+    /// history is removed there too ([`Backend::remove_topic`]), and `Ok(true)` says that
+    /// this instance or the backend had it; only this instance's subscribers are checked.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), sse_core::HubError> {
     /// let hub = sse_core::Hub::new();
     /// hub.publish("old", sse_core::Event::new("x")).await?;
-    /// assert!(hub.remove_topic("old")?);
+    /// assert!(hub.remove_topic("old").await?);
     /// assert_eq!(hub.stats().topics, 0);
     /// # Ok(())
     /// # }
     /// ```
-    pub fn remove_topic(&self, topic: &str) -> Result<bool, HubError> {
+    pub async fn remove_topic(&self, topic: &str) -> Result<bool, HubError> {
+        let here = self.remove_topic_here(topic)?;
+        match &self.shared.backend {
+            None => Ok(here),
+            Some(backend) => {
+                let name = TopicName::new(topic)?;
+                Ok(backend.remove_topic(&name).await? || here)
+            }
+        }
+    }
+
+    /// [`remove_topic`](Self::remove_topic) on this instance.
+    fn remove_topic_here(&self, topic: &str) -> Result<bool, HubError> {
         let shared = &*self.shared;
         let mut state = lock(&shared.state);
         let Some(existing) = state.topics.get(topic) else {

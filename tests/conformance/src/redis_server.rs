@@ -4,7 +4,7 @@
 //! another binary.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -154,6 +154,22 @@ impl RedisServer {
     /// Starts it again on the same port, with whatever its files kept.
     pub fn restart(&mut self) {
         self.kill();
+        self.launch();
+    }
+
+    /// Its directory (where `SAVE` writes `dump.rdb`); removed on drop.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Starts it again on the same port from the snapshot `rdb` (a `dump.rdb` copied
+    /// earlier, from this server or another): Redis restored from an older backup, or a
+    /// failover to a replica that lags.
+    pub fn restart_from(&mut self, rdb: &Path) {
+        self.kill();
+        // Redis loads its append-only file, when it has one, instead of the snapshot.
+        let _ = std::fs::remove_dir_all(self.dir.join("appendonlydir"));
+        std::fs::copy(rdb, self.dir.join("dump.rdb")).expect("the snapshot is copied");
         self.launch();
     }
 

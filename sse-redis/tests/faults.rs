@@ -1,0 +1,306 @@
+//! Redis faults on a real `redis-server` (started per test on a free loopback port): Redis
+//! restored from an older snapshot (or a failover to a replica that lags), a topic's
+//! history evicted or deleted, and a topic removed. Whatever happens, a subscriber gets
+//! every event exactly once and in order, or a `missed` notice: never a reused id, never
+//! silent loss.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sse_conformance::redis_server::RedisServer;
+use sse_core::{Decoded, Decoder, Event, EventId, Hub, HubError, LastEventId, Subscription};
+
+/// Reads decoded events (id, name, data) from a subscription until `count` arrived or
+/// `within` passed.
+async fn take(
+    subscription: &mut Subscription,
+    count: usize,
+    within: Duration,
+) -> Vec<(String, String, String)> {
+    let mut decoder = Decoder::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while events.len() < count {
+        let Ok(Some(frame)) = tokio::time::timeout_at(deadline, subscription.next()).await else {
+            break;
+        };
+        decoder.push(frame.as_bytes()).expect("decodable");
+        for item in decoder.drain() {
+            if let Decoded::Event(event) = item {
+                events.push((event.last_event_id, event.event_type, event.data));
+            }
+        }
+    }
+    events
+}
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+async fn instance(redis: &RedisServer) -> Hub {
+    sse_redis::connect(&redis.url(), Hub::builder())
+        .await
+        .expect("connect")
+}
+
+/// A plain connection, to do to Redis what the hub would not.
+async fn raw(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connected")
+}
+
+/// `SAVE`s a snapshot and keeps a copy of it as `name` in the server's directory.
+async fn snapshot(redis: &RedisServer, name: &str) -> PathBuf {
+    let _: () = redis::cmd("SAVE")
+        .query_async(&mut raw(redis).await)
+        .await
+        .expect("SAVE");
+    let copy = redis.dir().join(name);
+    std::fs::copy(redis.dir().join("dump.rdb"), &copy).expect("copied");
+    copy
+}
+
+/// Publishes, retrying while the hub's connection to Redis comes back.
+async fn publish_when_back(hub: &Hub, topic: &str, data: &str) -> EventId {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match hub.publish(topic, Event::new(data)).await {
+            Ok(id) => return id,
+            Err(HubError::Backend { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("{error}"),
+        }
+    }
+}
+
+async fn publish_n(hub: &Hub, topic: &str, range: std::ops::Range<usize>) -> Vec<EventId> {
+    let mut ids = Vec::new();
+    for n in range {
+        ids.push(hub.publish(topic, Event::new(n.to_string())).await.unwrap());
+    }
+    ids
+}
+
+fn ids(events: &[(String, String, String)]) -> Vec<String> {
+    events.iter().map(|(id, _, _)| id.clone()).collect()
+}
+
+fn texts(ids: &[EventId]) -> Vec<String> {
+    ids.iter().map(|id| id.to_string()).collect()
+}
+
+/// Redis restarts from a snapshot older than the events it acknowledged: its sequence
+/// number goes back under the same epoch. The publisher must not hand out an id it already
+/// gave another event; a new epoch starts, live subscribers are told (`reset`) and get the
+/// new events, and an id from before is answered with `missed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restored_from_an_older_snapshot_starts_a_new_epoch() {
+    let mut redis = RedisServer::start();
+    let hub = instance(&redis).await;
+    let mut live = hub.subscribe(["t"], None).unwrap();
+    let early = publish_n(&hub, "t", 0..5).await;
+    let older = snapshot(&redis, "older.rdb").await;
+    let late = publish_n(&hub, "t", 5..10).await;
+    let all: Vec<EventId> = early.iter().chain(&late).copied().collect();
+    assert_eq!(ids(&take(&mut live, 10, PATIENCE).await), texts(&all));
+
+    redis.restart_from(&older);
+    let after = publish_when_back(&hub, "t", "after").await;
+    assert!(
+        !all.contains(&after),
+        "{after} was already the id of another event"
+    );
+    assert_ne!(after.epoch(), late[0].epoch(), "a new epoch");
+    let events = take(&mut live, 2, PATIENCE).await;
+    assert_eq!(events[0].1, "missed", "{events:?}");
+    assert_eq!(events[0].2, r#"{"reason":"reset","topics":["t"]}"#);
+    assert_eq!(
+        (events[1].0.as_str(), events[1].2.as_str()),
+        (after.to_string().as_str(), "after")
+    );
+    // An id from before, of the part Redis lost or of the part it kept, is not resumed
+    // as if it meant the same events.
+    for before in [early[2], late[2]] {
+        let last = LastEventId::parse(&before.to_string()).unwrap();
+        let mut resumed = hub.subscribe(["t"], last.as_ref()).unwrap();
+        let first = take(&mut resumed, 1, PATIENCE).await;
+        assert_eq!(first[0].2, r#"{"reason":"unknown","topics":["t"]}"#);
+    }
+}
+
+/// The reading side: another instance, which never saw the lost events, has already
+/// published past them under the old epoch (here: on a copy of the older snapshot, a
+/// replica that lagged and was promoted). An instance that had read the lost events must
+/// notice that the ids it read now name other events, and start a new epoch instead of
+/// skipping those events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_notices_ids_reused_by_a_publisher_that_never_saw_them() {
+    let mut redis = RedisServer::start();
+    let hub = instance(&redis).await;
+    let mut live = hub.subscribe(["t"], None).unwrap();
+    let early = publish_n(&hub, "t", 0..5).await;
+    let older = snapshot(&redis, "older.rdb").await;
+    let late = publish_n(&hub, "t", 5..10).await;
+    assert_eq!(take(&mut live, 10, PATIENCE).await.len(), 10);
+
+    // The lagging replica: the older data, then more events under the same epoch, from an
+    // instance that knows only them.
+    let mut replica = RedisServer::start();
+    replica.restart_from(&older);
+    let unaware = instance(&replica).await;
+    assert_eq!(unaware.epoch(), hub.epoch());
+    let diverged = publish_n(&unaware, "t", 100..112).await;
+    assert_eq!(
+        diverged[0].sequence(),
+        early[4].sequence() + 1,
+        "reused ids"
+    );
+    let promoted = redis.dir().join("promoted.rdb");
+    std::fs::copy(snapshot(&replica, "promoted.rdb").await, &promoted).expect("copied");
+    drop(unaware);
+    drop(replica);
+
+    redis.restart_from(&promoted);
+    let events = take(&mut live, 1, PATIENCE).await;
+    assert_eq!(events.len(), 1, "told, not silent");
+    assert_eq!(events[0].1, "missed", "{events:?}");
+    assert_eq!(events[0].2, r#"{"reason":"reset","topics":["t"]}"#);
+    let after = publish_when_back(&hub, "t", "after").await;
+    assert_ne!(after.epoch(), late[0].epoch(), "a new epoch");
+    let events = take(&mut live, 1, PATIENCE).await;
+    assert_eq!(ids(&events), [after.to_string()]);
+}
+
+/// Resumes on `hub` after `after`, on `topics`, and returns what it replays (with any
+/// `missed` notice): everything before a marker event, published on a topic of its own
+/// (which the resume also names) once the resume has started.
+async fn resume(hub: &Hub, topics: &[&str], after: EventId) -> Vec<(String, String, String)> {
+    let last = LastEventId::parse(&after.to_string()).unwrap();
+    let mut names = topics.to_vec();
+    names.push("marker");
+    let mut resumed = hub.subscribe(&names, last.as_ref()).unwrap();
+    let marker = hub.publish("marker", Event::new("end")).await.unwrap();
+    let mut events = Vec::new();
+    loop {
+        let next = take(&mut resumed, 1, PATIENCE).await;
+        assert!(!next.is_empty(), "the marker arrives; so far {events:?}");
+        if next[0].0 == marker.to_string() {
+            return events;
+        }
+        events.extend(next);
+    }
+}
+
+fn missed(events: &[(String, String, String)]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|(_, name, _)| name == "missed")
+        .map(|(_, _, data)| data.clone())
+        .collect()
+}
+
+/// A topic's history deleted from Redis (evicted under `maxmemory`, deleted by an operator,
+/// expired): a resume from before it is told with `missed`, whatever removed it, also once
+/// later events made the topic again; a topic that never had an event in the range is no
+/// loss and is not reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_into_history_that_redis_no_longer_holds_gets_missed() {
+    let redis = RedisServer::start();
+    let hub = instance(&redis).await;
+    let mut connection = raw(&redis).await;
+    let gone = publish_n(&hub, "gone", 0..5).await;
+    let kept = publish_n(&hub, "kept", 0..3).await;
+    let _: i64 = redis::cmd("DEL")
+        .arg("sse:t:gone")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+
+    // Deleted: nothing of it is left.
+    let events = resume(&hub, &["gone", "kept", "quiet"], gone[1]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["gone"]}"#],
+        "{events:?}"
+    );
+    let delivered: Vec<String> = events
+        .iter()
+        .filter(|(_, name, _)| name == "message")
+        .map(|(id, _, _)| id.clone())
+        .collect();
+    assert_eq!(
+        delivered,
+        texts(&kept),
+        "what Redis holds is still replayed"
+    );
+
+    // Made again by a later publish: its history starts after the loss.
+    let again = hub.publish("gone", Event::new("again")).await.unwrap();
+    let events = resume(&hub, &["gone"], gone[1]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["gone"]}"#],
+        "{events:?}"
+    );
+    assert_eq!(events.last().map(|e| e.0.clone()), Some(again.to_string()));
+
+    // After the loss, nothing is missing.
+    let events = resume(&hub, &["gone", "kept", "quiet"], gone[4]).await;
+    assert_eq!(missed(&events), Vec::<String>::new(), "{events:?}");
+
+    // Expired (or evicted, which Redis does to keys with an expiry first): the same.
+    let more = publish_n(&hub, "brief", 0..3).await;
+    let _: i64 = redis::cmd("PEXPIRE")
+        .arg("sse:t:brief")
+        .arg(1)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let events = resume(&hub, &["brief"], more[0]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["brief"]}"#],
+        "{events:?}"
+    );
+}
+
+/// A topic removed with `Hub::remove_topic` on a Redis hub: its history goes from Redis
+/// too, the answer says so, and a later resume from before the removal gets `missed`
+/// instead of the removed events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_topic_removes_the_history_from_redis() {
+    let redis = RedisServer::start();
+    let hub = instance(&redis).await;
+    let old = publish_n(&hub, "old", 0..3).await;
+    assert_eq!(hub.remove_topic("old").await, Ok(true));
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg("sse:t:old")
+        .query_async(&mut raw(&redis).await)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "the history is gone from Redis");
+    assert_eq!(hub.remove_topic("old").await, Ok(false), "already gone");
+    let events = resume(&hub, &["old"], old[0]).await;
+    assert_eq!(
+        missed(&events),
+        [r#"{"reason":"expired","topics":["old"]}"#],
+        "{events:?}"
+    );
+    assert!(
+        events.iter().all(|(_, name, _)| name != "message"),
+        "{events:?}"
+    );
+
+    // In use on this instance: refused, and kept.
+    let _live = hub.subscribe(["busy"], None).unwrap();
+    hub.publish("busy", Event::new("x")).await.unwrap();
+    assert!(matches!(
+        hub.remove_topic("busy").await,
+        Err(HubError::TopicInUse { .. })
+    ));
+}
