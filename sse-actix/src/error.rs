@@ -9,7 +9,7 @@ use sse_core::http::{ErrorResponse, HttpError};
 /// Any error a client or publisher can cause, answered with its status and a JSON body
 /// (`{"error": code, "message": text}`). Every `sse-core` error converts into it with `?`,
 /// and so does an [`ErrorResponse`] of your own: `Error::from(ErrorResponse::new(409,
-/// "taken", "that name is taken"))`. It derefs to the [`ErrorResponse`].
+/// "taken", "that name is taken"))`. Its [`ErrorResponse`] is `error.as_ref()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error(ErrorResponse);
 
@@ -19,11 +19,15 @@ impl<E: HttpError> From<E> for Error {
     }
 }
 
-impl std::ops::Deref for Error {
-    type Target = ErrorResponse;
-
-    fn deref(&self) -> &ErrorResponse {
+impl AsRef<ErrorResponse> for Error {
+    fn as_ref(&self) -> &ErrorResponse {
         &self.0
+    }
+}
+
+impl From<Error> for ErrorResponse {
+    fn from(error: Error) -> Self {
+        error.0
     }
 }
 

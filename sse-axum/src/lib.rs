@@ -432,7 +432,7 @@ pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
 #[cfg(feature = "routes")]
 pub use routes::{read_body, routes};
-pub use shutdown::{Shutdown, ShutdownLayer};
+pub use shutdown::{ResponseFuture, Shutdown, ShutdownBody, ShutdownLayer};
 pub use sse_core;
 pub use sse_core::{
     CloseReason, Emitter, EmitterStream, Event, EventError, EventId, EventName, Finite, Hub,

@@ -2,11 +2,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyStream, StreamBody};
+use pin_project_lite::pin_project;
 use sse_core::ShutdownSignal;
 use sse_core::stream::Until;
 use tower_layer::Layer;
@@ -56,34 +58,120 @@ pub struct Shutdown<S> {
     signal: ShutdownSignal,
 }
 
-impl<S, B> Service<Request<B>> for Shutdown<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Shutdown<S>
 where
-    S: Service<Request<B>, Response = Response<Body>>,
-    S::Future: Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Body,
 {
-    type Response = Response<Body>;
+    type Response = Response<ShutdownBody<ResBody>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, S::Error>> + Send>>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let response = self.inner.call(request);
-        let signal = self.signal.clone();
-        Box::pin(async move {
-            let response = response.await?;
-            let is_event_stream = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .is_some_and(|value| value.as_bytes().starts_with(b"text/event-stream"));
-            if !is_event_stream {
-                return Ok(response);
-            }
-            Ok(response.map(|body| {
-                Body::from_stream(Until::new(body.into_data_stream()).until(signal.triggered()))
-            }))
-        })
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        ResponseFuture {
+            inner: self.inner.call(request),
+            signal: Some(self.signal.clone()),
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`Shutdown`]: the inner service's response, its body wrapped in
+    /// a [`ShutdownBody`].
+    #[derive(Debug)]
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        signal: Option<ShutdownSignal>,
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
+{
+    type Output = Result<Response<ShutdownBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx))?;
+        let is_event_stream = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"text/event-stream"));
+        let signal = this.signal.take().filter(|_| is_event_stream);
+        Poll::Ready(Ok(response.map(|body| {
+            let kind = match signal {
+                Some(signal) => Kind::EventStream {
+                    body: StreamBody::new(
+                        Until::new(BodyStream::new(body)).until(signal.triggered()),
+                    ),
+                },
+                None => Kind::Other { body },
+            };
+            ShutdownBody { kind }
+        })))
+    }
+}
+
+pin_project! {
+    /// A response body under [`ShutdownLayer`]: an event stream ends between two of its
+    /// frames (whole events) when the signal fires, after what is ready then (a hub
+    /// subscription's final event); any other body is passed through as it is.
+    pub struct ShutdownBody<B> {
+        #[pin]
+        kind: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProjection]
+    enum Kind<B> {
+        EventStream { #[pin] body: StreamBody<Until<BodyStream<B>>> },
+        Other { #[pin] body: B },
+    }
+}
+
+impl<B> std::fmt::Debug for ShutdownBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            Kind::EventStream { .. } => "event stream",
+            Kind::Other { .. } => "other",
+        };
+        f.debug_struct("ShutdownBody").field("kind", &kind).finish()
+    }
+}
+
+impl<B: Body> Body for ShutdownBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        match self.project().kind.project() {
+            KindProjection::EventStream { body } => body.poll_frame(cx),
+            KindProjection::Other { body } => body.poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::EventStream { body } => body.is_end_stream(),
+            Kind::Other { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::EventStream { body } => body.size_hint(),
+            Kind::Other { body } => body.size_hint(),
+        }
     }
 }

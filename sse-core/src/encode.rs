@@ -56,14 +56,14 @@ impl Frame {
         self.0
     }
 
-    /// `retry: <ms>\n` followed by this frame, in one buffer: the first event of a stream
-    /// with a reconnection-delay prelude, so the `retry` field travels with an event rather
-    /// than in a block of its own (which some clients report as an empty message).
     /// Bytes that are whole encoded events already.
     pub(crate) fn from_bytes(bytes: Bytes) -> Frame {
         Frame(bytes)
     }
 
+    /// `retry: <ms>\n` followed by this frame, in one buffer: the first event of a stream
+    /// with a reconnection-delay prelude, so the `retry` field travels with an event rather
+    /// than in a block of its own (which some clients report as an empty message).
     pub(crate) fn with_retry_prefix(&self, retry_ms: u64) -> Frame {
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(retry_ms);
@@ -107,6 +107,11 @@ const DATA: &[u8] = b"data: ";
 const ID: &[u8] = b"id: ";
 const EVENT: &[u8] = b"event: ";
 const RETRY: &[u8] = b"retry: ";
+
+/// The longest `id:` line the hub writes into a frame, in bytes: `id: `, an 8-digit hex
+/// epoch, `-`, a sequence number of up to 20 digits, and the line feed (34). A backend's
+/// publish counts it against the hub's event size limit before the id is known.
+pub const MAX_ID_LINE: usize = 4 + 8 + 1 + 20 + 1;
 
 /// The frame of an event encoded without an id ([`encode_with_id`] with `None`), with the
 /// id line put where [`encode_with_id`] puts it: after the comment lines. A backend stores

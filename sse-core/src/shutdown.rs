@@ -13,7 +13,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let (trigger, signal) = ShutdownSignal::new();
+//! let (trigger, signal) = sse_core::shutdown::channel();
 //! let waiting = tokio::spawn(signal.triggered());
 //! trigger.trigger();
 //! waiting.await.unwrap();
@@ -40,18 +40,19 @@ pub struct ShutdownTrigger {
     sender: Arc<watch::Sender<bool>>,
 }
 
-impl ShutdownSignal {
-    /// A new signal and the trigger that fires it.
-    pub fn new() -> (ShutdownTrigger, ShutdownSignal) {
-        let (sender, receiver) = watch::channel(false);
-        (
-            ShutdownTrigger {
-                sender: Arc::new(sender),
-            },
-            ShutdownSignal { receiver },
-        )
-    }
+/// A new signal and the trigger that fires it (as `tokio::sync::watch::channel` makes a
+/// sender and a receiver).
+pub fn channel() -> (ShutdownTrigger, ShutdownSignal) {
+    let (sender, receiver) = watch::channel(false);
+    (
+        ShutdownTrigger {
+            sender: Arc::new(sender),
+        },
+        ShutdownSignal { receiver },
+    )
+}
 
+impl ShutdownSignal {
     pub(crate) fn from_receiver(receiver: watch::Receiver<bool>) -> Self {
         ShutdownSignal { receiver }
     }
@@ -83,7 +84,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_the_trigger_fires_the_signal() {
-        let (trigger, signal) = ShutdownSignal::new();
+        let (trigger, signal) = channel();
         assert!(!signal.is_triggered());
         drop(trigger);
         signal.triggered().await;

@@ -66,9 +66,7 @@ impl Backend for Engine {
         Box::pin(async move {
             let mut state = self.state.lock().unwrap();
             if state.down {
-                return Err(HubError::Backend {
-                    message: "connection refused".into(),
-                });
+                return Err(HubError::backend("connection refused"));
             }
             let seq = state.log.last().map_or(0, |(seq, _, _)| *seq) + 1;
             state.log.push((seq, topic.to_string(), body.clone()));

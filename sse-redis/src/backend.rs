@@ -184,8 +184,8 @@ impl RedisBackend {
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        let epoch = parse_epoch(&epoch).ok_or_else(|| HubError::Backend {
-            message: format!("the epoch in Redis is not 8 hex digits: {epoch:?}"),
+        let epoch = parse_epoch(&epoch).ok_or_else(|| {
+            HubError::backend(format!("the epoch in Redis is not 8 hex digits: {epoch:?}"))
         })?;
         if back == 1 {
             tracing::warn!(
@@ -335,16 +335,14 @@ async fn within<T>(
     tokio::time::timeout(timeout, work)
         .await
         .unwrap_or_else(|_| {
-            Err(HubError::Backend {
-                message: format!("Redis did not answer within {timeout:?}"),
-            })
+            Err(HubError::backend(format!(
+                "Redis did not answer within {timeout:?}"
+            )))
         })
 }
 
 pub(crate) fn unavailable(error: redis::RedisError) -> HubError {
-    HubError::Backend {
-        message: error.to_string(),
-    }
+    HubError::backend(error)
 }
 
 pub(crate) fn parse_epoch(text: &str) -> Option<u32> {

@@ -63,27 +63,20 @@ async fn topic(hub: &Hub, name: &str, last: LastEventId) -> Result<Sse<Subscript
     Ok(Sse::new(hub.subscribe([name], last.0.as_ref())?).retry(RETRY))
 }
 
-async fn words(State(hub): State<Hub>, LastEventId(last): LastEventId) -> Response {
+async fn words(LastEventId(last): LastEventId) -> Response {
     match scenarios::words(last.as_ref()) {
-        Some(words) => Sse::new(words)
-            .retry(RETRY)
-            .until(hub.closed())
-            .into_response(),
+        Some(words) => Sse::new(words).retry(RETRY).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     }
 }
 
 async fn tokens(
-    State(hub): State<Hub>,
     LastEventId(last): LastEventId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
     Ok(
         match scenarios::tokens(query.as_deref().unwrap_or(""), last.as_ref())? {
-            Some(tokens) => Sse::new(tokens)
-                .retry(RETRY)
-                .until(hub.closed())
-                .into_response(),
+            Some(tokens) => Sse::new(tokens).retry(RETRY).into_response(),
             None => StatusCode::NO_CONTENT.into_response(),
         },
     )
@@ -239,6 +232,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }),
         )
         .merge(sse_axum::routes(endpoints.clone().authorize(auth.hook())))
+        // Every event stream ends at the hub's shutdown, at an event boundary: no handler
+        // needs an `until` of its own.
+        .layer(sse_axum::ShutdownLayer::new(hub.shutdown_signal()))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(
             options.cors_origins.clone(),

@@ -43,7 +43,9 @@ impl Default for HubConfig {
             topic_idle: Duration::from_secs(3600),
             max_event_size: 64 << 10,
             max_topics: 10_000,
-            max_subscribers: default_max_subscribers(),
+            // Set by `HubBuilder::finish`: the room in the open-files limit is read there,
+            // once per hub built, not whenever a default configuration is made.
+            max_subscribers: 0,
             max_subscribers_per_topic: 100_000,
             max_topics_per_subscription: 16,
             lag_policy: LagPolicy::Close,
@@ -69,6 +71,24 @@ impl Default for HubConfig {
 #[must_use]
 pub struct HubBuilder {
     config: HubConfig,
+    /// What limits the subscribers: a number, or the descriptors each holds (the room in the
+    /// open-files limit, computed when the hub is built).
+    subscribers: SubscriberLimit,
+}
+
+/// The subscriber limit, as set on a [`HubBuilder`].
+#[derive(Debug, Clone, Copy)]
+enum SubscriberLimit {
+    /// At most this many.
+    Fixed(usize),
+    /// What fits in the open-files limit when each holds this many descriptors.
+    Room(usize),
+}
+
+impl Default for SubscriberLimit {
+    fn default() -> Self {
+        SubscriberLimit::Room(1)
+    }
 }
 
 impl HubBuilder {
@@ -90,9 +110,11 @@ impl HubBuilder {
         self
     }
 
-    /// The most topics the hub holds (default 10,000). Topics are never removed, so the
-    /// hub's memory for histories is at most this many times
-    /// [`history_bytes`](Self::history_bytes).
+    /// The most topics the hub holds (default 10,000), so the hub's memory for histories is
+    /// at most this many times [`history_bytes`](Self::history_bytes) (and within
+    /// [`history_budget`](Self::history_budget)). Topics that nobody subscribes to leave
+    /// after [`topic_idle`](Self::topic_idle) without an event, or by
+    /// [`Hub::remove_topic`](super::Hub::remove_topic).
     pub fn max_topics(mut self, topics: usize) -> Self {
         self.config.max_topics = topics.max(1);
         self
@@ -105,7 +127,7 @@ impl HubBuilder {
     /// [`HubError::TooManySubscribers`](super::HubError::TooManySubscribers) (503 with
     /// `Retry-After`), instead of connections hanging once the process cannot accept more.
     pub fn max_subscribers(mut self, subscribers: usize) -> Self {
-        self.config.max_subscribers = subscribers.max(1);
+        self.subscribers = SubscriberLimit::Fixed(subscribers.max(1));
         self
     }
 
@@ -122,7 +144,7 @@ impl HubBuilder {
     /// # drop(hub);
     /// ```
     pub fn descriptors_per_subscriber(mut self, descriptors: usize) -> Self {
-        self.config.max_subscribers = subscriber_room(descriptors);
+        self.subscribers = SubscriberLimit::Room(descriptors);
         self
     }
 
@@ -203,7 +225,7 @@ impl HubBuilder {
 
     /// Builds the hub, with a fresh epoch.
     pub fn build(self) -> Hub {
-        Hub::with_config(self.config)
+        Hub::with_config(self.finish())
     }
 
     /// Builds a hub on a [`Backend`](super::backend::Backend), for backend crates such as
@@ -216,14 +238,17 @@ impl HubBuilder {
         head: u64,
         backend: impl FnOnce(super::backend::Feed) -> std::sync::Arc<dyn super::backend::Backend>,
     ) -> Hub {
-        Hub::with_backend(self.config, epoch, head, backend)
+        Hub::with_backend(self.finish(), epoch, head, backend)
     }
-}
 
-/// The default subscriber limit: room left in the open-files limit (see
-/// [`HubBuilder::max_subscribers`]).
-fn default_max_subscribers() -> usize {
-    subscriber_room(1)
+    /// The configuration, with the subscriber limit worked out.
+    fn finish(mut self) -> HubConfig {
+        self.config.max_subscribers = match self.subscribers {
+            SubscriberLimit::Fixed(max) => max,
+            SubscriberLimit::Room(descriptors) => subscriber_room(descriptors),
+        };
+        self.config
+    }
 }
 
 /// How many clients holding `descriptors` open files each fit in this process's open-files
@@ -286,7 +311,7 @@ mod tests {
             .ok()
             .and_then(|limits| open_files_soft_limit(&limits))
         {
-            assert!(default_max_subscribers() < open_files);
+            assert!(subscriber_room(1) < open_files);
         }
     }
 }

@@ -1,4 +1,5 @@
 use std::fmt;
+use std::sync::Arc;
 
 /// Why the hub refused a publish or a subscription. Its HTTP status and code are in
 /// [`http::error`](crate::http::error).
@@ -55,8 +56,9 @@ pub enum HubError {
     },
     /// The hub's backend (Redis, say) cannot be reached or did not answer in time.
     Backend {
-        /// What went wrong.
-        message: String,
+        /// The backend's own error (a `redis::RedisError`, say), also the
+        /// [`source`](std::error::Error::source) of this one.
+        source: BackendError,
     },
     /// The hub has been shut down.
     Closed,
@@ -98,8 +100,8 @@ impl fmt::Display for HubError {
             HubError::TopicInUse { topic, subscribers } => {
                 write!(f, "topic {topic:?} still has {subscribers} subscribers")
             }
-            HubError::Backend { message } => {
-                write!(f, "the hub's backend is unavailable: {message}")
+            HubError::Backend { source } => {
+                write!(f, "the hub's backend is unavailable: {source}")
             }
             HubError::Closed => f.write_str("the hub has shut down"),
             HubError::NoRuntime => f.write_str("this call must run inside a tokio runtime"),
@@ -107,4 +109,64 @@ impl fmt::Display for HubError {
     }
 }
 
-impl std::error::Error for HubError {}
+impl std::error::Error for HubError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HubError::Backend { source } => Some(source.get_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl HubError {
+    /// A [`HubError::Backend`] for a backend's error (anything that converts into a boxed
+    /// error, a message included), kept as the error's source.
+    ///
+    /// ```
+    /// use std::error::Error;
+    /// use sse_core::HubError;
+    ///
+    /// let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+    /// let error = HubError::backend(io);
+    /// assert_eq!(error.to_string(), "the hub's backend is unavailable: refused");
+    /// let source = error.source().unwrap();
+    /// assert!(source.downcast_ref::<std::io::Error>().is_some());
+    /// ```
+    pub fn backend(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        HubError::Backend {
+            source: BackendError(Arc::from(error.into())),
+        }
+    }
+}
+
+/// A backend's error inside [`HubError::Backend`]: shared, so that the hub's error stays
+/// `Clone`; two are equal when their messages are.
+#[derive(Clone)]
+pub struct BackendError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl BackendError {
+    /// The backend's error itself, to downcast to the backend's own type.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq for BackendError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for BackendError {}

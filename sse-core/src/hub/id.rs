@@ -51,10 +51,10 @@ impl fmt::Display for EventId {
 }
 
 /// Writes `id` into `buf` without allocating, for the encoder.
-pub(crate) fn format_id(buf: &mut [u8; 32], id: EventId) -> &[u8] {
+pub(crate) fn format_id(buf: &mut [u8; crate::encode::MAX_ID_LINE], id: EventId) -> &[u8] {
     use std::io::Write;
     let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    // invariant: 8 hex digits, '-', and at most 20 decimal digits fit in 32 bytes.
+    // invariant: 8 hex digits, '-', and at most 20 decimal digits (29 bytes) fit.
     let _ = write!(cursor, "{id}");
     let len = cursor.position() as usize;
     &buf[..len]
@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn format_id_writes_the_display_form() {
-        let mut buf = [0u8; 32];
+        let mut buf = [0u8; crate::encode::MAX_ID_LINE];
         let id = EventId::new(u32::MAX, u64::MAX);
         assert_eq!(format_id(&mut buf, id), id.to_string().as_bytes());
     }

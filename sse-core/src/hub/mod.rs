@@ -105,13 +105,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 pub use builder::{HubBuilder, LagPolicy, subscriber_room};
-pub use error::HubError;
+pub use error::{BackendError, HubError};
 pub use id::EventId;
 pub use notice::{MISSED_EVENT, RESERVED_EVENTS, SHUTDOWN_EVENT};
 pub use stats::{HubStats, TopicStats};
 pub use subscription::{DisconnectHandle, Subscription};
-pub use topic_name::TopicName;
+pub use topic_name::{IntoTopicName, TopicName};
 
+use crate::encode::MAX_ID_LINE;
 use crate::{Event, Frame, LastEventId};
 use backend::{Backend, Feed};
 use builder::HubConfig;
@@ -355,14 +356,19 @@ impl Shared {
             self.committed.store(seq, Ordering::Release);
             return;
         };
-        let mut id_text = [0u8; 32];
-        let frame =
-            crate::encode::insert_id(body, id::format_id(&mut id_text, EventId::new(epoch, seq)));
+        let frame = with_id(body, EventId::new(epoch, seq));
+        self.commit(&mut state, &target, seq, frame);
+        drop(state);
+        target.notify(self.config.coalesce);
+    }
+
+    /// The one tail of both publish paths (the in-memory hub's and a backend's events),
+    /// under the state lock: `frame`, event `seq`, goes into `target`'s ring, and is
+    /// counted and committed. The caller drops the lock, then wakes the topic.
+    fn commit(&self, state: &mut State, target: &TopicState, seq: u64, frame: Frame) {
         let bytes = target.push(seq, frame, self.config.history, self.config.history_bytes);
         state.pushed(bytes, &self.config);
         self.committed.store(seq, Ordering::Release);
-        drop(state);
-        target.notify(self.config.coalesce);
     }
 
     /// A new epoch: empty rings, and every subscription starts over (see [`Feed::reset`]).
@@ -534,9 +540,7 @@ fn backfill(
                     }
                     events.extend(history.events.into_iter().filter_map(|(seq, body)| {
                         let in_range = seq > after && seq <= *through;
-                        let mut id_text = [0u8; 32];
-                        let id = id::format_id(&mut id_text, EventId::new(epoch, seq));
-                        in_range.then(|| (seq, crate::encode::insert_id(&body, id)))
+                        in_range.then(|| (seq, with_id(&body, EventId::new(epoch, seq))))
                     }));
                 }
                 Err(error) => {
@@ -633,10 +637,17 @@ impl Hub {
     /// cannot tell such an event from a real notice, so send one only deliberately. The
     /// ready-made publish endpoint (`sse-endpoints`) refuses them,
     /// so that a publisher over HTTP cannot forge them.
-    pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+    pub async fn publish(
+        &self,
+        topic: impl IntoTopicName,
+        event: Event,
+    ) -> Result<EventId, HubError> {
         idle::Sweep::ensure(&self.shared);
         let timer = metrics::PublishTimer::start();
-        let result = self.publish_anywhere(topic, event).await;
+        let result = match topic.into_topic_name() {
+            Ok(topic) => self.publish_anywhere(topic, event).await,
+            Err(error) => Err(error),
+        };
         match &result {
             Ok(_) => self.shared.stats.published(timer),
             Err(error) => self.shared.stats.publish_failed(error),
@@ -644,42 +655,42 @@ impl Hub {
         result
     }
 
-    /// [`publish`](Self::publish), on the in-memory hub or through the backend.
-    async fn publish_anywhere(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+    /// [`publish`](Self::publish), on the in-memory hub or through the backend. The event
+    /// is encoded here, before any lock is taken: without its id, which the hub or the
+    /// backend assigns, and which is then put in front of the encoded fields.
+    async fn publish_anywhere(&self, topic: TopicName, event: Event) -> Result<EventId, HubError> {
+        if self.is_closed() {
+            return Err(HubError::Closed);
+        }
+        let body = Event { id: None, ..event }.encode();
         match &self.shared.backend {
-            None => self.publish_here(topic, event),
+            None => self.publish_here(&topic, &body),
             Some(backend) => {
-                let name = TopicName::new(topic)?;
-                if self.is_closed() {
-                    return Err(HubError::Closed);
-                }
-                let body = Event { id: None, ..event }.encode().into_bytes();
                 let max = self.shared.config.max_event_size;
-                // The id line the hub adds is at most 33 bytes.
-                if body.len() + 33 > max {
+                // The backend assigns the id later; count the longest it can be.
+                if body.len() + MAX_ID_LINE > max {
                     return Err(HubError::EventTooLarge {
-                        size: body.len() + 33,
+                        size: body.len() + MAX_ID_LINE,
                         max,
                     });
                 }
-                backend.publish(&name, body).await
+                backend.publish(&topic, body.into_bytes()).await
             }
         }
     }
 
-    /// The in-memory hub's publish: id, encoding and ring, under the state lock.
-    fn publish_here(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+    /// The in-memory hub's publish of an encoded `body`: under the state lock only the id,
+    /// the ring and the counters.
+    fn publish_here(&self, topic: &TopicName, body: &Frame) -> Result<EventId, HubError> {
         let shared = &*self.shared;
         let config = &shared.config;
-        let name = TopicName::new(topic)?;
         let mut state = lock(&shared.state);
         if shared.closed.load(Ordering::Acquire) {
             return Err(HubError::Closed);
         }
-        let target = state.topic(&name, config.max_topics, config.topic_idle)?;
+        let target = state.topic(topic, config.max_topics, config.topic_idle)?;
         let id = EventId::new(shared.epoch(), state.next_seq);
-        let mut id_text = [0u8; 32];
-        let frame = crate::encode::encode_with_id(&event, Some(id::format_id(&mut id_text, id)));
+        let frame = with_id(body, id);
         if frame.len() > config.max_event_size {
             return Err(HubError::EventTooLarge {
                 size: frame.len(),
@@ -687,9 +698,7 @@ impl Hub {
             });
         }
         state.next_seq += 1;
-        let bytes = target.push(id.sequence(), frame, config.history, config.history_bytes);
-        state.pushed(bytes, config);
-        shared.committed.store(id.sequence(), Ordering::Release);
+        shared.commit(&mut state, &target, id.sequence(), frame);
         drop(state);
         target.notify(config.coalesce);
         Ok(id)
@@ -958,4 +967,10 @@ impl Hub {
     pub fn epoch(&self) -> u32 {
         self.shared.epoch()
     }
+}
+
+/// `body`, encoded without an id, as the frame of event `id`.
+fn with_id(body: &[u8], id: EventId) -> Frame {
+    let mut id_text = [0u8; MAX_ID_LINE];
+    crate::encode::insert_id(body, id::format_id(&mut id_text, id))
 }

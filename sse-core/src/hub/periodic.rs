@@ -3,7 +3,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use super::{Hub, HubError, TopicName};
+use super::{Hub, HubError, IntoTopicName};
 use crate::Event;
 
 impl Hub {
@@ -31,7 +31,7 @@ impl Hub {
     /// ```
     pub fn publish_every<F, R>(
         &self,
-        topic: &str,
+        topic: impl IntoTopicName,
         period: Duration,
         mut make: F,
     ) -> Result<JoinHandle<()>, HubError>
@@ -39,13 +39,12 @@ impl Hub {
         F: FnMut() -> R + Send + 'static,
         R: Into<Option<Event>>,
     {
-        TopicName::new(topic)?;
+        let topic = topic.into_topic_name()?;
         if self.is_closed() {
             return Err(HubError::Closed);
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| HubError::NoRuntime)?;
         let hub = self.clone();
-        let topic = topic.to_owned();
         let closed = self.closed();
         Ok(runtime.spawn(async move {
             let mut ticker = tokio::time::interval(period.max(Duration::from_millis(1)));
@@ -60,7 +59,9 @@ impl Hub {
                 match hub.publish(&topic, event).await {
                     Ok(_) => {}
                     Err(HubError::Closed) => break,
-                    Err(error) => tracing::warn!(%error, topic, "periodic publish failed"),
+                    Err(error) => {
+                        tracing::warn!(%error, topic = topic.as_str(), "periodic publish failed")
+                    }
                 }
             }
         }))

@@ -111,6 +111,56 @@ impl fmt::Debug for TopicName {
     }
 }
 
+/// What [`Hub::publish`](super::Hub::publish) takes as its topic: a name to check (`&str`,
+/// `String`), or a [`TopicName`] already checked, which is not checked again.
+///
+/// ```
+/// use sse_core::{Event, Hub};
+/// use sse_core::hub::TopicName;
+///
+/// # futures_util::FutureExt::now_or_never(async {
+/// let hub = Hub::new();
+/// let news = TopicName::new("news")?;
+/// hub.publish(&news, Event::new("checked once")).await?;
+/// hub.publish("news", Event::new("checked here")).await?;
+/// # Ok::<(), sse_core::HubError>(())
+/// # }).unwrap().unwrap();
+/// ```
+pub trait IntoTopicName {
+    /// The topic's name, checked.
+    fn into_topic_name(self) -> Result<TopicName, HubError>;
+}
+
+impl IntoTopicName for TopicName {
+    fn into_topic_name(self) -> Result<TopicName, HubError> {
+        Ok(self)
+    }
+}
+
+impl IntoTopicName for &TopicName {
+    fn into_topic_name(self) -> Result<TopicName, HubError> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoTopicName for &str {
+    fn into_topic_name(self) -> Result<TopicName, HubError> {
+        TopicName::new(self)
+    }
+}
+
+impl IntoTopicName for &String {
+    fn into_topic_name(self) -> Result<TopicName, HubError> {
+        TopicName::new(self)
+    }
+}
+
+impl IntoTopicName for String {
+    fn into_topic_name(self) -> Result<TopicName, HubError> {
+        TopicName::new(&self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
