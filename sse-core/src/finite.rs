@@ -269,7 +269,7 @@ impl Finite {
                 interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
                 Pace::Ticking(interval)
             } else {
-                tracing::warn!(
+                crate::trace::warning!(
                     "finite SSE stream not paced: it is not polled inside a tokio runtime"
                 );
                 Pace::Off

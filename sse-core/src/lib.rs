@@ -47,10 +47,14 @@
 //! # Features
 //!
 //! - `json`: `Event::json`, event data serialized with `serde_json`;
+//! - `tracing` (on by default): the hub's and the streams' logs through `tracing` (the hub
+//!   module lists them); without it they compile to nothing;
 //! - `metrics`: the hub's metrics through the `metrics` facade (`hub::metrics` lists them;
 //!   without it nothing of them is compiled in).
 
 #![warn(missing_docs)]
+// Without `tracing`, values computed only for a log line are left unused.
+#![cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 
 pub mod decode;
 pub mod emitter;
@@ -61,8 +65,10 @@ pub mod http;
 pub mod hub;
 mod json;
 pub mod last_event_id;
+mod race;
 pub mod shutdown;
 pub mod stream;
+mod trace;
 
 pub use decode::{Decoded, Decoder, MessageEvent};
 pub use emitter::{CloseReason, Emitter, EmitterBuilder, EmitterStream, SendError, TrySendError};

@@ -159,7 +159,7 @@ impl KeepAliveTimer {
             Some(sleep) => sleep,
             None => {
                 if tokio::runtime::Handle::try_current().is_err() {
-                    tracing::warn!(
+                    crate::trace::warning!(
                         "SSE keep-alive disabled: the stream is not polled inside a tokio runtime"
                     );
                     self.config.interval = Duration::MAX;
@@ -198,7 +198,7 @@ pub const BATCH_BYTES: usize = 8 * 1024;
 
 /// Logs why an event stream ends early.
 fn log_stream_error(error: &BoxError) {
-    tracing::warn!(%error, "SSE event stream failed; ending the response at an event boundary");
+    crate::trace::warning!(%error, "SSE event stream failed; ending the response at an event boundary");
 }
 
 fn far_future() -> Instant {

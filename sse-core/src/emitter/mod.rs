@@ -108,6 +108,7 @@ mod error;
 mod state;
 mod stream;
 
+use crate::race::{First, first};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -294,13 +295,12 @@ impl Emitter {
                 return Err(SendError::new(self.reason_once_closed(), event));
             }
             Err(mpsc::error::TrySendError::Full(())) => {
-                tokio::select! {
-                    biased;
-                    reason = inner.shared.closed() => return Err(SendError::new(reason, event)),
-                    permit = inner.sender.reserve() => match permit {
-                        Ok(permit) => permit,
-                        Err(_) => return Err(SendError::new(self.reason_once_closed(), event)),
-                    },
+                match first(inner.shared.closed(), inner.sender.reserve()).await {
+                    First::A(reason) => return Err(SendError::new(reason, event)),
+                    First::B(Ok(permit)) => permit,
+                    First::B(Err(_)) => {
+                        return Err(SendError::new(self.reason_once_closed(), event));
+                    }
                 }
             }
         };

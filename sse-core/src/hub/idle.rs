@@ -8,6 +8,7 @@
 //! weakly, and stops when the hub shuts down or is dropped. A hub never used inside a
 //! runtime keeps the old behaviour: idle topics go when a topic is created.
 
+use crate::race::{First, first};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -75,10 +76,9 @@ async fn run(
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            // Shut down, or (an error) the hub is gone with its sender.
-            _ = shutdown.wait_for(|closed| *closed) => return,
-            _ = ticker.tick() => {}
+        // Shut down, or (an error) the hub is gone with its sender.
+        if let First::A(_) = first(shutdown.wait_for(|closed| *closed), ticker.tick()).await {
+            return;
         }
         let Some(shared) = hub.upgrade() else { return };
         if shared.is_closed() {
@@ -91,7 +91,7 @@ async fn run(
         let removed = before - state.topics.len();
         drop(state);
         if removed > 0 {
-            tracing::debug!(removed, "idle topics expired");
+            crate::trace::debug!(removed, "idle topics expired");
         }
     }
 }

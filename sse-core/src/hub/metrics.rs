@@ -61,6 +61,8 @@ pub(crate) enum EndReason {
 }
 
 impl EndReason {
+    /// The reason's name, as logs and metrics labels write it.
+    #[cfg_attr(not(any(feature = "tracing", feature = "metrics")), allow(dead_code))]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             EndReason::Client => "client",

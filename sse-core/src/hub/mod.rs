@@ -391,7 +391,7 @@ impl Shared {
         self.epoch_generation.fetch_add(1, Ordering::AcqRel);
         let topics = state.all_topics();
         drop(state);
-        tracing::warn!(
+        crate::trace::warning!(
             epoch = format_args!("{epoch:08x}"),
             "hub backend lost its data; new epoch"
         );
@@ -483,7 +483,7 @@ fn log_subscribe(
 ) {
     let topics: Vec<&str> = targets.iter().map(|topic| topic.name.as_str()).collect();
     match last_event_id {
-        None => tracing::debug!(?topics, "subscribed"),
+        None => crate::trace::debug!(?topics, "subscribed"),
         Some(id) => {
             let replayed: usize = targets
                 .iter()
@@ -492,7 +492,7 @@ fn log_subscribe(
                     ring.entries.len() - ring.position_after(point.start, 0)
                 })
                 .sum();
-            tracing::debug!(
+            crate::trace::debug!(
                 ?topics,
                 last_event_id = id.as_str(),
                 replayed,
@@ -544,7 +544,7 @@ fn backfill(
                     }));
                 }
                 Err(error) => {
-                    tracing::warn!(%error, topic = topic.as_str(), "could not read history from the backend");
+                    crate::trace::warning!(%error, topic = topic.as_str(), "could not read history from the backend");
                     unavailable.push(topic.as_str());
                 }
             }
@@ -763,7 +763,7 @@ impl Hub {
         // Decide where to start, and take the cursors, while no publish can run.
         let head = state.next_seq - 1;
         let point = shared.resume_point(resume, &targets, head);
-        if tracing::enabled!(tracing::Level::DEBUG) {
+        if crate::trace::enabled!(DEBUG) {
             log_subscribe(&targets, last_event_id, &point);
         }
         shared.stats.subscribed();
@@ -813,7 +813,7 @@ impl Hub {
         shared.closed.store(true, Ordering::Release);
         let topics = state.all_topics();
         drop(state);
-        tracing::info!(
+        crate::trace::info!(
             subscribers = shared.stats.subscribers.load(Ordering::Relaxed),
             "hub shutting down: ending every subscription"
         );
@@ -832,7 +832,7 @@ impl Hub {
         shared.generation.fetch_add(1, Ordering::AcqRel);
         let topics = state.all_topics();
         drop(state);
-        tracing::info!(
+        crate::trace::info!(
             subscribers = shared.stats.subscribers.load(Ordering::Relaxed),
             "disconnecting every subscriber; they resume with Last-Event-ID"
         );

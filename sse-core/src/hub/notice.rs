@@ -69,9 +69,9 @@ impl MissedReason {
 
 /// The info line for a `missed` notice: why, and which topics.
 pub(crate) fn log_missed<'a>(reason: MissedReason, topics: impl IntoIterator<Item = &'a str>) {
-    if tracing::enabled!(tracing::Level::INFO) {
+    if crate::trace::enabled!(INFO) {
         let topics: Vec<&str> = topics.into_iter().collect();
-        tracing::info!(
+        crate::trace::info!(
             reason = reason.as_str(),
             ?topics,
             "sending a subscriber a missed notice"

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use crate::race::{First, first};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
@@ -51,16 +52,15 @@ impl Hub {
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             tokio::pin!(closed);
             loop {
-                tokio::select! {
-                    _ = &mut closed => break,
-                    _ = ticker.tick() => {}
+                if let First::A(()) = first(&mut closed, ticker.tick()).await {
+                    break;
                 }
                 let Some(event) = make().into() else { continue };
                 match hub.publish(&topic, event).await {
                     Ok(_) => {}
                     Err(HubError::Closed) => break,
                     Err(error) => {
-                        tracing::warn!(%error, topic = topic.as_str(), "periodic publish failed")
+                        crate::trace::warning!(%error, topic = topic.as_str(), "periodic publish failed")
                     }
                 }
             }

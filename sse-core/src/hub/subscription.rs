@@ -209,7 +209,7 @@ impl Subscription {
     fn poll_backfill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if let Some(Backfill::Fetching(fetch)) = &mut self.backfill {
             let (events, notices) = std::task::ready!(fetch.as_mut().poll(cx));
-            tracing::debug!(
+            crate::trace::debug!(
                 topics = ?self.topics().collect::<Vec<_>>(),
                 replayed = events.len(),
                 missed = notices.len(),
@@ -287,9 +287,9 @@ impl Subscription {
     fn on_lag(&mut self) -> Option<Frame> {
         self.shared.stats.lagged();
         let policy = self.shared.config.lag_policy;
-        if tracing::enabled!(tracing::Level::INFO) {
+        if crate::trace::enabled!(INFO) {
             let topics: Vec<&str> = self.topics().collect();
-            tracing::info!(?topics, ?policy, "subscriber lagged behind the history");
+            crate::trace::info!(?topics, ?policy, "subscriber lagged behind the history");
         }
         match policy {
             LagPolicy::Close => {
@@ -434,9 +434,9 @@ impl Drop for Subscription {
         self.deliveries.flush(&self.shared.stats.metrics);
         let reason = self.ended.unwrap_or(EndReason::Client);
         self.shared.stats.left(reason);
-        if tracing::enabled!(tracing::Level::DEBUG) {
+        if crate::trace::enabled!(DEBUG) {
             let topics: Vec<&str> = self.topics().collect();
-            tracing::debug!(?topics, reason = reason.as_str(), "subscriber left");
+            crate::trace::debug!(?topics, reason = reason.as_str(), "subscriber left");
         }
     }
 }
