@@ -20,7 +20,9 @@
 //! use actix_web::{App, HttpServer, web};
 //! use sse_actix::{Error, Event, EventName, Hub, HubEndpoints, LastEventId, Sse, Subscription};
 //!
-//! const NEWS: EventName = EventName::from_static("news"); // checked at compile time
+//! // Event names checked once, at compile time.
+//! const NEWS: EventName = EventName::from_static("news");
+//! const BYE: EventName = EventName::from_static("bye");
 //!
 //! /// `GET /news`. A reconnecting browser sends `Last-Event-ID` and first gets every event
 //! /// it missed, exactly once and in order, then live ones. `Error`: JSON, with its status.
@@ -63,7 +65,7 @@
 //!     actix_web::rt::spawn(async move {
 //!         terminated().await;
 //!         // Subscribers get this event, then every event stream ends; then stop.
-//!         hub.shutdown(Some(Event::new("restarting").event("bye").unwrap()));
+//!         hub.shutdown(Some(Event::new("restarting").named(BYE)));
 //!         handle.stop(true).await;
 //!     });
 //!     server.await?;

@@ -23,7 +23,9 @@
 //! use sse_axum::{Error, Event, EventName, Hub, HubEndpoints, LastEventId, ShutdownLayer};
 //! use sse_axum::{Sse, Subscription};
 //!
-//! const NEWS: EventName = EventName::from_static("news"); // checked at compile time
+//! // Event names checked once, at compile time.
+//! const NEWS: EventName = EventName::from_static("news");
+//! const BYE: EventName = EventName::from_static("bye");
 //!
 //! #[derive(Clone)]
 //! struct AppState { hub: Hub, posts: Arc<AtomicU64> }
@@ -74,7 +76,7 @@
 //!         .with_graceful_shutdown(async move {
 //!             terminated().await;
 //!             // Subscribers get this event, then every event stream ends, then the server.
-//!             hub.shutdown(Some(Event::new("restarting").event("bye").unwrap()));
+//!             hub.shutdown(Some(Event::new("restarting").named(BYE)));
 //!         })
 //!         .await?;
 //!     Ok(())
