@@ -11,8 +11,7 @@
 //!
 //! # An app
 //!
-//! A hub, a subscription that resumes, a publish, the ready routes, a clock, and a graceful
-//! shutdown that cannot hang:
+//! A subscription that resumes, a publish, the ready routes, a clock, a shutdown that cannot hang:
 //!
 //! ```no_run
 //! use std::time::{Duration, SystemTime};
@@ -20,8 +19,7 @@
 //! use actix_web::{App, HttpServer, web};
 //! use sse_actix::{Error, Event, EventName, Hub, HubEndpoints, LastEventId, Sse, Subscription};
 //!
-//! // Event names checked once, at compile time.
-//! const NEWS: EventName = EventName::from_static("news");
+//! const NEWS: EventName = EventName::from_static("news"); // names checked at compile time
 //! const BYE: EventName = EventName::from_static("bye");
 //!
 //! /// `GET /news`. A reconnecting browser sends `Last-Event-ID` and first gets every event
@@ -117,13 +115,11 @@
 //!
 //! # What is here, and features
 //!
-//! [`Sse`] (headers include `content-encoding: identity`, so `Compress` leaves it alone),
-//! [`LastEventId`] and [`Error`] (every error a client can cause, as JSON with its status);
-//! with the default feature `routes`, [`routes`], [`read_body`], [`ActixRequest`] and
-//! [`sse_endpoints`] ([`HubEndpoints`], [`Authorize`], [`Access`], [`Authorization`],
-//! [`Grant`], [`Denied`] here); with `jwt`, [`Jwt`]. `default-features = false` leaves only
-//! `Sse` (with its shutdown), `LastEventId` and `Error`. Re-exported: the `sse-core` types
-//! handlers use ([`Event`], ...), [`Stream`], [`StreamExt`], [`stream`].
+//! [`Sse`] (ending at the app's shutdown), [`LastEventId`], [`Error`] (JSON, with its
+//! status), and the `sse-core` types handlers use; with the default feature `routes`,
+//! [`routes`], [`read_body`], [`ActixRequest`] and [`sse_endpoints`] ([`HubEndpoints`],
+//! [`Authorize`], [`Access`], [`Authorization`], [`Grant`], [`Denied`] here); with `jwt`,
+//! [`Jwt`]. `default-features = false` leaves only `Sse`, `LastEventId` and `Error`.
 
 #[cfg(feature = "routes")]
 mod auth;

@@ -11,8 +11,7 @@
 //!
 //! # An app
 //!
-//! A hub, a subscription that resumes, a publish, the ready routes, a clock, and a graceful
-//! shutdown that cannot hang:
+//! A subscription that resumes, a publish, the ready routes, a clock, a shutdown that cannot hang:
 //!
 //! ```no_run
 //! use std::sync::{Arc, atomic::{AtomicU64, Ordering::Relaxed}};
@@ -20,24 +19,21 @@
 //!
 //! use axum::extract::{FromRef, State};
 //! use axum::{Router, routing::get, serve::ListenerExt};
-//! use sse_axum::{Error, Event, EventName, Hub, HubEndpoints, LastEventId, ShutdownLayer};
-//! use sse_axum::{Sse, Subscription};
+//! use sse_axum::{Error, Event, EventName, Hub, HubEndpoints, LastEventId, Sse, Subscription};
 //!
-//! // Event names checked once, at compile time.
-//! const NEWS: EventName = EventName::from_static("news");
+//! const NEWS: EventName = EventName::from_static("news"); // names checked at compile time
 //! const BYE: EventName = EventName::from_static("bye");
 //!
 //! #[derive(Clone)]
 //! struct AppState { hub: Hub, posts: Arc<AtomicU64> }
 //!
-//! // Lets handlers of a `Router<AppState>` take `State<Hub>`. Without it the compiler only
-//! // says that the handler does not implement `Handler`; it does not mention `FromRef`.
+//! // Lets handlers take `State<Hub>`; without it, rustc only says they are not `Handler`s.
 //! impl FromRef<AppState> for Hub {
 //!     fn from_ref(state: &AppState) -> Hub { state.hub.clone() }
 //! }
 //!
-//! /// `GET /news`. A reconnecting browser sends `Last-Event-ID` and first gets every event
-//! /// it missed, exactly once and in order, then live ones. `Error`: JSON, with its status.
+//! /// `GET /news`: what a reconnecting browser missed after its `Last-Event-ID`, exactly
+//! /// once and in order, then live events. `Error`: JSON, with its status.
 //! async fn news(State(hub): State<Hub>, last: LastEventId) -> Result<Sse<Subscription>, Error> {
 //!     let subscription = hub.subscribe(["news"], last.0.as_ref())?;
 //!     Ok(Sse::new(subscription).retry(Duration::from_secs(2)))
@@ -68,7 +64,7 @@
 //!         // `GET /events?topic=news&topic=clock` and `POST /publish`, ready-made.
 //!         .merge(sse_axum::routes(HubEndpoints::new(hub.clone())))
 //!         // Once, after the last route: every event stream ends when the hub shuts down.
-//!         .layer(ShutdownLayer::new(hub.shutdown_signal()))
+//!         .layer(sse_axum::ShutdownLayer::new(hub.shutdown_signal()))
 //!         .with_state(AppState { hub: hub.clone(), posts: Arc::default() });
 //!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
 //!     let listener = listener.tap_io(|tcp| drop(tcp.set_nodelay(true))); // events at once
@@ -104,10 +100,9 @@
 //!
 //! - **Shutdown**: [`ShutdownLayer`] once, after the last route (`.layer` wraps only the
 //!   routes before it), and `hub.shutdown(..)` in `with_graceful_shutdown`'s future.
-//! - **Serving**: `app.into_make_service()`, since a bare `Router` is rebuilt for every
-//!   connection and kept while it is open. Serving HTTP/1.1 through
-//!   `hyper::server::conn::http1` directly (as `demo-axum` does) costs less memory per
-//!   connection, sets the request-head timeout (`axum::serve`: 30 s) with
+//! - **Serving**: `app.into_make_service()` (a bare `Router` is rebuilt for every
+//!   connection). Serving HTTP/1.1 through `hyper::server::conn::http1` (as `demo-axum`
+//!   does) costs less memory, sets the head timeout (`axum::serve`: 30 s) with
 //!   `header_read_timeout`, and has an accept loop to hold an
 //!   [`AddressLimit`](sse_endpoints::limits::AddressLimit) in. A body route of your own:
 //!   `let admitted = endpoints.admit_body()?; let body =
@@ -118,13 +113,11 @@
 //!
 //! # What is here, and features
 //!
-//! [`Sse`] (headers include `content-encoding: identity`, so `CompressionLayer` leaves it
-//! alone), [`LastEventId`], [`ShutdownLayer`] and [`Error`] (every error a client can cause,
-//! as JSON with its status); with the default feature `routes`, [`routes`], [`read_body`],
-//! [`AxumRequest`] and [`sse_endpoints`] ([`HubEndpoints`], [`Authorize`], [`Access`],
-//! [`Authorization`], [`Grant`], [`Denied`] here); with `jwt`, [`Jwt`]. `default-features =
-//! false` leaves only `Sse`, `LastEventId`, the shutdown and `Error`. Re-exported: the
-//! `sse-core` types handlers use ([`Event`], ...), [`Stream`], [`StreamExt`], [`stream`].
+//! [`Sse`], [`LastEventId`], [`ShutdownLayer`], [`Error`] (JSON, with its status), and the
+//! `sse-core` types handlers use; with the default feature `routes`, [`routes`],
+//! [`read_body`], [`AxumRequest`] and [`sse_endpoints`] ([`HubEndpoints`], [`Authorize`],
+//! [`Access`], [`Authorization`], [`Grant`], [`Denied`] here); with `jwt`, [`Jwt`].
+//! `default-features = false` leaves only `Sse`, `LastEventId`, the shutdown and `Error`.
 
 #[cfg(feature = "routes")]
 mod auth;

@@ -13,8 +13,7 @@
 //!
 //! # An app
 //!
-//! A hub, a subscription that resumes, a publish, the ready routes, a clock, and a graceful
-//! shutdown that delivers a final event:
+//! A subscription that resumes, a publish, the ready routes, a clock, a final event at shutdown:
 //!
 //! ```no_run
 //! use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -24,8 +23,7 @@
 //! use sse_rocket::{Error, Event, EventName, Hub, HubEndpoints, HubShutdown, LastEventId};
 //! use sse_rocket::{Sse, Subscription};
 //!
-//! // Event names checked once, at compile time.
-//! const NEWS: EventName = EventName::from_static("news");
+//! const NEWS: EventName = EventName::from_static("news"); // names checked at compile time
 //! const BYE: EventName = EventName::from_static("bye");
 //!
 //! struct AppState { hub: Hub, posts: AtomicU64 }
@@ -104,12 +102,11 @@
 //!
 //! # What is here, and features
 //!
-//! [`Sse`], [`LastEventId`], [`HubShutdown`] and [`Error`] (every error a client can cause,
-//! as JSON with its status); with the default feature `routes`, [`routes`], [`read_body`],
-//! [`RocketRequest`] and [`sse_endpoints`] ([`HubEndpoints`], [`Authorize`], [`Access`],
-//! [`Authorization`], [`Grant`], [`Denied`] here); with `jwt`, [`Jwt`]. `default-features =
-//! false` leaves only `Sse`, `LastEventId`, the shutdown and `Error`. Re-exported: the
-//! `sse-core` types handlers use ([`Event`], ...), [`Stream`], [`StreamExt`], [`stream`].
+//! [`Sse`], [`LastEventId`], [`HubShutdown`], [`Error`] (JSON, with its status), and the
+//! `sse-core` types handlers use; with the default feature `routes`, [`routes`],
+//! [`read_body`], [`RocketRequest`] and [`sse_endpoints`] ([`HubEndpoints`], [`Authorize`],
+//! [`Access`], [`Authorization`], [`Grant`], [`Denied`] here); with `jwt`, [`Jwt`].
+//! `default-features = false` leaves only `Sse`, `LastEventId`, the shutdown and `Error`.
 
 #[cfg(feature = "routes")]
 mod auth;
