@@ -16,6 +16,63 @@ use sse_core::{Hub, IntoFrame, KeepAlive, RESPONSE_HEADERS, ShutdownSignal, SseS
 /// shutdown signal: a [`ShutdownSignal`] in the app data, or else the shutdown of the
 /// `web::Data<Hub>` registered there. A newtype over [`SseStream`], whose docs say what each
 /// setting does.
+///
+/// The [two styles](sse_core::guide::two_styles) on actix-web: return a stream, or hand an
+/// [`Emitter`](sse_core::Emitter) to a task, and answer `204 No Content` to a client that
+/// has seen the end, so that its `EventSource` stops for good.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use actix_web::{App, Either, HttpResponse, web};
+/// use sse_actix::{Emitter, EmitterStream, Event, Finite, LastEventId, Resume, Sse};
+///
+/// const WORDS: [&str; 5] = ["Server-sent", "events", "resume", "after", "reconnecting"];
+///
+/// /// (a) A returned stream: numbered `1..=5`, resumed after `Last-Event-ID`.
+/// async fn words(LastEventId(last): LastEventId) -> Either<Sse<Finite>, HttpResponse> {
+///     match Finite::resume(last.as_ref(), WORDS.map(Event::new))
+///         .map(|s| Sse::new(s.paced(Duration::from_secs(1))))
+///     {
+///         Some(sse) => Either::Left(sse),
+///         None => Either::Right(HttpResponse::NoContent().finish()), // has every word
+///     }
+/// }
+///
+/// /// (b) An emitter: a task sends a word a second, numbered the same way, then completes.
+/// async fn words_emitter(
+///     LastEventId(last): LastEventId,
+/// ) -> Either<Sse<EmitterStream>, HttpResponse> {
+///     let Some(resume) = Resume::after(last.as_ref(), WORDS.len()) else {
+///         return Either::Right(HttpResponse::NoContent().finish());
+///     };
+///     let (emitter, events) = Emitter::channel();
+///     actix_web::rt::spawn(async move {
+///         let mut second = actix_web::rt::time::interval(Duration::from_secs(1));
+///         for number in resume.remaining() {
+///             tokio::select! {
+///                 _ = emitter.closed() => return, // the client left: stop working
+///                 _ = second.tick() => {}         // the first tick is at once
+///             }
+///             let word = Finite::numbered(number, Event::new(WORDS[number - 1]));
+///             if emitter.send(word).await.is_err() {
+///                 return; // closed while sending
+///             }
+///         }
+///         emitter.complete(None);
+///     });
+///     Either::Left(Sse::new(events))
+/// }
+///
+/// let app = App::new()
+///     .route("/words", web::get().to(words))
+///     .route("/words/emitter", web::get().to(words_emitter));
+/// # drop(app);
+/// ```
+///
+/// A client that closes its connection drops the stream at once with
+/// `HttpServer::h1_allow_half_closed(false)` (see the [crate docs](crate)); without it, at
+/// the second write after it left, or within about two [`probe`](Self::probe) intervals.
 #[must_use]
 pub struct Sse<S>(SseStream<S>);
 

@@ -18,6 +18,79 @@ use crate::{ActixRequest, Error, Sse};
 /// own routes (they match only their two paths), or inside a `web::scope` for a prefix.
 /// `HEAD /events` answers like `GET` without subscribing; `OPTIONS` on either path answers
 /// 204 with its `Allow` header; any other method is a JSON 405 `method_not_allowed` with it.
+/// Build the [`HubEndpoints`] once, outside `HttpServer::new`'s factory, and pass each
+/// worker a clone: clones share the limits.
+///
+/// The [`Authorize`] hook is called with the [`HttpRequest`] and the
+/// [`Access`](sse_endpoints::Access) asked for (see the guide's
+/// [authentication and CORS](sse_core::guide::auth)): here it reads a bearer token or the
+/// `session` cookie, and answers later, after a session lookup.
+///
+/// ```
+/// use actix_web::HttpRequest;
+/// use actix_web::http::header::{AUTHORIZATION, COOKIE};
+/// use sse_actix::{Access, Authorization, Denied, Grant, Hub, HubEndpoints};
+///
+/// # use std::time::{Duration, SystemTime};
+/// # #[derive(Clone)] struct Sessions;
+/// # struct User { admin: bool, rooms: Vec<String>, until: SystemTime }
+/// # impl Sessions {
+/// #     async fn find(&self, token: &str) -> Option<User> {
+/// #         (token == "s3cr3t").then(|| User { admin: false, rooms: vec!["lobby".into()], until: SystemTime::now() + Duration::from_secs(600) })
+/// #     }
+/// # }
+/// /// A bearer token, else the `session` cookie (what an `EventSource` sends). (With
+/// /// actix-web's `cookies` feature, on by default: `request.cookie("session")`.)
+/// fn credentials(request: &HttpRequest) -> Option<String> {
+///     let bearer = request.headers().get(AUTHORIZATION)
+///         .and_then(|value| value.to_str().ok()?.strip_prefix("Bearer "));
+///     let cookie = || request.headers().get_all(COOKIE)
+///         .filter_map(|value| value.to_str().ok())
+///         .flat_map(|cookies| cookies.split(';'))
+///         .find_map(|cookie| cookie.trim().strip_prefix("session="));
+///     bearer.or_else(cookie).map(str::to_owned)
+/// }
+///
+/// let sessions = Sessions; // your session store, cheap to clone
+/// let hub = Hub::new();
+/// let endpoints = HubEndpoints::new(hub.clone()).authorize(move |request: &HttpRequest, access: Access<'_>| {
+///     // Read the request now; the lookup owns what it needs.
+///     let (token, sessions) = (credentials(request), sessions.clone());
+///     let publish = matches!(access, Access::Publish(_));
+///     let topics: Vec<String> = access.topics().map(str::to_owned).collect();
+///     Authorization::later(async move {
+///         let token = token.ok_or(Denied::Unauthorized)?; // 401
+///         let user = sessions.find(&token).await.ok_or(Denied::InvalidToken)?; // 401
+///         let granted = topics.iter().all(|topic| user.rooms.contains(topic));
+///         if !granted || (publish && !user.admin) {
+///             return Err(Denied::Forbidden); // 403, whether the topic exists or not
+///         }
+///         Ok(Grant::new().until(user.until)) // the stream ends when the session does
+///     })
+/// });
+/// let app = actix_web::App::new().service(sse_actix::routes(endpoints));
+/// # drop(app);
+/// ```
+///
+/// CORS, when the page is served from another origin, with the `actix-cors` crate
+/// (`actix-cors = "0.7"`), allowing that origin and its cookies (a `fetch` that publishes
+/// JSON is preflighted, hence the methods and headers):
+///
+/// ```ignore
+/// use actix_cors::Cors;
+/// use actix_web::http::header;
+///
+/// App::new()
+///     .wrap(
+///         Cors::default()
+///             .allowed_origin("https://app.example.com")
+///             .allowed_methods(["GET", "POST"])
+///             .allowed_header(header::CONTENT_TYPE)
+///             .allowed_header("idempotency-key")
+///             .supports_credentials(),
+///     )
+///     .service(sse_actix::routes(endpoints))
+/// ```
 pub fn routes<A: Authorize<HttpRequest>>(endpoints: HubEndpoints<A>) -> impl HttpServiceFactory {
     let endpoints = web::Data::new(endpoints);
     (

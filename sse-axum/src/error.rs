@@ -12,6 +12,62 @@ use sse_core::http::{ErrorResponse, HttpError};
 /// (`{"error": code, "message": text}`). Every `sse-core` error converts into it with `?`,
 /// and so does an [`ErrorResponse`] of your own: `Error::from(ErrorResponse::new(409,
 /// "taken", "that name is taken"))`. Its [`ErrorResponse`] is `error.as_ref()`.
+///
+/// An app's own error type can wrap it, so that a handler answers both with `?`:
+///
+/// ```
+/// use axum::extract::{Path, State};
+/// use axum::http::StatusCode;
+/// use axum::response::{IntoResponse, Response};
+/// use sse_axum::{Event, EventError, Hub, HubError};
+///
+/// enum AppError {
+///     Sse(sse_axum::Error),
+///     EmptyPost,
+/// }
+///
+/// impl From<HubError> for AppError {
+///     fn from(error: HubError) -> Self {
+///         AppError::Sse(error.into())
+///     }
+/// }
+///
+/// impl From<EventError> for AppError {
+///     fn from(error: EventError) -> Self {
+///         AppError::Sse(error.into())
+///     }
+/// }
+///
+/// impl IntoResponse for AppError {
+///     fn into_response(self) -> Response {
+///         match self {
+///             AppError::Sse(error) => error.into_response(),
+///             AppError::EmptyPost => (StatusCode::BAD_REQUEST, "nothing to post").into_response(),
+///         }
+///     }
+/// }
+///
+/// /// `POST /news/{name}`: publishes the body under an event name the client chose. Such a
+/// /// name is checked: one with a line break is an `EventError`, 400 `invalid_event`.
+/// async fn post_named(
+///     State(hub): State<Hub>,
+///     Path(name): Path<String>,
+///     body: String,
+/// ) -> Result<String, AppError> {
+///     if body.trim().is_empty() {
+///         return Err(AppError::EmptyPost);
+///     }
+///     Ok(hub.publish("news", Event::new(body).event(name)?).await?.to_string())
+/// }
+///
+/// let app: axum::Router = axum::Router::new()
+///     .route("/news/{name}", axum::routing::post(post_named))
+///     .with_state(Hub::new());
+/// let named = AppError::from(Event::new("hi").event("a\nb").unwrap_err()).into_response();
+/// assert_eq!(named.status(), StatusCode::BAD_REQUEST);
+/// assert_eq!(AppError::from(HubError::Closed).into_response().status(), 503);
+/// # drop(app);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error(ErrorResponse);
 

@@ -24,6 +24,68 @@ use crate::{AxumRequest, Error, Sse};
 /// `OPTIONS` on either path answers 204 with its `Allow` header; any other method is a JSON
 /// 405 `method_not_allowed` with it. Merge or nest it into your
 /// app's router.
+///
+/// The [`Authorize`] hook is called with the request's [`Parts`] and the
+/// [`Access`](sse_endpoints::Access) asked for (see the guide's
+/// [authentication and CORS](sse_core::guide::auth)): here it reads a bearer token or the
+/// `session` cookie, and answers later, after a session lookup. The page is served from
+/// another origin, allowed with tower-http's `CorsLayer` (`tower-http = { version = "0.6",
+/// features = ["cors"] }`):
+///
+/// ```
+/// use axum::Router;
+/// use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+/// use axum::http::request::Parts;
+/// use axum::http::{HeaderName, HeaderValue, Method};
+/// use sse_axum::{Access, Authorization, Denied, Grant, Hub, HubEndpoints};
+/// use tower_http::cors::CorsLayer;
+///
+/// # use std::time::{Duration, SystemTime};
+/// # #[derive(Clone)] struct Sessions;
+/// # struct User { admin: bool, rooms: Vec<String>, until: SystemTime }
+/// # impl Sessions {
+/// #     async fn find(&self, token: &str) -> Option<User> {
+/// #         (token == "s3cr3t").then(|| User { admin: false, rooms: vec!["lobby".into()], until: SystemTime::now() + Duration::from_secs(600) })
+/// #     }
+/// # }
+/// /// A bearer token, else the `session` cookie (what an `EventSource` sends).
+/// fn credentials(parts: &Parts) -> Option<String> {
+///     let bearer = parts.headers.get(AUTHORIZATION)
+///         .and_then(|value| value.to_str().ok()?.strip_prefix("Bearer "));
+///     let cookie = || parts.headers.get_all(COOKIE).iter()
+///         .filter_map(|value| value.to_str().ok())
+///         .flat_map(|cookies| cookies.split(';'))
+///         .find_map(|cookie| cookie.trim().strip_prefix("session="));
+///     bearer.or_else(cookie).map(str::to_owned)
+/// }
+///
+/// let sessions = Sessions; // your session store, cheap to clone
+/// let hub = Hub::new();
+/// let endpoints = HubEndpoints::new(hub.clone()).authorize(move |parts: &Parts, access: Access<'_>| {
+///     // Read the request now; the lookup owns what it needs.
+///     let (token, sessions) = (credentials(parts), sessions.clone());
+///     let publish = matches!(access, Access::Publish(_));
+///     let topics: Vec<String> = access.topics().map(str::to_owned).collect();
+///     Authorization::later(async move {
+///         let token = token.ok_or(Denied::Unauthorized)?; // 401
+///         let user = sessions.find(&token).await.ok_or(Denied::InvalidToken)?; // 401
+///         let granted = topics.iter().all(|topic| user.rooms.contains(topic));
+///         if !granted || (publish && !user.admin) {
+///             return Err(Denied::Forbidden); // 403, whether the topic exists or not
+///         }
+///         Ok(Grant::new().until(user.until)) // the stream ends when the session does
+///     })
+/// });
+///
+/// // The page's origin, exactly, with its cookies; `fetch` publishes are preflighted.
+/// let cors = CorsLayer::new()
+///     .allow_origin(HeaderValue::from_static("https://app.example.com"))
+///     .allow_credentials(true)
+///     .allow_methods([Method::GET, Method::POST])
+///     .allow_headers([CONTENT_TYPE, HeaderName::from_static("idempotency-key")]);
+/// let app: Router = Router::new().merge(sse_axum::routes(endpoints)).layer(cors);
+/// # drop(app);
+/// ```
 pub fn routes<A: Authorize<Parts>, S: Clone + Send + Sync + 'static>(
     endpoints: HubEndpoints<A>,
 ) -> Router<S> {

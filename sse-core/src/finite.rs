@@ -6,8 +6,10 @@
 //! - **A browser's `EventSource` reconnects whenever a stream ends**, a finite one too, and
 //!   would receive it again from the start, forever. The way out: number the events, resume
 //!   after the one the client last saw, and once it has seen the last one answer
-//!   `204 No Content`, the only answer that makes `EventSource` stop reconnecting (any other
-//!   status, or a new stream, makes it try again or start over).
+//!   `204 No Content`. Any status but 200 ends an `EventSource` for good (the WHATWG spec
+//!   fails the connection; Chromium does so for 204, 404, 429, 500, 503 alike), while a
+//!   stream that ends, or a new one, makes it reconnect or start over; 204 is the status
+//!   that says the stream is finished, not that something failed.
 //! - **Events are numbered `1..=N` here; any id they had is replaced.** The event numbered
 //!   `k` has the id `k`.
 //! - **How a `Last-Event-ID` is read:** decimal ASCII digits `k` mean "the client has events

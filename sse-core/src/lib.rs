@@ -44,6 +44,10 @@
 //!   (the ready-made hub endpoints, authorization, limits, idempotency) is the
 //!   `sse-endpoints` crate's.
 //!
+//! The [`guide`] to serving events with the adapters (two styles, shutdown, periodic
+//! publishing, serving, authentication and CORS) is written once, here: every adapter's
+//! documentation links to it.
+//!
 //! # Features
 //!
 //! - `json`: `Event::json`, event data serialized with `serde_json`;
@@ -61,6 +65,7 @@ pub mod emitter;
 pub mod encode;
 pub mod event;
 pub mod finite;
+pub mod guide;
 pub mod http;
 pub mod hub;
 mod json;

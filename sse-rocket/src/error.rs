@@ -12,6 +12,50 @@ use sse_core::http::{ErrorResponse, HttpError};
 /// (`{"error": code, "message": text}`). Every `sse-core` error converts into it with `?`,
 /// and so does an [`ErrorResponse`] of your own: `Error::from(ErrorResponse::new(409,
 /// "taken", "that name is taken"))`. Its [`ErrorResponse`] is `error.as_ref()`.
+///
+/// An app's own error type can wrap it, so that a handler answers both with `?`:
+///
+/// ```
+/// use rocket::{Responder, State, post, routes};
+/// use sse_rocket::sse_core::HttpError; // status() and code()
+/// use sse_rocket::{Event, EventError, Hub, HubError};
+///
+/// #[derive(Debug, Responder)]
+/// enum AppError {
+///     Sse(sse_rocket::Error),
+///     #[response(status = 400)]
+///     EmptyPost(&'static str),
+/// }
+///
+/// impl From<HubError> for AppError {
+///     fn from(error: HubError) -> Self {
+///         AppError::Sse(error.into())
+///     }
+/// }
+///
+/// impl From<EventError> for AppError {
+///     fn from(error: EventError) -> Self {
+///         AppError::Sse(error.into())
+///     }
+/// }
+///
+/// /// Publishes the body under an event name the client chose. Such a name is checked: one
+/// /// with a line break is an `EventError`, 400 `invalid_event`.
+/// #[post("/news/<name>", data = "<body>")]
+/// async fn post_named(hub: &State<Hub>, name: &str, body: String) -> Result<String, AppError> {
+///     if body.trim().is_empty() {
+///         return Err(AppError::EmptyPost("nothing to post"));
+///     }
+///     Ok(hub.publish("news", Event::new(body).event(name)?).await?.to_string())
+/// }
+///
+/// let rocket = rocket::build().manage(Hub::new()).mount("/", routes![post_named]);
+/// let AppError::Sse(named) = AppError::from(Event::new("hi").event("a\nb").unwrap_err()) else {
+///     unreachable!()
+/// };
+/// assert_eq!((named.status(), named.code()), (400, "invalid_event"));
+/// # drop(rocket);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error(ErrorResponse);
 

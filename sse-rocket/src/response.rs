@@ -28,6 +28,89 @@ use crate::shutdown::StreamsEnd;
 /// keep-alive interval, and one that leaves at once within a quarter second. Change it with [`probe`](Self::probe), or turn
 /// it off with [`no_probe`](Self::no_probe) (a departed client then waits for the next event
 /// or keep-alive).
+///
+/// The [two styles](sse_core::guide::two_styles) on rocket: return a stream, or hand an
+/// [`Emitter`](sse_core::Emitter) to a task, and answer `204 No Content` to a client that
+/// has seen the end, so that its `EventSource` stops for good.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use rocket::response::status::NoContent;
+/// use rocket::{get, routes};
+/// use sse_rocket::{Emitter, EmitterStream, Event, Finite, LastEventId, Resume, Sse};
+///
+/// const WORDS: [&str; 5] = ["Server-sent", "events", "resume", "after", "reconnecting"];
+///
+/// /// (a) A returned stream: numbered `1..=5`, resumed after `Last-Event-ID`.
+/// #[get("/words")]
+/// fn words(last: LastEventId) -> Result<Sse<Finite>, NoContent> {
+///     Finite::resume(last.0.as_ref(), WORDS.map(Event::new))
+///         .map(|s| Sse::new(s.paced(Duration::from_secs(1))))
+///         .ok_or(NoContent) // the client has every word
+/// }
+///
+/// /// (b) An emitter: a task sends a word a second, numbered the same way, then completes.
+/// #[get("/words/emitter")]
+/// fn words_emitter(last: LastEventId) -> Result<Sse<EmitterStream>, NoContent> {
+///     let resume = Resume::after(last.0.as_ref(), WORDS.len()).ok_or(NoContent)?;
+///     let (emitter, events) = Emitter::channel();
+///     rocket::tokio::spawn(async move {
+///         let mut second = rocket::tokio::time::interval(Duration::from_secs(1));
+///         for number in resume.remaining() {
+///             rocket::tokio::select! {
+///                 _ = emitter.closed() => return, // the client left: stop working
+///                 _ = second.tick() => {}         // the first tick is at once
+///             }
+///             let word = Finite::numbered(number, Event::new(WORDS[number - 1]));
+///             if emitter.send(word).await.is_err() {
+///                 return; // closed while sending
+///             }
+///         }
+///         emitter.complete(None);
+///     });
+///     Ok(Sse::new(events))
+/// }
+///
+/// let rocket = rocket::build().mount("/", routes![words, words_emitter]);
+/// # drop(rocket);
+/// ```
+///
+/// **Returning `impl Stream` from a handler that takes `&State`.** With edition 2024, a
+/// returned `impl Trait` captures every lifetime in scope, the `&State`'s too, and rocket
+/// needs a response that does not borrow the request. Say that the stream borrows nothing
+/// with `+ use<>`:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use rocket::{State, get};
+/// use sse_rocket::{Event, Sse, Stream, stream};
+///
+/// struct AppState { posts: AtomicU64 }
+///
+/// #[get("/countdown")]
+/// fn countdown(app: &State<AppState>) -> Sse<impl Stream<Item = Event> + use<>> {
+///     let from = app.posts.load(Ordering::Relaxed);
+///     Sse::new(stream::iter((1..=from).rev().map(|n| Event::new(n.to_string()))))
+/// }
+/// # let _ = rocket::build().manage(AppState { posts: AtomicU64::new(3) }).mount("/", rocket::routes![countdown]);
+/// ```
+///
+/// Without it the error is E0521, "borrowed data escapes outside of function", about
+/// rocket's generated `__req`, with the hint "replace `'__r` with `'static`": neither is in
+/// your code, and the fix is `+ use<>` on the return type.
+///
+/// ```compile_fail,E0521
+/// # use std::sync::atomic::{AtomicU64, Ordering};
+/// # use rocket::{State, get};
+/// # use sse_rocket::{Event, Sse, Stream, stream};
+/// # struct AppState { posts: AtomicU64 }
+/// #[get("/countdown")]
+/// fn countdown(app: &State<AppState>) -> Sse<impl Stream<Item = Event>> {
+///     let from = app.posts.load(Ordering::Relaxed);
+///     Sse::new(stream::iter((1..=from).rev().map(|n| Event::new(n.to_string()))))
+/// }
+/// ```
 #[must_use]
 pub struct Sse<S> {
     stream: SseStream<S>,

@@ -25,6 +25,96 @@ use crate::{Error, RocketRequest, Sse};
 /// `OPTIONS` on either path answers 204 with its `Allow` header; `PUT`, `DELETE`, `PATCH`
 /// and the other path's method are a JSON 405 `method_not_allowed` with it. Mount them:
 /// `rocket.mount("/", routes(endpoints))`.
+///
+/// The [`Authorize`] hook is called with the [`Request`] and the
+/// [`Access`](sse_endpoints::Access) asked for (see the guide's
+/// [authentication and CORS](sse_core::guide::auth)): here it reads a bearer token or the
+/// `session` cookie, and answers later, after a session lookup.
+///
+/// ```
+/// use rocket::Request;
+/// use sse_rocket::{Access, Authorization, Denied, Grant, Hub, HubEndpoints};
+///
+/// # use std::time::{Duration, SystemTime};
+/// # #[derive(Clone)] struct Sessions;
+/// # struct User { admin: bool, rooms: Vec<String>, until: SystemTime }
+/// # impl Sessions {
+/// #     async fn find(&self, token: &str) -> Option<User> {
+/// #         (token == "s3cr3t").then(|| User { admin: false, rooms: vec!["lobby".into()], until: SystemTime::now() + Duration::from_secs(600) })
+/// #     }
+/// # }
+/// /// A bearer token, else the `session` cookie (what an `EventSource` sends).
+/// fn credentials(request: &Request<'_>) -> Option<String> {
+///     let bearer = request.headers().get_one("authorization")
+///         .and_then(|value| value.strip_prefix("Bearer ")).map(str::to_owned);
+///     bearer.or_else(|| request.cookies().get("session").map(|cookie| cookie.value().to_owned()))
+/// }
+///
+/// let sessions = Sessions; // your session store, cheap to clone
+/// let hub = Hub::new();
+/// let endpoints = HubEndpoints::new(hub.clone()).authorize(move |request: &Request<'_>, access: Access<'_>| {
+///     // Read the request now; the lookup owns what it needs.
+///     let (token, sessions) = (credentials(request), sessions.clone());
+///     let publish = matches!(access, Access::Publish(_));
+///     let topics: Vec<String> = access.topics().map(str::to_owned).collect();
+///     Authorization::later(async move {
+///         let token = token.ok_or(Denied::Unauthorized)?; // 401
+///         let user = sessions.find(&token).await.ok_or(Denied::InvalidToken)?; // 401
+///         let granted = topics.iter().all(|topic| user.rooms.contains(topic));
+///         if !granted || (publish && !user.admin) {
+///             return Err(Denied::Forbidden); // 403, whether the topic exists or not
+///         }
+///         Ok(Grant::new().until(user.until)) // the stream ends when the session does
+///     })
+/// });
+/// let rocket = rocket::build().mount("/", sse_rocket::routes(endpoints));
+/// # drop(rocket);
+/// ```
+///
+/// CORS, when the page is served from another origin: rocket has no CORS middleware of
+/// its own, and a small fairing is enough. It echoes an allowed origin and allows its
+/// cookies; the `OPTIONS` route answers the preflight of a `fetch` that publishes JSON (an
+/// `EventSource` request is a plain `GET`, not preflighted):
+///
+/// ```
+/// use rocket::fairing::{Fairing, Info, Kind};
+/// use rocket::http::Status;
+/// use rocket::{Request, Response, options, routes};
+///
+/// struct Cors {
+///     origins: &'static [&'static str],
+/// }
+///
+/// #[rocket::async_trait]
+/// impl Fairing for Cors {
+///     fn info(&self) -> Info {
+///         Info { name: "CORS", kind: Kind::Response }
+///     }
+///
+///     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
+///         let Some(origin) = request.headers().get_one("origin") else { return };
+///         if self.origins.contains(&origin) {
+///             // With credentials, the browser accepts the exact origin only, never `*`.
+///             response.set_raw_header("Access-Control-Allow-Origin", origin.to_owned());
+///             response.set_raw_header("Access-Control-Allow-Credentials", "true");
+///             response.set_raw_header("Access-Control-Allow-Methods", "GET, POST");
+///             response.set_raw_header("Access-Control-Allow-Headers", "content-type, idempotency-key");
+///         }
+///         response.adjoin_raw_header("Vary", "Origin");
+///     }
+/// }
+///
+/// /// Preflight requests, for any path.
+/// #[options("/<_..>")]
+/// fn preflight() -> Status {
+///     Status::NoContent
+/// }
+///
+/// let rocket = rocket::build()
+///     .attach(Cors { origins: &["https://app.example.com"] })
+///     .mount("/", routes![preflight]);
+/// # drop(rocket);
+/// ```
 pub fn routes<A: for<'a> Authorize<Request<'a>>>(endpoints: HubEndpoints<A>) -> Vec<Route> {
     let endpoints = Arc::new(endpoints);
     let mut routes = vec![

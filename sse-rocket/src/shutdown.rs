@@ -24,6 +24,30 @@ use sse_core::{Event, Hub, ShutdownSignal};
 /// # let _ = rocket;
 /// # Ok::<(), sse_core::EventError>(())
 /// ```
+///
+/// A [`Hub::publish_every`] task stops when the hub shuts down, so with the fairing it stops
+/// at rocket's shutdown. It needs the tokio runtime: start it in an `async` `#[launch]`, or
+/// once rocket is up, in a liftoff fairing:
+///
+/// ```
+/// use std::time::Duration;
+/// use rocket::fairing::AdHoc;
+/// use sse_rocket::{Event, Hub};
+///
+/// let hub = Hub::new();
+/// let clock_hub = hub.clone();
+/// let rocket = rocket::build()
+///     .manage(hub)
+///     .attach(AdHoc::on_liftoff("clock", move |_| {
+///         Box::pin(async move {
+///             let tick = || Event::new("tick");
+///             if let Err(error) = clock_hub.publish_every("clock", Duration::from_secs(1), tick) {
+///                 eprintln!("no clock: {error}");
+///             }
+///         })
+///     }));
+/// # drop(rocket);
+/// ```
 #[derive(Debug)]
 pub struct HubShutdown {
     hub: Hub,
