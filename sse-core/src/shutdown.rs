@@ -5,7 +5,7 @@
 //! by itself. Each adapter ends every `Sse` response at the app's signal, registered once:
 //! the hub's ([`Hub::shutdown_signal`](crate::Hub::shutdown_signal), fired by
 //! [`Hub::shutdown`](crate::Hub::shutdown) after the final event is in place), or one of
-//! your own from [`ShutdownSignal::new`]. A stream that is a hub subscription still
+//! your own from [`channel`]. A stream that is a hub subscription still
 //! delivers the hub's final event: streams end at the signal when they have nothing ready.
 //!
 //! ```

@@ -53,7 +53,7 @@ use sse_core::http::{ErrorResponse, HttpError};
 /// let AppError::Sse(named) = AppError::from(Event::new("hi").event("a\nb").unwrap_err()) else {
 ///     unreachable!()
 /// };
-/// assert_eq!((named.status(), named.code()), (400, "invalid_event"));
+/// assert_eq!((named.as_ref().status(), named.as_ref().code()), (400, "invalid_event"));
 /// # drop(rocket);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
