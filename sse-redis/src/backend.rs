@@ -205,9 +205,18 @@ impl RedisBackend {
         epoch: u32,
         after: u64,
         through: u64,
+        limit: Option<usize>,
     ) -> Result<History, HubError> {
         let mut connection = self.connection.clone();
         let key = self.keys.topic(topic);
+        let mut range = redis::cmd("XRANGE");
+        range
+            .arg(&key)
+            .arg(format!("{}-0", after + 1))
+            .arg(format!("{through}-0"));
+        if let Some(limit) = limit {
+            range.arg("COUNT").arg(limit.max(1));
+        }
         let (current, entries, info, last, floor): (
             Option<String>,
             Value,
@@ -217,10 +226,7 @@ impl RedisBackend {
         ) = redis::pipe()
             .cmd("GET")
             .arg(&self.keys.epoch)
-            .cmd("XRANGE")
-            .arg(&key)
-            .arg(format!("{}-0", after + 1))
-            .arg(format!("{through}-0"))
+            .add_command(range)
             .cmd("XINFO")
             .arg("STREAM")
             .arg(&key)
@@ -239,7 +245,15 @@ impl RedisBackend {
             return Ok(History::default());
         }
         let this_epoch = format!("{epoch:08x}");
-        let events = stream_entries(&entries)
+        let entries = stream_entries(&entries);
+        // A full page may stop short of the range's end: the next one starts after it.
+        let more_after = match (limit, entries.last()) {
+            (Some(limit), Some((last, _))) if entries.len() >= limit && *last < through => {
+                Some(*last)
+            }
+            _ => None,
+        };
+        let events = entries
             .into_iter()
             // Entries of another epoch (a stream not yet replaced since a new one began)
             // are not these ids' events. Entries without one are from before epochs were
@@ -268,6 +282,28 @@ impl RedisBackend {
         Ok(History {
             events,
             complete: nothing_after || (exists && trimmed_through <= after),
+            more_after,
+        })
+    }
+}
+
+impl RedisBackend {
+    /// [`history_now`](Self::history_now) within the timeout, counting failures.
+    fn history_read<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        epoch: u32,
+        after: u64,
+        through: u64,
+        limit: Option<usize>,
+    ) -> BoxFuture<'a, Result<History, HubError>> {
+        Box::pin(async move {
+            let history = self.history_now(topic, epoch, after, through, limit);
+            let result = within(self.options.timeout, history).await;
+            if result.is_err() {
+                self.metrics.error(Op::History);
+            }
+            result
         })
     }
 }
@@ -294,14 +330,20 @@ impl Backend for RedisBackend {
         after: u64,
         through: u64,
     ) -> BoxFuture<'a, Result<History, HubError>> {
-        Box::pin(async move {
-            let history = self.history_now(topic, epoch, after, through);
-            let result = within(self.options.timeout, history).await;
-            if result.is_err() {
-                self.metrics.error(Op::History);
-            }
-            result
-        })
+        self.history_read(topic, epoch, after, through, None)
+    }
+
+    /// A page: `XRANGE ... COUNT limit`, so that a resume holds at most `limit` events of
+    /// a topic at once, and Redis answers it in bounded time.
+    fn history_page<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        epoch: u32,
+        after: u64,
+        through: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<History, HubError>> {
+        self.history_read(topic, epoch, after, through, Some(limit))
     }
 
     /// Deletes the topic's stream. The index keeps the topic's last sequence number, so a

@@ -54,6 +54,24 @@ pub trait Backend: Send + Sync + 'static {
         through: u64,
     ) -> BoxFuture<'a, Result<History, HubError>>;
 
+    /// Like [`history`](Self::history), but at most `limit` events, oldest first: a page.
+    /// When the page stops short of `through`, [`History::more_after`] says where the next
+    /// one starts. A resume reads its history in such pages of at most [`HISTORY_PAGE`]
+    /// events, each when the subscriber has taken the one before, so that a subscriber
+    /// that does not read holds one page, not the whole history. The default reads the
+    /// whole range with [`history`](Self::history).
+    fn history_page<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        epoch: u32,
+        after: u64,
+        through: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<History, HubError>> {
+        let _ = limit;
+        self.history(topic, epoch, after, through)
+    }
+
     /// Removes `topic`'s history, for [`Hub::remove_topic`](super::Hub::remove_topic): a
     /// later resume from before it is then answered with `missed`. Returns whether there
     /// was any. The default keeps everything and returns `Ok(false)`.
@@ -71,7 +89,15 @@ pub struct History {
     /// Whether these are all the topic's events in the range (`false` when the engine has
     /// trimmed the oldest of them).
     pub complete: bool,
+    /// For a page ([`Backend::history_page`]) that stops before the range's end: the
+    /// sequence number it read through, after which the next page starts. `None` when the
+    /// range is read to its end.
+    pub more_after: Option<u64>,
 }
+
+/// The most events of one topic a resume asks the backend for at once (see
+/// [`Backend::history_page`]).
+pub const HISTORY_PAGE: usize = 64;
 
 /// How an engine hands the events it reads to its hub. It holds the hub weakly: once every
 /// handle of the hub is gone, [`event`](Self::event) returns `false` and the engine stops.

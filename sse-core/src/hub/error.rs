@@ -58,6 +58,13 @@ pub enum HubError {
         /// What went wrong.
         message: String,
     },
+    /// A resume needs history from the hub's backend, and as many resumes as the hub
+    /// allows ([`HubBuilder::max_history_reads`](crate::hub::HubBuilder::max_history_reads))
+    /// are reading theirs: retry shortly.
+    HistoryBusy {
+        /// The limit.
+        max: usize,
+    },
     /// The hub has been shut down.
     Closed,
     /// A background task was requested outside a tokio runtime.
@@ -101,6 +108,10 @@ impl fmt::Display for HubError {
             HubError::Backend { message } => {
                 write!(f, "the hub's backend is unavailable: {message}")
             }
+            HubError::HistoryBusy { max } => write!(
+                f,
+                "{max} resumes are already reading history from the hub's backend; retry shortly"
+            ),
             HubError::Closed => f.write_str("the hub has shut down"),
             HubError::NoRuntime => f.write_str("this call must run inside a tokio runtime"),
         }

@@ -415,13 +415,13 @@ impl Shared {
     /// to fetch from it for topics whose ring does not reach back. Called with the state
     /// locked.
     fn resume_point(
-        &self,
+        self: &Arc<Self>,
         resume: Option<Option<EventId>>,
         targets: &[Arc<TopicState>],
         head: u64,
-    ) -> ResumePoint {
+    ) -> Result<ResumePoint, HubError> {
         let epoch = self.epoch();
-        match resume {
+        Ok(match resume {
             None => ResumePoint::at(head),
             // With a backend, an id this instance has not read yet is one it will read.
             Some(Some(id))
@@ -442,7 +442,15 @@ impl Shared {
                 match &self.backend {
                     _ if short.is_empty() => {}
                     Some(backend) => {
-                        point.backfill = Some(backfill(backend.clone(), epoch, after, short));
+                        let backend = backend.clone();
+                        let backfill = subscription::Backfill::new(
+                            self.clone(),
+                            backend,
+                            epoch,
+                            after,
+                            short,
+                        )?;
+                        point.backfill = Some(backfill);
                     }
                     None => {
                         let topics = short.iter().map(|(name, _)| name.as_str());
@@ -463,7 +471,7 @@ impl Shared {
                     backfill: None,
                 }
             }
-        }
+        })
     }
 }
 
@@ -512,54 +520,6 @@ impl ResumePoint {
             backfill: None,
         }
     }
-}
-
-/// Fetches, from the backend, each short topic's events after `after` through where its
-/// ring begins, merged in sequence order; topics it could not fully read are named in a
-/// `missed` notice.
-fn backfill(
-    backend: Arc<dyn Backend>,
-    epoch: u32,
-    after: u64,
-    short: Vec<(TopicName, u64)>,
-) -> subscription::Backfill {
-    subscription::Backfill::fetch(async move {
-        let mut events = Vec::new();
-        let (mut expired, mut unavailable) = (Vec::new(), Vec::new());
-        for (topic, through) in &short {
-            match backend.history(topic, epoch, after, *through).await {
-                Ok(history) => {
-                    if !history.complete {
-                        expired.push(topic.as_str());
-                    }
-                    events.extend(history.events.into_iter().filter_map(|(seq, body)| {
-                        let in_range = seq > after && seq <= *through;
-                        let mut id_text = [0u8; 32];
-                        let id = id::format_id(&mut id_text, EventId::new(epoch, seq));
-                        in_range.then(|| (seq, crate::encode::insert_id(&body, id)))
-                    }));
-                }
-                Err(error) => {
-                    tracing::warn!(%error, topic = topic.as_str(), "could not read history from the backend");
-                    unavailable.push(topic.as_str());
-                }
-            }
-        }
-        events.sort_by_key(|(seq, _)| *seq);
-        events.dedup_by_key(|(seq, _)| *seq);
-        let mut notices = Vec::new();
-        if !expired.is_empty() {
-            log_missed(MissedReason::Expired, expired.iter().copied());
-            let frame = missed_frame(MissedReason::Expired, expired);
-            notices.push((MissedReason::Expired, frame));
-        }
-        if !unavailable.is_empty() {
-            log_missed(MissedReason::Unavailable, unavailable.iter().copied());
-            let frame = missed_frame(MissedReason::Unavailable, unavailable);
-            notices.push((MissedReason::Unavailable, frame));
-        }
-        (events, notices)
-    })
 }
 
 /// An in-memory publish/subscribe hub for server-sent events. Cheap to clone; share one
@@ -753,7 +713,7 @@ impl Hub {
         }
         // Decide where to start, and take the cursors, while no publish can run.
         let head = state.next_seq - 1;
-        let point = shared.resume_point(resume, &targets, head);
+        let point = shared.resume_point(resume, &targets, head)?;
         if tracing::enabled!(tracing::Level::DEBUG) {
             log_subscribe(&targets, last_event_id, &point);
         }
