@@ -26,10 +26,14 @@
 //!   first id for an event that was never sent.
 //! - **Concurrent repeats wait** for the first publish with that key and answer its id; if
 //!   the first fails, the key is released and one of them publishes in its place.
-//! - **Per process.** The store is in memory, in each instance. With several instances on
-//!   one backend (`sse-redis`), a repeat that reaches another instance publishes again: a
-//!   publisher should retry against the same instance, or an application that needs the
-//!   guarantee across instances should keep its own key store in front of the hub.
+//! - **Per process, and with `sse-redis` cluster-wide.** This store is in memory, in
+//!   each instance. A hub whose backend keeps keys
+//!   ([`Hub::keeps_idempotency_keys`](sse_core::Hub::keeps_idempotency_keys), as
+//!   `sse-redis` does) is also given the key with the publish
+//!   ([`Hub::publish_with_key`](sse_core::Hub::publish_with_key)): Redis remembers it with
+//!   the id for the window, so a repeat on any instance answers the first id, and a publish
+//!   answered 503 `backend_unavailable` that Redis carried out anyway is settled by its
+//!   retry instead of published twice. The in-memory hub keeps only this store.
 //!
 //! The endpoint takes the key from the publish body's `"idempotency_key"` field, or from an
 //! [`Idempotency-Key`](HEADER) header the adapter passes in (the body's field wins); it is

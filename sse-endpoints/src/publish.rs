@@ -54,6 +54,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use sse_core::hub::backend::IdempotencyKey;
 use sse_core::hub::{RESERVED_EVENTS, TopicName};
 use sse_core::{Event, EventId, Hub, HubError};
 
@@ -291,7 +292,18 @@ impl<'e, A> ReceivedBody<'e, A> {
                     }
                     Claim::First(pending) => {
                         let hub = endpoints.hub.clone();
-                        let id = publish_detached(hub, topic, event, pending, permit).await?;
+                        // The backend's copy of the key (sse-redis keeps one) is scoped to
+                        // the publisher as this one is.
+                        let scoped = match &publisher {
+                            Some(name) => format!("{}:{name}:{}", name.len(), key.0),
+                            None => format!("-:{}", key.0),
+                        };
+                        let once = Once {
+                            key: scoped,
+                            event_hash: key.1,
+                            window: endpoints.idempotency_window,
+                        };
+                        let id = publish_detached(hub, topic, event, once, pending, permit).await?;
                         return Ok(Published { id });
                     }
                 }
@@ -371,6 +383,13 @@ fn prepare_event(
     Ok(Prepared { topic, event, key })
 }
 
+/// An idempotency key as the hub's backend keeps it (see [`Hub::publish_with_key`]).
+struct Once {
+    key: String,
+    event_hash: u64,
+    window: Duration,
+}
+
 /// The hub's publish for the first claim on a key, on a task of its own when there is a
 /// runtime, so that it completes (and records its id for repeats) even if the request's
 /// future is dropped because its client went away. The task holds the publish's place in
@@ -379,11 +398,20 @@ async fn publish_detached(
     hub: Hub,
     topic: TopicName,
     event: Event,
+    once: Once,
     pending: Pending,
     permit: PublishPermit,
 ) -> Result<EventId, EndpointError> {
     let publish = async move {
-        let id = hub.publish(&topic, event).await?;
+        let key = IdempotencyKey {
+            key: &once.key,
+            event_hash: once.event_hash,
+            window: once.window,
+        };
+        let id = match hub.publish_with_key(&topic, key, event).await {
+            Err(HubError::IdempotencyKeyReused) => Err(EndpointError::IdempotencyKeyReused),
+            other => other.map_err(EndpointError::from),
+        }?;
         pending.complete(id);
         drop(permit);
         Ok(id)

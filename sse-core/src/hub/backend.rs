@@ -44,6 +44,28 @@ pub trait Backend: Send + Sync + 'static {
         body: Bytes,
     ) -> BoxFuture<'a, Result<EventId, HubError>>;
 
+    /// [`publish`](Self::publish), once per idempotency key: the engine remembers `key`
+    /// (with the published id and the event's hash) for `key.window`, and a publish with
+    /// the same key answers the first id and stores nothing, on any instance; one with the
+    /// same key and another event's hash is [`HubError::IdempotencyKeyReused`]. So a
+    /// publish that timed out (answered [`HubError::Backend`]) but that the engine carried
+    /// out later is settled by its retry, not published twice. The default keeps no key
+    /// (see [`keeps_idempotency_keys`](Self::keeps_idempotency_keys)) and publishes.
+    fn publish_with_key<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        key: IdempotencyKey<'a>,
+        body: Bytes,
+    ) -> BoxFuture<'a, Result<EventId, HubError>> {
+        let _ = key;
+        self.publish(topic, body)
+    }
+
+    /// Whether [`publish_with_key`](Self::publish_with_key) keeps the key (default: no).
+    fn keeps_idempotency_keys(&self) -> bool {
+        false
+    }
+
     /// The events of `topic` in `epoch` with sequence numbers from `after + 1` through
     /// `through`, oldest first.
     fn history<'a>(
@@ -79,6 +101,19 @@ pub trait Backend: Send + Sync + 'static {
         let _ = topic;
         Box::pin(async { Ok(false) })
     }
+}
+
+/// An idempotency key for [`Backend::publish_with_key`] and
+/// [`Hub::publish_with_key`](super::Hub::publish_with_key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyKey<'a> {
+    /// The key, scoped by the caller as it needs (per publisher, say); the engine scopes
+    /// it to the topic.
+    pub key: &'a str,
+    /// A hash of the event the key is for: a repeat with another hash is a reuse.
+    pub event_hash: u64,
+    /// How long the key is remembered from its first use.
+    pub window: std::time::Duration,
 }
 
 /// What [`Backend::history`] found.

@@ -65,6 +65,9 @@ pub enum HubError {
         /// The limit.
         max: usize,
     },
+    /// An idempotency key already used for another event on the topic
+    /// ([`Hub::publish_with_key`](crate::Hub::publish_with_key)): nothing was published.
+    IdempotencyKeyReused,
     /// The hub has been shut down.
     Closed,
     /// A background task was requested outside a tokio runtime.
@@ -112,6 +115,9 @@ impl fmt::Display for HubError {
                 f,
                 "{max} resumes are already reading history from the hub's backend; retry shortly"
             ),
+            HubError::IdempotencyKeyReused => {
+                f.write_str("the idempotency key was already used for another event on this topic")
+            }
             HubError::Closed => f.write_str("the hub has shut down"),
             HubError::NoRuntime => f.write_str("this call must run inside a tokio runtime"),
         }

@@ -97,7 +97,8 @@ impl Refusal {
             HubError::InvalidTopic { .. }
             | HubError::NoTopics
             | HubError::TooManyTopicsInSubscription { .. }
-            | HubError::TopicInUse { .. } => Refusal::Invalid,
+            | HubError::TopicInUse { .. }
+            | HubError::IdempotencyKeyReused => Refusal::Invalid,
         }
     }
 

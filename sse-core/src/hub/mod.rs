@@ -594,9 +594,45 @@ impl Hub {
     /// ready-made publish endpoint (`sse-endpoints`) refuses them,
     /// so that a publisher over HTTP cannot forge them.
     pub async fn publish(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+        self.publish_keyed(topic, None, event).await
+    }
+
+    /// [`publish`](Self::publish) with an idempotency key. With a backend that keeps keys
+    /// ([`keeps_idempotency_keys`](Self::keeps_idempotency_keys), `sse-redis`), the
+    /// backend remembers the key with the id for `key.window`: a repeat answers the first
+    /// id and publishes nothing, on any instance, also after a first publish that timed
+    /// out ([`HubError::Backend`]) but reached the backend; a repeat for another event is
+    /// [`HubError::IdempotencyKeyReused`]. The in-memory hub, and a backend that keeps no
+    /// keys, publish as [`publish`](Self::publish) does: the caller keeps its keys (as
+    /// `sse-endpoints` does).
+    pub async fn publish_with_key(
+        &self,
+        topic: &str,
+        key: backend::IdempotencyKey<'_>,
+        event: Event,
+    ) -> Result<EventId, HubError> {
+        self.publish_keyed(topic, Some(key), event).await
+    }
+
+    /// Whether the hub's backend keeps idempotency keys (see
+    /// [`publish_with_key`](Self::publish_with_key)); `false` in memory.
+    pub fn keeps_idempotency_keys(&self) -> bool {
+        self.shared
+            .backend
+            .as_ref()
+            .is_some_and(|backend| backend.keeps_idempotency_keys())
+    }
+
+    /// [`publish`](Self::publish), with the key if there is one, counted.
+    async fn publish_keyed(
+        &self,
+        topic: &str,
+        key: Option<backend::IdempotencyKey<'_>>,
+        event: Event,
+    ) -> Result<EventId, HubError> {
         idle::Sweep::ensure(&self.shared);
         let timer = metrics::PublishTimer::start();
-        let result = self.publish_anywhere(topic, event).await;
+        let result = self.publish_anywhere(topic, key, event).await;
         match &result {
             Ok(_) => self.shared.stats.published(timer),
             Err(error) => self.shared.stats.publish_failed(error),
@@ -605,7 +641,12 @@ impl Hub {
     }
 
     /// [`publish`](Self::publish), on the in-memory hub or through the backend.
-    async fn publish_anywhere(&self, topic: &str, event: Event) -> Result<EventId, HubError> {
+    async fn publish_anywhere(
+        &self,
+        topic: &str,
+        key: Option<backend::IdempotencyKey<'_>>,
+        event: Event,
+    ) -> Result<EventId, HubError> {
         match &self.shared.backend {
             None => self.publish_here(topic, event),
             Some(backend) => {
@@ -622,7 +663,10 @@ impl Hub {
                         max,
                     });
                 }
-                backend.publish(&name, body).await
+                match key {
+                    Some(key) => backend.publish_with_key(&name, key, body).await,
+                    None => backend.publish(&name, body).await,
+                }
             }
         }
     }
