@@ -334,10 +334,10 @@ impl Store {
 
     /// Removes the entry `name` if it is still the one numbered `serial`.
     fn remove(&mut self, name: &Name, serial: u64) {
-        if !self
+        if self
             .entries
             .get(name)
-            .is_some_and(|entry| entry.serial == serial)
+            .is_none_or(|entry| entry.serial != serial)
         {
             return;
         }

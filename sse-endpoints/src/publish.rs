@@ -221,7 +221,6 @@ impl<'e, A> ReceivedBody<'e, A> {
     /// ([`HubEndpoints::idempotency_max_keys_per_publisher`]) when the hook's
     /// [`Grant`](crate::Grant) names none; it takes the place of the request's bearer
     /// token, which tells publishers apart otherwise.
-    #[must_use]
     pub fn publisher(mut self, id: impl Into<String>) -> Self {
         self.publisher = Some(id.into().into());
         self
