@@ -103,6 +103,7 @@ impl Backend for Engine {
             Ok(History {
                 events,
                 complete: state.trimmed_through <= after,
+                more_after: None,
             })
         })
     }

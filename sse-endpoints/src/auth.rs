@@ -170,9 +170,10 @@ impl Denied {
 /// assert_eq!(Grant::new().until(at).expires_at(), Some(at));
 /// assert_eq!(Grant::from(()).expires_at(), None);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grant {
     expires_at: Option<SystemTime>,
+    publisher: Option<std::sync::Arc<str>>,
 }
 
 impl Grant {
@@ -192,7 +193,36 @@ impl Grant {
         };
         Grant {
             expires_at: Some(expires_at),
+            ..self
         }
+    }
+
+    /// Names the publisher (a user id, an API key's name): its idempotency keys are its
+    /// own, counted against [`HubEndpoints::idempotency_max_keys_per_publisher`]
+    /// (crate::HubEndpoints::idempotency_max_keys_per_publisher), so that no other
+    /// publisher can make the hub forget them. Without it, the request's bearer token (or
+    /// what the adapter named with [`ReceivedBody::publisher`](crate::ReceivedBody::publisher))
+    /// tells publishers apart.
+    ///
+    /// ```
+    /// use sse_endpoints::Grant;
+    /// assert_eq!(Grant::new().publisher("user-17").publisher_id(), Some("user-17"));
+    /// ```
+    #[must_use]
+    pub fn publisher(self, id: impl Into<String>) -> Self {
+        Grant {
+            publisher: Some(id.into().into()),
+            ..self
+        }
+    }
+
+    /// The publisher named with [`publisher`](Self::publisher), if any.
+    pub fn publisher_id(&self) -> Option<&str> {
+        self.publisher.as_deref()
+    }
+
+    pub(crate) fn into_publisher(self) -> Option<std::sync::Arc<str>> {
+        self.publisher
     }
 
     /// When the grant expires, if it does.
@@ -202,7 +232,7 @@ impl Grant {
 
     /// When a granted subscription ends, if it does; a grant already expired is a 401
     /// `invalid_token`.
-    pub(crate) fn deadline(self) -> Result<Option<tokio::time::Instant>, Denied> {
+    pub(crate) fn deadline(&self) -> Result<Option<tokio::time::Instant>, Denied> {
         let Some(expires_at) = self.expires_at else {
             return Ok(None);
         };

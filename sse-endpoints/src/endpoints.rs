@@ -107,6 +107,7 @@ pub struct HubEndpoints<A = ()> {
     /// How long, and how many, idempotency keys are remembered (the keys are the hub's).
     pub(crate) idempotency_window: Duration,
     pub(crate) idempotency_max_keys: usize,
+    pub(crate) idempotency_max_keys_per_publisher: usize,
     /// Body timeout, publish rate and publishes in flight (shared by clones).
     pub(crate) limits: PublishLimits,
     pub(crate) authorize: A,
@@ -121,6 +122,10 @@ impl<A> fmt::Debug for HubEndpoints<A> {
             .field("retry", &self.retry)
             .field("idempotency_window", &self.idempotency_window)
             .field("idempotency_max_keys", &self.idempotency_max_keys)
+            .field(
+                "idempotency_max_keys_per_publisher",
+                &self.idempotency_max_keys_per_publisher,
+            )
             .field("limits", &self.limits)
             .field("authorize", &std::any::type_name::<A>())
             .finish()
@@ -139,6 +144,7 @@ impl HubEndpoints<()> {
             retry: None,
             idempotency_window: idempotency::DEFAULT_WINDOW,
             idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
+            idempotency_max_keys_per_publisher: idempotency::DEFAULT_MAX_KEYS_PER_PUBLISHER,
             limits: PublishLimits::default(),
             authorize: (),
         }
@@ -158,6 +164,7 @@ impl<A> HubEndpoints<A> {
             retry: self.retry,
             idempotency_window: self.idempotency_window,
             idempotency_max_keys: self.idempotency_max_keys,
+            idempotency_max_keys_per_publisher: self.idempotency_max_keys_per_publisher,
             limits: self.limits,
             authorize: hook,
         }
@@ -197,6 +204,16 @@ impl<A> HubEndpoints<A> {
     /// [`idempotency_window`](Self::idempotency_window), the first settings to be used apply.
     pub fn idempotency_max_keys(mut self, keys: usize) -> Self {
         self.idempotency_max_keys = keys;
+        self
+    }
+
+    /// How many idempotency keys of one publisher are remembered at most (default 1,000),
+    /// within [`idempotency_max_keys`](Self::idempotency_max_keys); past that the
+    /// publisher's own oldest is forgotten first, so that no publisher can make the hub
+    /// forget another's. See [`idempotency`] for who a publisher is. As for
+    /// [`idempotency_window`](Self::idempotency_window), the first settings to be used apply.
+    pub fn idempotency_max_keys_per_publisher(mut self, keys: usize) -> Self {
+        self.idempotency_max_keys_per_publisher = keys;
         self
     }
 

@@ -54,12 +54,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use sse_core::hub::backend::IdempotencyKey;
 use sse_core::hub::{RESERVED_EVENTS, TopicName};
 use sse_core::{Event, EventId, Hub, HubError};
 
 use crate::auth::{Access, Authorize, ReadRequest};
 use crate::body::{PublishBody, RequestBody, check_publish_content_type, parse_publish_body};
-use crate::idempotency::{self, Claim, IdempotencyKeys, Pending};
+use crate::idempotency::{self, Claim, IdempotencyKeys, Pending, Publisher};
 use crate::limits::PublishPermit;
 use crate::{EndpointError, HubEndpoints};
 
@@ -96,6 +97,8 @@ pub struct Admitted<'e, A> {
     permit: PublishPermit,
     /// The raw `Idempotency-Key` header, if the request had one.
     key_header: Option<Box<[u8]>>,
+    /// Who publishes, as far as the request tells (a hash of its bearer token).
+    credential: Publisher,
 }
 
 /// An admitted request's body, as reading it went: [`publish`](Self::publish) it, or take
@@ -106,6 +109,8 @@ pub struct Admitted<'e, A> {
 pub struct ReceivedBody<'e, A> {
     admitted: Admitted<'e, A>,
     pub(crate) body: RequestBody,
+    /// Who publishes, as the adapter or application named it.
+    publisher: Publisher,
 }
 
 impl<A> HubEndpoints<A> {
@@ -126,10 +131,18 @@ impl<A> HubEndpoints<A> {
         let key_header = P::header_values(request, idempotency::HEADER)
             .next()
             .map(Box::from);
+        // Without a name from the hook, publishers with different credentials are
+        // different publishers (a hash: the token itself is not kept).
+        let credential = crate::auth::request_token::<P, R>(request, None, None).map(|token| {
+            let mut hash = std::hash::DefaultHasher::new();
+            token.hash(&mut hash);
+            Arc::from(format!("token:{:016x}", hash.finish()))
+        });
         Ok(Admitted {
             endpoints: self,
             permit,
             key_header,
+            credential,
         })
     }
 
@@ -154,13 +167,19 @@ impl<A> HubEndpoints<A> {
             endpoints: self,
             permit: self.limits.admit()?,
             key_header: None,
+            credential: None,
         })
     }
 
     /// The hub's idempotency keys, made with these settings if this is the first use.
     fn idempotency_keys(&self) -> Arc<IdempotencyKeys> {
-        self.hub
-            .extension(|| IdempotencyKeys::new(self.idempotency_window, self.idempotency_max_keys))
+        self.hub.extension(|| {
+            IdempotencyKeys::new(
+                self.idempotency_window,
+                self.idempotency_max_keys,
+                self.idempotency_max_keys_per_publisher,
+            )
+        })
     }
 }
 
@@ -192,11 +211,21 @@ impl<'e, A> Admitted<'e, A> {
         ReceivedBody {
             admitted: self,
             body,
+            publisher: None,
         }
     }
 }
 
 impl<'e, A> ReceivedBody<'e, A> {
+    /// Names who publishes (the client's address, say), for its share of idempotency keys
+    /// ([`HubEndpoints::idempotency_max_keys_per_publisher`]) when the hook's
+    /// [`Grant`](crate::Grant) names none; it takes the place of the request's bearer
+    /// token, which tells publishers apart otherwise.
+    pub fn publisher(mut self, id: impl Into<String>) -> Self {
+        self.publisher = Some(id.into().into());
+        self
+    }
+
     /// The body's bytes, or the error a publish would answer for it (413 `body_too_large`,
     /// 400 `invalid_body`, 408 `body_timeout`, 503 `hub_closed`): for an application's own
     /// body routes, admitted with [`HubEndpoints::admit_body`].
@@ -236,9 +265,12 @@ impl<'e, A> ReceivedBody<'e, A> {
         let endpoints = self.admitted.endpoints;
         let prepared = self.prepare(request);
         let permit = self.admitted.permit;
+        let publisher = self.publisher.or(self.admitted.credential);
         async move {
             let (authorization, prepared) = prepared?;
-            authorization.await?.deadline()?;
+            let grant = authorization.await?;
+            grant.deadline()?;
+            let publisher = grant.into_publisher().or(publisher);
             let Prepared { topic, event, key } = prepared?;
             let Some(key) = key else {
                 let id = endpoints.hub.publish(&topic, event).await?;
@@ -246,7 +278,7 @@ impl<'e, A> ReceivedBody<'e, A> {
             };
             let keys = endpoints.idempotency_keys();
             loop {
-                match keys.claim(&topic, &key.0, key.1) {
+                match keys.claim(&publisher, &topic, &key.0, key.1) {
                     Claim::Done(id) => return Ok(Published { id }),
                     Claim::Reused => return Err(EndpointError::IdempotencyKeyReused),
                     Claim::Wait(mut first) => {
@@ -259,7 +291,18 @@ impl<'e, A> ReceivedBody<'e, A> {
                     }
                     Claim::First(pending) => {
                         let hub = endpoints.hub.clone();
-                        let id = publish_detached(hub, topic, event, pending, permit).await?;
+                        // The backend's copy of the key (sse-redis keeps one) is scoped to
+                        // the publisher as this one is.
+                        let scoped = match &publisher {
+                            Some(name) => format!("{}:{name}:{}", name.len(), key.0),
+                            None => format!("-:{}", key.0),
+                        };
+                        let once = Once {
+                            key: scoped,
+                            event_hash: key.1,
+                            window: endpoints.idempotency_window,
+                        };
+                        let id = publish_detached(hub, topic, event, once, pending, permit).await?;
                         return Ok(Published { id });
                     }
                 }
@@ -339,6 +382,13 @@ fn prepare_event(
     Ok(Prepared { topic, event, key })
 }
 
+/// An idempotency key as the hub's backend keeps it (see [`Hub::publish_with_key`]).
+struct Once {
+    key: String,
+    event_hash: u64,
+    window: Duration,
+}
+
 /// The hub's publish for the first claim on a key, on a task of its own when there is a
 /// runtime, so that it completes (and records its id for repeats) even if the request's
 /// future is dropped because its client went away. The task holds the publish's place in
@@ -347,11 +397,20 @@ async fn publish_detached(
     hub: Hub,
     topic: TopicName,
     event: Event,
+    once: Once,
     pending: Pending,
     permit: PublishPermit,
 ) -> Result<EventId, EndpointError> {
     let publish = async move {
-        let id = hub.publish(&topic, event).await?;
+        let key = IdempotencyKey {
+            key: &once.key,
+            event_hash: once.event_hash,
+            window: once.window,
+        };
+        let id = match hub.publish_with_key(&topic, key, event).await {
+            Err(HubError::IdempotencyKeyReused) => Err(EndpointError::IdempotencyKeyReused),
+            other => other.map_err(EndpointError::from),
+        }?;
         pending.complete(id);
         drop(permit);
         Ok(id)

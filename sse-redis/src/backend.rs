@@ -7,7 +7,7 @@ use bytes::Bytes;
 use redis::aio::ConnectionManager;
 use redis::{Script, Value};
 use sse_core::hub::TopicName;
-use sse_core::hub::backend::{Backend, BoxFuture, History, random_epoch};
+use sse_core::hub::backend::{Backend, BoxFuture, History, IdempotencyKey, random_epoch};
 use sse_core::{EventId, HubError};
 
 use crate::Options;
@@ -37,12 +37,30 @@ use crate::metrics::{Op, RedisMetrics};
 /// made anew records, as its highest deleted id, the last event the index says the topic
 /// had before (or the floor): what it lost before it was made again.
 ///
-/// KEYS: epoch, seq, log, topic, index. ARGV: a new epoch in case one is needed, topic,
-/// body, log length, topic length, topic TTL in seconds, the newest epoch and sequence
-/// number the caller has seen, a random nonce (which tells two events given the same id
-/// apart). Returns the epoch, the sequence number, and 1 if a new epoch was started
-/// because Redis went back in time.
+/// **An idempotency key** (KEYS[6], when given): a key already set answers the id it
+/// holds and publishes nothing (3 in place of the id, for another event's hash); else the
+/// key is set to the new id and the event's hash, expiring after the key's window. In the
+/// same script as the publish, so that a publish that timed out on the caller's side but
+/// ran later, and its retry, publish once between them, on any instance.
+///
+/// KEYS: epoch, seq, log, topic, index, and the idempotency key if any. ARGV: a new epoch
+/// in case one is needed, topic, body, log length, topic length, topic TTL in seconds, the
+/// newest epoch and sequence number the caller has seen, a random nonce (which tells two
+/// events given the same id apart), and with a key, the event's hash and the window in
+/// milliseconds. Returns the epoch, the sequence number, and 1 if a new epoch was started
+/// because Redis went back in time, 2 if the key's first id is answered, 3 if the key was
+/// used for another event.
 const PUBLISH: &str = r"
+if KEYS[6] then
+  local first = redis.call('GET', KEYS[6])
+  if first then
+    local e, s, h = string.match(first, '^(%x+) (%d+) (.+)$')
+    if h ~= ARGV[10] or not s then
+      return {'', 0, 3}
+    end
+    return {e, tonumber(s), 2}
+  end
+end
 local epoch = redis.call('GET', KEYS[1])
 local back = 0
 if not epoch then
@@ -94,6 +112,9 @@ if seq % 1024 == 0 then
     redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', forget)
     redis.call('ZADD', KEYS[5], forget, ' floor')
   end
+end
+if KEYS[6] then
+  redis.call('SET', KEYS[6], epoch .. ' ' .. seq .. ' ' .. ARGV[10], 'PX', ARGV[11])
 end
 return {epoch, seq, back}
 ";
@@ -162,11 +183,16 @@ impl RedisBackend {
         }
     }
 
-    async fn publish_now(&self, topic: &TopicName, body: Bytes) -> Result<EventId, HubError> {
+    async fn publish_now(
+        &self,
+        topic: &TopicName,
+        key: Option<IdempotencyKey<'_>>,
+        body: Bytes,
+    ) -> Result<EventId, HubError> {
         let mut connection = self.connection.clone();
         let (seen_epoch, seen_seq) = self.seen.get();
-        let (epoch, seq, back): (String, u64, i64) = self
-            .publish
+        let mut invocation = self.publish.prepare_invoke();
+        invocation
             .key(&self.keys.epoch)
             .key(&self.keys.seq)
             .key(&self.keys.log)
@@ -180,10 +206,21 @@ impl RedisBackend {
             .arg(self.options.topic_ttl.as_secs().max(1))
             .arg(format!("{seen_epoch:08x}"))
             .arg(seen_seq)
-            .arg(nonce())
+            .arg(nonce());
+        if let Some(key) = key {
+            let window = u64::try_from(key.window.as_millis()).unwrap_or(u64::MAX);
+            invocation
+                .key(self.keys.idempotency(topic, key.key))
+                .arg(format!("{:016x}", key.event_hash))
+                .arg(window.max(1));
+        }
+        let (epoch, seq, back): (String, u64, i64) = invocation
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
+        if back == 3 {
+            return Err(HubError::IdempotencyKeyReused);
+        }
         let epoch = parse_epoch(&epoch).ok_or_else(|| {
             HubError::backend(format!("the epoch in Redis is not 8 hex digits: {epoch:?}"))
         })?;
@@ -205,9 +242,18 @@ impl RedisBackend {
         epoch: u32,
         after: u64,
         through: u64,
+        limit: Option<usize>,
     ) -> Result<History, HubError> {
         let mut connection = self.connection.clone();
         let key = self.keys.topic(topic);
+        let mut range = redis::cmd("XRANGE");
+        range
+            .arg(&key)
+            .arg(format!("{}-0", after + 1))
+            .arg(format!("{through}-0"));
+        if let Some(limit) = limit {
+            range.arg("COUNT").arg(limit.max(1));
+        }
         let (current, entries, info, last, floor): (
             Option<String>,
             Value,
@@ -217,10 +263,7 @@ impl RedisBackend {
         ) = redis::pipe()
             .cmd("GET")
             .arg(&self.keys.epoch)
-            .cmd("XRANGE")
-            .arg(&key)
-            .arg(format!("{}-0", after + 1))
-            .arg(format!("{through}-0"))
+            .add_command(range)
             .cmd("XINFO")
             .arg("STREAM")
             .arg(&key)
@@ -239,7 +282,15 @@ impl RedisBackend {
             return Ok(History::default());
         }
         let this_epoch = format!("{epoch:08x}");
-        let events = stream_entries(&entries)
+        let entries = stream_entries(&entries);
+        // A full page may stop short of the range's end: the next one starts after it.
+        let more_after = match (limit, entries.last()) {
+            (Some(limit), Some((last, _))) if entries.len() >= limit && *last < through => {
+                Some(*last)
+            }
+            _ => None,
+        };
+        let events = entries
             .into_iter()
             // Entries of another epoch (a stream not yet replaced since a new one began)
             // are not these ids' events. Entries without one are from before epochs were
@@ -268,6 +319,28 @@ impl RedisBackend {
         Ok(History {
             events,
             complete: nothing_after || (exists && trimmed_through <= after),
+            more_after,
+        })
+    }
+}
+
+impl RedisBackend {
+    /// [`history_now`](Self::history_now) within the timeout, counting failures.
+    fn history_read<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        epoch: u32,
+        after: u64,
+        through: u64,
+        limit: Option<usize>,
+    ) -> BoxFuture<'a, Result<History, HubError>> {
+        Box::pin(async move {
+            let history = self.history_now(topic, epoch, after, through, limit);
+            let result = within(self.options.timeout, history).await;
+            if result.is_err() {
+                self.metrics.error(Op::History);
+            }
+            result
         })
     }
 }
@@ -279,12 +352,35 @@ impl Backend for RedisBackend {
         body: Bytes,
     ) -> BoxFuture<'a, Result<EventId, HubError>> {
         Box::pin(async move {
-            let result = within(self.options.timeout, self.publish_now(topic, body)).await;
+            let result = within(self.options.timeout, self.publish_now(topic, None, body)).await;
             if result.is_err() {
                 self.metrics.error(Op::Publish);
             }
             result
         })
+    }
+
+    /// The key goes into the publish script: Redis remembers it with the id, for every
+    /// instance, so a retry of a publish that timed out here but ran in Redis answers its
+    /// id instead of publishing again.
+    fn publish_with_key<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        key: IdempotencyKey<'a>,
+        body: Bytes,
+    ) -> BoxFuture<'a, Result<EventId, HubError>> {
+        Box::pin(async move {
+            let publish = self.publish_now(topic, Some(key), body);
+            let result = within(self.options.timeout, publish).await;
+            if matches!(result, Err(HubError::Backend { .. })) {
+                self.metrics.error(Op::Publish);
+            }
+            result
+        })
+    }
+
+    fn keeps_idempotency_keys(&self) -> bool {
+        true
     }
 
     fn history<'a>(
@@ -294,14 +390,20 @@ impl Backend for RedisBackend {
         after: u64,
         through: u64,
     ) -> BoxFuture<'a, Result<History, HubError>> {
-        Box::pin(async move {
-            let history = self.history_now(topic, epoch, after, through);
-            let result = within(self.options.timeout, history).await;
-            if result.is_err() {
-                self.metrics.error(Op::History);
-            }
-            result
-        })
+        self.history_read(topic, epoch, after, through, None)
+    }
+
+    /// A page: `XRANGE ... COUNT limit`, so that a resume holds at most `limit` events of
+    /// a topic at once, and Redis answers it in bounded time.
+    fn history_page<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        epoch: u32,
+        after: u64,
+        through: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<History, HubError>> {
+        self.history_read(topic, epoch, after, through, Some(limit))
     }
 
     /// Deletes the topic's stream. The index keeps the topic's last sequence number, so a

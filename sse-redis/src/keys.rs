@@ -11,7 +11,10 @@
 //!   events of the topic were lost with it (see the publish script);
 //! - `<prefix>:t:<topic>`: one topic's events (entry ids `<seq>-0`, fields `b` and `e`, its epoch), for resuming
 //!   beyond an instance's memory; trimmed to about [`Options::history`](crate::Options::history)
-//!   and expiring after [`Options::topic_ttl`](crate::Options::topic_ttl) without a publish.
+//!   and expiring after [`Options::topic_ttl`](crate::Options::topic_ttl) without a publish;
+//! - `<prefix>:idem:<topic length>:<topic>:<key>`: an idempotency key's first id and event
+//!   hash (`<epoch> <seq> <hash>`), set by the publish script, expiring after the key's
+//!   window.
 
 /// The key names for one prefix.
 #[derive(Debug, Clone)]
@@ -21,6 +24,7 @@ pub(crate) struct Keys {
     pub(crate) log: String,
     pub(crate) index: String,
     topic_prefix: String,
+    idem_prefix: String,
 }
 
 impl Keys {
@@ -31,10 +35,17 @@ impl Keys {
             log: format!("{prefix}:log"),
             index: format!("{prefix}:topics"),
             topic_prefix: format!("{prefix}:t:"),
+            idem_prefix: format!("{prefix}:idem:"),
         }
     }
 
     pub(crate) fn topic(&self, topic: &str) -> String {
         format!("{}{topic}", self.topic_prefix)
+    }
+
+    /// An idempotency key of `topic` (the topic's length first, so that no topic and key
+    /// make another's name).
+    pub(crate) fn idempotency(&self, topic: &str, key: &str) -> String {
+        format!("{}{}:{topic}:{key}", self.idem_prefix, topic.len())
     }
 }

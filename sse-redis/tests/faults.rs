@@ -304,3 +304,151 @@ async fn remove_topic_removes_the_history_from_redis() {
         Err(HubError::TopicInUse { .. })
     ));
 }
+
+/// Many clients resume from an old id, deep in Redis's history, and do not read (a slow
+/// network, a client that stalls). Each must hold at most a page of that history per
+/// topic, not all of it; resumes past the hub's limit on history reads are refused with
+/// `history_busy` (503) instead of piling up; and every resumer that does read gets every
+/// event exactly once, in order, across pages and topics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumers_that_do_not_read_hold_a_page_of_history_not_all_of_it() {
+    const RESUMERS: usize = 20;
+    const EVENTS: usize = 1200;
+    let redis = RedisServer::start();
+    let builder = Hub::builder().history(8).max_history_reads(RESUMERS);
+    let options = sse_redis::Options::new().history(10_000);
+    let hub = sse_redis::connect_with(&redis.url(), builder, options)
+        .await
+        .expect("connect");
+    // Two topics, interleaved, so that pages of one fall between pages of the other.
+    let body = "x".repeat(100);
+    let mut published = Vec::new();
+    for n in 0..EVENTS {
+        let topic = if n % 3 == 0 { "u" } else { "t" };
+        let id = hub.publish(topic, Event::new(format!("{n} {body}"))).await;
+        published.push(id.unwrap());
+    }
+    let last = LastEventId::parse(&published[0].to_string()).unwrap();
+    let expected = texts(&published[1..]);
+
+    let mut resumers = Vec::new();
+    for _ in 0..RESUMERS {
+        let mut resumed = hub.subscribe(["t", "u"], last.as_ref()).unwrap();
+        // It starts, then stalls.
+        let first = take(&mut resumed, 1, PATIENCE).await;
+        assert_eq!(ids(&first), expected[..1]);
+        resumers.push(resumed);
+    }
+    let stats = hub.stats();
+    assert_eq!(stats.history_reads, RESUMERS);
+    let largest_frame = 200;
+    let one_page_each = RESUMERS * 2 * sse_core::hub::backend::HISTORY_PAGE * largest_frame;
+    // What holding the whole history per resumer would take: about a hundred bytes per
+    // event, each resumer short of about EVENTS of them.
+    let whole_history = RESUMERS * (EVENTS - 16) * 100;
+    assert!(
+        stats.backfill_bytes > 0
+            && stats.backfill_bytes <= one_page_each
+            && stats.backfill_bytes < whole_history / 4,
+        "{} bytes of history held for {RESUMERS} stalled resumes: more than a page each \
+         ({one_page_each}), or near the whole history each ({whole_history})",
+        stats.backfill_bytes
+    );
+    // Beyond the limit: a clear refusal, not a wait or a `missed`.
+    let refused = hub.subscribe(["t", "u"], last.as_ref());
+    assert!(
+        matches!(refused, Err(HubError::HistoryBusy { max: RESUMERS })),
+        "{refused:?}"
+    );
+    // Those that read get everything, once each and in order.
+    for resumed in &mut resumers {
+        let rest = take(resumed, EVENTS - 2, PATIENCE).await;
+        assert_eq!(ids(&rest), expected[1..]);
+        assert!(rest.iter().all(|(_, name, _)| name == "message"));
+    }
+    drop(resumers);
+    let stats = hub.stats();
+    assert_eq!((stats.history_reads, stats.backfill_bytes), (0, 0));
+    // With the slots free, a resume is accepted again.
+    let mut again = hub.subscribe(["t", "u"], last.as_ref()).unwrap();
+    assert_eq!(ids(&take(&mut again, EVENTS - 1, PATIENCE).await), expected);
+}
+
+/// Redis stalls (`kill -STOP`) longer than the publish timeout: the publish is answered
+/// `backend_unavailable`, but Redis still carries it out once it goes on (`kill -CONT`).
+/// A retry with the same idempotency key must answer that first id, on this instance or
+/// another, and subscribers get the event exactly once; a reuse of the key for another
+/// event is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_that_timed_out_is_settled_by_its_retry_not_published_twice() {
+    use sse_core::hub::backend::IdempotencyKey;
+    let redis = RedisServer::start();
+    let options = sse_redis::Options::new().timeout(Duration::from_millis(500));
+    let hub = sse_redis::connect_with(&redis.url(), Hub::builder(), options.clone())
+        .await
+        .expect("connect");
+    let other = sse_redis::connect_with(&redis.url(), Hub::builder(), options)
+        .await
+        .expect("connect");
+    assert!(hub.keeps_idempotency_keys());
+    let mut live = hub.subscribe(["t"], None).unwrap();
+    let mut elsewhere = other.subscribe(["t"], None).unwrap();
+    let key = |event_hash| IdempotencyKey {
+        key: "order-17",
+        event_hash,
+        window: Duration::from_secs(60),
+    };
+
+    // Redis has the script (a first publish loaded it), as it has after startup.
+    let warm = IdempotencyKey {
+        key: "warm",
+        ..key(0)
+    };
+    let warm = hub
+        .publish_with_key("w", warm, Event::new("w"))
+        .await
+        .unwrap();
+    other.publish("w", Event::new("w")).await.unwrap();
+
+    redis.pause();
+    let first = hub.publish_with_key("t", key(1), Event::new("once")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    redis.resume();
+    assert!(matches!(first, Err(HubError::Backend { .. })), "{first:?}");
+
+    // The retry, once Redis answers again (the first publish has run by then).
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let id = loop {
+        match hub.publish_with_key("t", key(1), Event::new("once")).await {
+            Ok(id) => break id,
+            Err(HubError::Backend { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("{error}"),
+        }
+    };
+    let again = other
+        .publish_with_key("t", key(1), Event::new("once"))
+        .await;
+    assert_eq!(again, Ok(id), "another instance answers the same id");
+    let reused = other
+        .publish_with_key("t", key(2), Event::new("another"))
+        .await;
+    assert_eq!(reused, Err(HubError::IdempotencyKeyReused));
+
+    assert!(id.sequence() > warm.sequence() + 1);
+    let marker = hub.publish("t", Event::new("marker")).await.unwrap();
+    for subscription in [&mut live, &mut elsewhere] {
+        let events = take(subscription, 2, PATIENCE).await;
+        let got: Vec<(String, String)> =
+            events.into_iter().map(|(id, _, data)| (id, data)).collect();
+        assert_eq!(
+            got,
+            [
+                (id.to_string(), "once".to_owned()),
+                (marker.to_string(), "marker".to_owned())
+            ],
+            "the event once, with the id its retry answered, then the marker"
+        );
+    }
+}

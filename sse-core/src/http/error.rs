@@ -15,7 +15,8 @@
 //! | [`HubError`]: bad topic, no topic, too many topics in one subscription | 400 | `invalid_topic`, `no_topics`, `too_many_topics_in_subscription` |
 //! | [`HubError`]: event over the size limit | 413 | `event_too_large` |
 //! | [`HubError`]: removing a topic that has subscribers | 409 | `topic_in_use` |
-//! | [`HubError`]: hub full or shut down, backend away | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed`, `backend_unavailable` |
+//! | [`HubError`]: an idempotency key reused for another event | 422 | `idempotency_key_reused` |
+//! | [`HubError`]: hub full or shut down, backend away, too many resumes reading the backend's history | 503 | `too_many_topics`, `too_many_subscribers`, `topic_full`, `hub_closed`, `backend_unavailable`, `history_busy` |
 //! | [`HubError`]: no tokio runtime (a server bug) | 500 | `no_runtime` |
 
 //! The `sse-endpoints` crate adds its own errors (authorization, limits, publish bodies), which
@@ -258,11 +259,13 @@ impl HttpError for HubError {
             | HubError::NoTopics
             | HubError::TooManyTopicsInSubscription { .. } => 400,
             HubError::EventTooLarge { .. } => 413,
+            HubError::IdempotencyKeyReused => 422,
             HubError::TopicInUse { .. } => 409,
             HubError::TooManyTopics { .. }
             | HubError::TooManySubscribers { .. }
             | HubError::TopicFull { .. }
             | HubError::Backend { .. }
+            | HubError::HistoryBusy { .. }
             | HubError::Closed => 503,
             HubError::NoRuntime => 500,
         }
@@ -274,7 +277,8 @@ impl HttpError for HubError {
             HubError::TooManyTopics { .. }
             | HubError::TooManySubscribers { .. }
             | HubError::TopicFull { .. }
-            | HubError::Backend { .. } => Some(1),
+            | HubError::Backend { .. }
+            | HubError::HistoryBusy { .. } => Some(1),
             _ => None,
         }
     }
@@ -290,6 +294,8 @@ impl HttpError for HubError {
             HubError::EventTooLarge { .. } => "event_too_large",
             HubError::TopicInUse { .. } => "topic_in_use",
             HubError::Backend { .. } => "backend_unavailable",
+            HubError::HistoryBusy { .. } => "history_busy",
+            HubError::IdempotencyKeyReused => "idempotency_key_reused",
             HubError::Closed => "hub_closed",
             HubError::NoRuntime => "no_runtime",
         }

@@ -44,6 +44,28 @@ pub trait Backend: Send + Sync + 'static {
         body: Bytes,
     ) -> BoxFuture<'a, Result<EventId, HubError>>;
 
+    /// [`publish`](Self::publish), once per idempotency key: the engine remembers `key`
+    /// (with the published id and the event's hash) for `key.window`, and a publish with
+    /// the same key answers the first id and stores nothing, on any instance; one with the
+    /// same key and another event's hash is [`HubError::IdempotencyKeyReused`]. So a
+    /// publish that timed out (answered [`HubError::Backend`]) but that the engine carried
+    /// out later is settled by its retry, not published twice. The default keeps no key
+    /// (see [`keeps_idempotency_keys`](Self::keeps_idempotency_keys)) and publishes.
+    fn publish_with_key<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        key: IdempotencyKey<'a>,
+        body: Bytes,
+    ) -> BoxFuture<'a, Result<EventId, HubError>> {
+        let _ = key;
+        self.publish(topic, body)
+    }
+
+    /// Whether [`publish_with_key`](Self::publish_with_key) keeps the key (default: no).
+    fn keeps_idempotency_keys(&self) -> bool {
+        false
+    }
+
     /// The events of `topic` in `epoch` with sequence numbers from `after + 1` through
     /// `through`, oldest first.
     fn history<'a>(
@@ -54,6 +76,24 @@ pub trait Backend: Send + Sync + 'static {
         through: u64,
     ) -> BoxFuture<'a, Result<History, HubError>>;
 
+    /// Like [`history`](Self::history), but at most `limit` events, oldest first: a page.
+    /// When the page stops short of `through`, [`History::more_after`] says where the next
+    /// one starts. A resume reads its history in such pages of at most [`HISTORY_PAGE`]
+    /// events, each when the subscriber has taken the one before, so that a subscriber
+    /// that does not read holds one page, not the whole history. The default reads the
+    /// whole range with [`history`](Self::history).
+    fn history_page<'a>(
+        &'a self,
+        topic: &'a TopicName,
+        epoch: u32,
+        after: u64,
+        through: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<History, HubError>> {
+        let _ = limit;
+        self.history(topic, epoch, after, through)
+    }
+
     /// Removes `topic`'s history, for [`Hub::remove_topic`](super::Hub::remove_topic): a
     /// later resume from before it is then answered with `missed`. Returns whether there
     /// was any. The default keeps everything and returns `Ok(false)`.
@@ -61,6 +101,19 @@ pub trait Backend: Send + Sync + 'static {
         let _ = topic;
         Box::pin(async { Ok(false) })
     }
+}
+
+/// An idempotency key for [`Backend::publish_with_key`] and
+/// [`Hub::publish_with_key`](super::Hub::publish_with_key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyKey<'a> {
+    /// The key, scoped by the caller as it needs (per publisher, say); the engine scopes
+    /// it to the topic.
+    pub key: &'a str,
+    /// A hash of the event the key is for: a repeat with another hash is a reuse.
+    pub event_hash: u64,
+    /// How long the key is remembered from its first use.
+    pub window: std::time::Duration,
 }
 
 /// What [`Backend::history`] found.
@@ -71,7 +124,15 @@ pub struct History {
     /// Whether these are all the topic's events in the range (`false` when the engine has
     /// trimmed the oldest of them).
     pub complete: bool,
+    /// For a page ([`Backend::history_page`]) that stops before the range's end: the
+    /// sequence number it read through, after which the next page starts. `None` when the
+    /// range is read to its end.
+    pub more_after: Option<u64>,
 }
+
+/// The most events of one topic a resume asks the backend for at once (see
+/// [`Backend::history_page`]).
+pub const HISTORY_PAGE: usize = 64;
 
 /// How an engine hands the events it reads to its hub. It holds the hub weakly: once every
 /// handle of the hub is gone, [`event`](Self::event) returns `false` and the engine stops.

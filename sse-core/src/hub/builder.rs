@@ -29,6 +29,7 @@ pub(crate) struct HubConfig {
     pub(crate) coalesce: Duration,
     pub(crate) history_budget: usize,
     pub(crate) topic_idle: Duration,
+    pub(crate) max_history_reads: usize,
     /// The `hub` label on the hub's metrics.
     #[cfg(feature = "metrics")]
     pub(crate) metrics_name: Option<String>,
@@ -41,6 +42,7 @@ impl Default for HubConfig {
             history_bytes: 1 << 20,
             history_budget: 256 << 20,
             topic_idle: Duration::from_secs(3600),
+            max_history_reads: 64,
             max_event_size: 64 << 10,
             max_topics: 10_000,
             // Set by `HubBuilder::finish`: the room in the open-files limit is read there,
@@ -167,6 +169,20 @@ impl HubBuilder {
     /// histories is then bounded by this, not by topics x [`history_bytes`](Self::history_bytes).
     pub fn history_budget(mut self, bytes: usize) -> Self {
         self.config.history_budget = bytes.max(1);
+        self
+    }
+
+    /// With a backend (`sse-redis`), the most resumes reading history from it at once
+    /// (default 64): those whose `Last-Event-ID` is older than this instance's rings. Each
+    /// reads its history in pages of at most [`HISTORY_PAGE`](super::backend::HISTORY_PAGE)
+    /// events per topic, the next page once the subscriber has taken the last, so the hub
+    /// holds at most about this many pages per topic; a page's bytes count against the
+    /// [`history_budget`](Self::history_budget) (a hub over it reads one event at a time,
+    /// see [`HubStats::backfill_bytes`](super::HubStats::backfill_bytes)). A resume beyond
+    /// the limit is refused with
+    /// [`HubError::HistoryBusy`](super::HubError::HistoryBusy) (503 with `Retry-After`).
+    pub fn max_history_reads(mut self, resumes: usize) -> Self {
+        self.config.max_history_reads = resumes.max(1);
         self
     }
 

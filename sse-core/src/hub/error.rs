@@ -60,6 +60,16 @@ pub enum HubError {
         /// [`source`](std::error::Error::source) of this one.
         source: BackendError,
     },
+    /// A resume needs history from the hub's backend, and as many resumes as the hub
+    /// allows ([`HubBuilder::max_history_reads`](crate::hub::HubBuilder::max_history_reads))
+    /// are reading theirs: retry shortly.
+    HistoryBusy {
+        /// The limit.
+        max: usize,
+    },
+    /// An idempotency key already used for another event on the topic
+    /// ([`Hub::publish_with_key`](crate::Hub::publish_with_key)): nothing was published.
+    IdempotencyKeyReused,
     /// The hub has been shut down.
     Closed,
     /// A background task was requested outside a tokio runtime.
@@ -102,6 +112,13 @@ impl fmt::Display for HubError {
             }
             HubError::Backend { source } => {
                 write!(f, "the hub's backend is unavailable: {source}")
+            }
+            HubError::HistoryBusy { max } => write!(
+                f,
+                "{max} resumes are already reading history from the hub's backend; retry shortly"
+            ),
+            HubError::IdempotencyKeyReused => {
+                f.write_str("the idempotency key was already used for another event on this topic")
             }
             HubError::Closed => f.write_str("the hub has shut down"),
             HubError::NoRuntime => f.write_str("this call must run inside a tokio runtime"),

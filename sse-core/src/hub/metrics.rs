@@ -28,7 +28,7 @@
 //! | `sse_replayed_total` | counter | of those, events sent on resume (published before the subscription began) |
 //! | `sse_lagged_total` | counter | times a subscriber fell behind the history |
 //! | `sse_missed_total` | counter | `missed` notices sent, by `reason`: `expired`, `unknown`, `lagged`, `reset`, `unavailable` |
-//! | `sse_subscribe_rejected_total` | counter | subscriptions refused, by `reason`: `invalid`, `too_many_topics`, `too_many_subscribers`, `topic_full`, `closed` |
+//! | `sse_subscribe_rejected_total` | counter | subscriptions refused, by `reason`: `invalid`, `too_many_topics`, `too_many_subscribers`, `topic_full`, `closed`, `history_busy` |
 //! | `sse_disconnects_total` | counter | subscriptions ended and dropped, by `reason`: `client` (the client went away), `lagged`, `shutdown`, `disconnected` ([`Hub::disconnect_all`](super::Hub::disconnect_all) or a [`DisconnectHandle`](super::DisconnectHandle)) |
 //!
 //! **Labels.** None per topic: topic names are unbounded, and a label per topic would make
@@ -83,6 +83,7 @@ pub(crate) enum Refusal {
     TopicFull,
     Closed,
     Backend,
+    HistoryBusy,
 }
 
 impl Refusal {
@@ -93,11 +94,13 @@ impl Refusal {
             HubError::TooManySubscribers { .. } => Refusal::TooManySubscribers,
             HubError::TopicFull { .. } => Refusal::TopicFull,
             HubError::Closed => Refusal::Closed,
+            HubError::HistoryBusy { .. } => Refusal::HistoryBusy,
             HubError::Backend { .. } | HubError::NoRuntime => Refusal::Backend,
             HubError::InvalidTopic { .. }
             | HubError::NoTopics
             | HubError::TooManyTopicsInSubscription { .. }
-            | HubError::TopicInUse { .. } => Refusal::Invalid,
+            | HubError::TopicInUse { .. }
+            | HubError::IdempotencyKeyReused => Refusal::Invalid,
         }
     }
 
@@ -111,6 +114,7 @@ impl Refusal {
             Refusal::TopicFull => "topic_full",
             Refusal::Closed => "closed",
             Refusal::Backend => "backend",
+            Refusal::HistoryBusy => "history_busy",
         }
     }
 }
@@ -145,12 +149,13 @@ mod handles {
         Refusal::Closed,
         Refusal::Backend,
     ];
-    const SUBSCRIBE_REFUSALS: [Refusal; 5] = [
+    const SUBSCRIBE_REFUSALS: [Refusal; 6] = [
         Refusal::Invalid,
         Refusal::TooManyTopics,
         Refusal::TooManySubscribers,
         Refusal::TopicFull,
         Refusal::Closed,
+        Refusal::HistoryBusy,
     ];
 
     /// The hub's handles, registered once when it is built.

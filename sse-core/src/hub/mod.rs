@@ -421,13 +421,13 @@ impl Shared {
     /// to fetch from it for topics whose ring does not reach back. Called with the state
     /// locked.
     fn resume_point(
-        &self,
+        self: &Arc<Self>,
         resume: Option<Option<EventId>>,
         targets: &[Arc<TopicState>],
         head: u64,
-    ) -> ResumePoint {
+    ) -> Result<ResumePoint, HubError> {
         let epoch = self.epoch();
-        match resume {
+        Ok(match resume {
             None => ResumePoint::at(head),
             // With a backend, an id this instance has not read yet is one it will read.
             Some(Some(id))
@@ -448,7 +448,15 @@ impl Shared {
                 match &self.backend {
                     _ if short.is_empty() => {}
                     Some(backend) => {
-                        point.backfill = Some(backfill(backend.clone(), epoch, after, short));
+                        let backend = backend.clone();
+                        let backfill = subscription::Backfill::new(
+                            self.clone(),
+                            backend,
+                            epoch,
+                            after,
+                            short,
+                        )?;
+                        point.backfill = Some(backfill);
                     }
                     None => {
                         let topics = short.iter().map(|(name, _)| name.as_str());
@@ -469,7 +477,7 @@ impl Shared {
                     backfill: None,
                 }
             }
-        }
+        })
     }
 }
 
@@ -518,52 +526,6 @@ impl ResumePoint {
             backfill: None,
         }
     }
-}
-
-/// Fetches, from the backend, each short topic's events after `after` through where its
-/// ring begins, merged in sequence order; topics it could not fully read are named in a
-/// `missed` notice.
-fn backfill(
-    backend: Arc<dyn Backend>,
-    epoch: u32,
-    after: u64,
-    short: Vec<(TopicName, u64)>,
-) -> subscription::Backfill {
-    subscription::Backfill::fetch(async move {
-        let mut events = Vec::new();
-        let (mut expired, mut unavailable) = (Vec::new(), Vec::new());
-        for (topic, through) in &short {
-            match backend.history(topic, epoch, after, *through).await {
-                Ok(history) => {
-                    if !history.complete {
-                        expired.push(topic.as_str());
-                    }
-                    events.extend(history.events.into_iter().filter_map(|(seq, body)| {
-                        let in_range = seq > after && seq <= *through;
-                        in_range.then(|| (seq, with_id(&body, EventId::new(epoch, seq))))
-                    }));
-                }
-                Err(error) => {
-                    crate::trace::warning!(%error, topic = topic.as_str(), "could not read history from the backend");
-                    unavailable.push(topic.as_str());
-                }
-            }
-        }
-        events.sort_by_key(|(seq, _)| *seq);
-        events.dedup_by_key(|(seq, _)| *seq);
-        let mut notices = Vec::new();
-        if !expired.is_empty() {
-            log_missed(MissedReason::Expired, expired.iter().copied());
-            let frame = missed_frame(MissedReason::Expired, expired);
-            notices.push((MissedReason::Expired, frame));
-        }
-        if !unavailable.is_empty() {
-            log_missed(MissedReason::Unavailable, unavailable.iter().copied());
-            let frame = missed_frame(MissedReason::Unavailable, unavailable);
-            notices.push((MissedReason::Unavailable, frame));
-        }
-        (events, notices)
-    })
 }
 
 /// An in-memory publish/subscribe hub for server-sent events. Cheap to clone; share one
@@ -642,10 +604,46 @@ impl Hub {
         topic: impl IntoTopicName,
         event: Event,
     ) -> Result<EventId, HubError> {
+        self.publish_keyed(topic, None, event).await
+    }
+
+    /// [`publish`](Self::publish) with an idempotency key. With a backend that keeps keys
+    /// ([`keeps_idempotency_keys`](Self::keeps_idempotency_keys), `sse-redis`), the
+    /// backend remembers the key with the id for `key.window`: a repeat answers the first
+    /// id and publishes nothing, on any instance, also after a first publish that timed
+    /// out ([`HubError::Backend`]) but reached the backend; a repeat for another event is
+    /// [`HubError::IdempotencyKeyReused`]. The in-memory hub, and a backend that keeps no
+    /// keys, publish as [`publish`](Self::publish) does: the caller keeps its keys (as
+    /// `sse-endpoints` does).
+    pub async fn publish_with_key(
+        &self,
+        topic: impl IntoTopicName,
+        key: backend::IdempotencyKey<'_>,
+        event: Event,
+    ) -> Result<EventId, HubError> {
+        self.publish_keyed(topic, Some(key), event).await
+    }
+
+    /// Whether the hub's backend keeps idempotency keys (see
+    /// [`publish_with_key`](Self::publish_with_key)); `false` in memory.
+    pub fn keeps_idempotency_keys(&self) -> bool {
+        self.shared
+            .backend
+            .as_ref()
+            .is_some_and(|backend| backend.keeps_idempotency_keys())
+    }
+
+    /// [`publish`](Self::publish), with the key if there is one, counted.
+    async fn publish_keyed(
+        &self,
+        topic: impl IntoTopicName,
+        key: Option<backend::IdempotencyKey<'_>>,
+        event: Event,
+    ) -> Result<EventId, HubError> {
         idle::Sweep::ensure(&self.shared);
         let timer = metrics::PublishTimer::start();
         let result = match topic.into_topic_name() {
-            Ok(topic) => self.publish_anywhere(topic, event).await,
+            Ok(topic) => self.publish_anywhere(topic, key, event).await,
             Err(error) => Err(error),
         };
         match &result {
@@ -658,7 +656,12 @@ impl Hub {
     /// [`publish`](Self::publish), on the in-memory hub or through the backend. The event
     /// is encoded here, before any lock is taken: without its id, which the hub or the
     /// backend assigns, and which is then put in front of the encoded fields.
-    async fn publish_anywhere(&self, topic: TopicName, event: Event) -> Result<EventId, HubError> {
+    async fn publish_anywhere(
+        &self,
+        topic: TopicName,
+        key: Option<backend::IdempotencyKey<'_>>,
+        event: Event,
+    ) -> Result<EventId, HubError> {
         if self.is_closed() {
             return Err(HubError::Closed);
         }
@@ -674,7 +677,11 @@ impl Hub {
                         max,
                     });
                 }
-                backend.publish(&topic, body.into_bytes()).await
+                let body = body.into_bytes();
+                match key {
+                    Some(key) => backend.publish_with_key(&topic, key, body).await,
+                    None => backend.publish(&topic, body).await,
+                }
             }
         }
     }
@@ -762,7 +769,7 @@ impl Hub {
         }
         // Decide where to start, and take the cursors, while no publish can run.
         let head = state.next_seq - 1;
-        let point = shared.resume_point(resume, &targets, head);
+        let point = shared.resume_point(resume, &targets, head)?;
         if crate::trace::enabled!(DEBUG) {
             log_subscribe(&targets, last_event_id, &point);
         }
@@ -970,7 +977,7 @@ impl Hub {
 }
 
 /// `body`, encoded without an id, as the frame of event `id`.
-fn with_id(body: &[u8], id: EventId) -> Frame {
+pub(super) fn with_id(body: &[u8], id: EventId) -> Frame {
     let mut id_text = [0u8; MAX_ID_LINE];
     crate::encode::insert_id(body, id::format_id(&mut id_text, id))
 }

@@ -32,6 +32,13 @@ pub struct HubStats {
     pub buffered_events: usize,
     /// Bytes of encoded events held in all topics' histories.
     pub buffered_bytes: usize,
+    /// With a backend: resumes reading history from it now (at most
+    /// [`HubBuilder::max_history_reads`](super::HubBuilder::max_history_reads)).
+    pub history_reads: usize,
+    /// With a backend: bytes of the history pages those resumes hold, fetched and not yet
+    /// taken by their subscribers (counted against
+    /// [`HubBuilder::history_budget`](super::HubBuilder::history_budget)).
+    pub backfill_bytes: usize,
 }
 
 /// What one topic holds, from [`Hub::topic_stats`](super::Hub::topic_stats).
@@ -57,6 +64,10 @@ pub(crate) struct Counters {
     dropped: AtomicU64,
     missed: AtomicU64,
     replayed: AtomicU64,
+    /// Resumes reading history from the backend (see `subscription::Backfill`).
+    pub(crate) history_reads: AtomicUsize,
+    /// Bytes of history pages those resumes hold.
+    pub(crate) backfill_bytes: AtomicUsize,
     pub(crate) metrics: HubMetrics,
 }
 
@@ -71,6 +82,8 @@ impl Counters {
             dropped: AtomicU64::new(0),
             missed: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
+            history_reads: AtomicUsize::new(0),
+            backfill_bytes: AtomicUsize::new(0),
             metrics,
         }
     }
@@ -144,6 +157,8 @@ impl Counters {
             dropped: self.dropped.load(Ordering::Relaxed),
             buffered_events,
             buffered_bytes,
+            history_reads: self.history_reads.load(Ordering::Relaxed),
+            backfill_bytes: self.backfill_bytes.load(Ordering::Relaxed),
         }
     }
 }

@@ -1,7 +1,6 @@
 //! [`Subscription`]: a subscriber's cursors into its topics' rings, as a `Stream`.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -9,12 +8,12 @@ use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
-use super::backend::BoxFuture;
+use super::backend::{Backend, BoxFuture, HISTORY_PAGE, History};
 use super::locks::{lock, read};
 use super::metrics::{Deliveries, EndReason};
 use super::notice::{MissedReason, log_missed, missed_frame};
 use super::topic::TopicState;
-use super::{LagPolicy, ResumePoint, Shared};
+use super::{EventId, HubError, LagPolicy, ResumePoint, Shared, TopicName};
 use crate::Frame;
 
 /// A live subscription to one or more topics of a [`Hub`](super::Hub): a `Stream` of
@@ -48,20 +47,222 @@ pub struct Subscription {
     ended: Option<EndReason>,
 }
 
-/// Events older than a ring's start, fetched from the backend: sequence numbers and frames,
-/// oldest first, and `missed` notices for what could not be fetched.
-type Fetched = (Vec<(u64, Frame)>, Vec<(MissedReason, Frame)>);
+/// A subscription's history from the backend, older than its rings: read page by page
+/// ([`Backend::history_page`]), a topic's next page only once the subscriber has taken the
+/// last one, and delivered in sequence order among the rings' events. So a subscriber that
+/// does not read holds at most one page per topic, not the whole history. It holds one of
+/// the hub's [`max_history_reads`](super::HubBuilder::max_history_reads) slots while it
+/// lasts, and its pages' bytes count in [`HubStats::backfill_bytes`](super::HubStats).
+pub(super) struct Backfill {
+    shared: Arc<Shared>,
+    backend: Arc<dyn Backend>,
+    epoch: u32,
+    topics: Vec<Pages>,
+    /// The page being read: the index of its topic, and the read.
+    fetching: Option<(usize, BoxFuture<'static, Result<History, HubError>>)>,
+    /// Bytes of frames in the topics' queues.
+    held: usize,
+    /// Topics found to have lost history, and topics the backend could not read, not yet
+    /// announced.
+    expired: Vec<TopicName>,
+    unavailable: Vec<TopicName>,
+    /// Events fetched so far, for the log.
+    fetched: usize,
+}
 
-/// A subscription's history from the backend: being fetched, then delivered in sequence
-/// order among the rings' events.
-pub(super) enum Backfill {
-    Fetching(BoxFuture<'static, Fetched>),
-    Ready(VecDeque<(u64, Frame)>),
+/// One topic's part of a [`Backfill`].
+struct Pages {
+    name: TopicName,
+    /// The sequence number read through so far.
+    after: u64,
+    /// The last one to read (where the topic's ring begins).
+    through: u64,
+    /// Fetched and not yet taken, oldest first.
+    queue: VecDeque<(u64, Frame)>,
+    /// Read to its end (or the backend failed).
+    done: bool,
+    /// Already announced as `expired`.
+    expired: bool,
 }
 
 impl Backfill {
-    pub(super) fn fetch(fetch: impl Future<Output = Fetched> + Send + 'static) -> Backfill {
-        Backfill::Fetching(Box::pin(fetch))
+    /// The history of each of `short`'s topics after `after` through where its ring begins,
+    /// in `epoch`; taking one of the hub's history-read slots, or
+    /// [`HubError::HistoryBusy`] if none is free.
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        backend: Arc<dyn Backend>,
+        epoch: u32,
+        after: u64,
+        short: Vec<(TopicName, u64)>,
+    ) -> Result<Backfill, HubError> {
+        let max = shared.config.max_history_reads;
+        let reads = &shared.stats.history_reads;
+        reads
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now < max).then_some(now + 1)
+            })
+            .map_err(|_| HubError::HistoryBusy { max })?;
+        let topics = short
+            .into_iter()
+            .map(|(name, through)| Pages {
+                name,
+                after,
+                through,
+                queue: VecDeque::new(),
+                done: through <= after,
+                expired: false,
+            })
+            .collect();
+        Ok(Backfill {
+            shared,
+            backend,
+            epoch,
+            topics,
+            fetching: None,
+            held: 0,
+            expired: Vec::new(),
+            unavailable: Vec::new(),
+            fetched: 0,
+        })
+    }
+
+    /// Reads pages until every topic not read to its end has an event waiting, so that the
+    /// oldest waiting event is the oldest of all that remain. Then the `missed` notices of
+    /// what could not be read, if any.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Vec<(MissedReason, Frame)>> {
+        loop {
+            if let Some((index, fetch)) = &mut self.fetching {
+                let index = *index;
+                let result = std::task::ready!(fetch.as_mut().poll(cx));
+                self.fetching = None;
+                self.take_page(index, result);
+            }
+            let Some(index) = self
+                .topics
+                .iter()
+                .position(|pages| !pages.done && pages.queue.is_empty())
+            else {
+                break;
+            };
+            self.fetching = Some((index, self.fetch(index)));
+        }
+        let mut notices = Vec::new();
+        for (reason, topics) in [
+            (MissedReason::Expired, std::mem::take(&mut self.expired)),
+            (
+                MissedReason::Unavailable,
+                std::mem::take(&mut self.unavailable),
+            ),
+        ] {
+            if !topics.is_empty() {
+                let names = topics.iter().map(|name| name.as_str());
+                log_missed(reason, names.clone());
+                notices.push((reason, missed_frame(reason, names)));
+            }
+        }
+        Poll::Ready(notices)
+    }
+
+    /// The read of topic `index`'s next page: [`HISTORY_PAGE`] events, or one while the
+    /// hub holds more than its budget (rings and history pages together).
+    fn fetch(&self, index: usize) -> BoxFuture<'static, Result<History, HubError>> {
+        let pages = &self.topics[index];
+        let held = self.shared.stats.backfill_bytes.load(Ordering::Acquire);
+        let over = lock(&self.shared.state).buffered + held >= self.shared.config.history_budget;
+        let limit = if over { 1 } else { HISTORY_PAGE };
+        let (backend, name, epoch) = (self.backend.clone(), pages.name.clone(), self.epoch);
+        let (after, through) = (pages.after, pages.through);
+        Box::pin(async move {
+            backend
+                .history_page(&name, epoch, after, through, limit)
+                .await
+        })
+    }
+
+    /// Takes a page read for topic `index` into its queue.
+    fn take_page(&mut self, index: usize, result: Result<History, HubError>) {
+        let pages = &mut self.topics[index];
+        let history = match result {
+            Ok(history) => history,
+            Err(error) => {
+                crate::trace::warning!(%error, topic = pages.name.as_str(), "could not read history from the backend");
+                pages.done = true;
+                self.unavailable.push(pages.name.clone());
+                return;
+            }
+        };
+        if !history.complete && !pages.expired {
+            pages.expired = true;
+            self.expired.push(pages.name.clone());
+        }
+        let (after, through) = (pages.after, pages.through);
+        let mut bytes = 0;
+        for (seq, body) in history.events {
+            // In range, and after what the queue holds: in order, once each.
+            let last = pages.queue.back().map_or(after, |(last, _)| *last);
+            if seq > last && seq <= through {
+                let frame = super::with_id(&body, EventId::new(self.epoch, seq));
+                bytes += frame.as_bytes().len();
+                pages.queue.push_back((seq, frame));
+                self.fetched += 1;
+            }
+        }
+        match history.more_after {
+            // A page that does not move on would be read again and again: stop there.
+            Some(next) if next > after && next < through => pages.after = next,
+            _ => {
+                pages.after = through;
+                pages.done = true;
+            }
+        }
+        self.held += bytes;
+        self.shared
+            .stats
+            .backfill_bytes
+            .fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    /// The sequence number of the oldest event waiting.
+    fn front(&self) -> Option<u64> {
+        self.topics
+            .iter()
+            .filter_map(|pages| pages.queue.front().map(|(seq, _)| *seq))
+            .min()
+    }
+
+    /// Takes the oldest event waiting.
+    fn pop(&mut self) -> Option<Frame> {
+        let pages = self
+            .topics
+            .iter_mut()
+            .filter(|pages| !pages.queue.is_empty())
+            .min_by_key(|pages| pages.queue.front().map(|(seq, _)| *seq))?;
+        let (_, frame) = pages.queue.pop_front()?;
+        let bytes = frame.as_bytes().len();
+        self.held -= bytes;
+        self.shared
+            .stats
+            .backfill_bytes
+            .fetch_sub(bytes, Ordering::AcqRel);
+        Some(frame)
+    }
+
+    /// Every page read and every event taken.
+    fn finished(&self) -> bool {
+        self.fetching.is_none()
+            && self
+                .topics
+                .iter()
+                .all(|pages| pages.done && pages.queue.is_empty())
+    }
+}
+
+impl Drop for Backfill {
+    fn drop(&mut self) {
+        let stats = &self.shared.stats;
+        stats.backfill_bytes.fetch_sub(self.held, Ordering::AcqRel);
+        stats.history_reads.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -205,26 +406,32 @@ impl Subscription {
         missed_frame(MissedReason::Reset, self.topics())
     }
 
-    /// Polls the backend fetch, if one is under way; `Ready` once there is none.
+    /// Reads the backend's history as far as the next event needs, if there is any left;
+    /// `Ready` once nothing is being read.
     fn poll_backfill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if let Some(Backfill::Fetching(fetch)) = &mut self.backfill {
-            let (events, notices) = std::task::ready!(fetch.as_mut().poll(cx));
+        let Some(backfill) = &mut self.backfill else {
+            return Poll::Ready(());
+        };
+        let notices = std::task::ready!(backfill.poll(cx));
+        if backfill.finished() {
             crate::trace::debug!(
                 topics = ?self.topics().collect::<Vec<_>>(),
-                replayed = events.len(),
-                missed = notices.len(),
-                "fetched history older than the local one from the backend"
+                replayed = self.backfill.as_ref().map_or(0, |backfill| backfill.fetched),
+                "read history older than the local one from the backend"
             );
-            self.backfill = Some(Backfill::Ready(events.into()));
-            // Several notices are rare (some topics trimmed, others unreadable): one frame.
-            if !notices.is_empty() {
-                let mut all = bytes::BytesMut::new();
-                for (reason, notice) in notices {
-                    self.shared.stats.missed(reason);
-                    all.extend_from_slice(notice.as_bytes());
-                }
-                self.notice = Some(Frame::from_bytes(all.freeze()));
+            self.backfill = None;
+        }
+        // Several notices are rare (some topics trimmed, others unreadable): one frame.
+        if !notices.is_empty() {
+            let mut all = bytes::BytesMut::new();
+            if let Some(earlier) = self.notice.take() {
+                all.extend_from_slice(earlier.as_bytes());
             }
+            for (reason, notice) in notices {
+                self.shared.stats.missed(reason);
+                all.extend_from_slice(notice.as_bytes());
+            }
+            self.notice = Some(Frame::from_bytes(all.freeze()));
         }
         Poll::Ready(())
     }
@@ -254,12 +461,12 @@ impl Subscription {
                 }
             }
         }
-        if let Some(Backfill::Ready(queue)) = &mut self.backfill {
-            if queue.front().is_some_and(|(seq, _)| {
+        if let Some(backfill) = &mut self.backfill {
+            if backfill.front().is_some_and(|seq| {
                 best.as_ref()
-                    .is_none_or(|(_, ring_seq, _, _)| seq < ring_seq)
+                    .is_none_or(|(_, ring_seq, _, _)| seq < *ring_seq)
             }) {
-                if let Some((_, frame)) = queue.pop_front() {
+                if let Some(frame) = backfill.pop() {
                     // Backend history is always older than the subscription.
                     self.delivered(true);
                     return Step::Frame(frame);

@@ -151,6 +151,28 @@ impl RedisServer {
         }
     }
 
+    /// `kill -STOP`: it stops answering, with connections open (a stall: swapping, a
+    /// paused VM, a long fork). [`resume`](Self::resume) goes on.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// `kill -CONT`, after [`pause`](Self::pause): it carries out what it was sent.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let sent = Command::new("kill")
+                .arg(signal)
+                .arg(child.id().to_string())
+                .status()
+                .expect("the kill command runs");
+            assert!(sent.success(), "kill {signal} reached redis-server");
+        }
+    }
+
     /// Starts it again on the same port, with whatever its files kept.
     pub fn restart(&mut self) {
         self.kill();
