@@ -8,7 +8,7 @@
 //! | a `/publish` or `/chat` body, whole | 10 s | `--body-timeout-ms` | 408 `body_timeout`, closed |
 //! | publishes a second, `/publish` and `/chat` | 5,000 | `--max-publish-rate` (0: none) | 429 `too_many_requests`, `Retry-After: 1` |
 //! | publishes in flight | 1,024 | | 429 `too_many_requests`, `Retry-After: 1` |
-//! | connections per client IP (each event stream holds one) | none | `--max-connections-per-address` | 429 `too_many_connections`, `Retry-After: 1`, closed |
+//! | connections per client IP, an IPv6 client by its /64 (each event stream holds one) | none | `--max-connections-per-address` | 429 `too_many_connections`, `Retry-After: 1`, closed |
 //!
 //! How each framework gets them:
 //! - **axum** ([`serve`]): hyper's `http1::Builder::header_read_timeout`, and an
