@@ -160,12 +160,13 @@ impl<A> Clone for Subscribe<A> {
 #[rocket::async_trait]
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Subscribe<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
+        let accepts = sse_endpoints::accepts_event_stream::<RocketRequest, _>(request);
         let result = self
             .0
             .subscribe::<RocketRequest, _>(request)
             .await
             .map(Sse::from)
-            .map_err(Error::from);
+            .map_err(|error| Error::from(error).for_event_source(accepts));
         Outcome::from(request, result)
     }
 }
