@@ -188,6 +188,19 @@ impl ErrorResponse {
         ))
     }
 
+    /// With a `Retry-After` of `seconds`, for a passing refusal of your own (a 503 or 429).
+    ///
+    /// ```
+    /// use sse_core::http::{ErrorResponse, HttpError};
+    /// let busy = ErrorResponse::new(503, "busy", "retry later").with_retry_after(2);
+    /// assert_eq!(busy.retry_after(), Some(2));
+    /// ```
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     /// With a `WWW-Authenticate` challenge, for a 401 of your own.
     ///
     /// ```
