@@ -28,8 +28,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use hyper::body::{Body, Incoming};
@@ -226,7 +226,8 @@ async fn refuse(mut stream: TcpStream, refusal: ErrorResponse) {
 /// ([`ErrorResponse::retry_stream`]); then closes, after reading what else the client sent
 /// for up to a second, so that the close does not reset the answer away.
 async fn answer(mut stream: TcpStream, response: ErrorResponse, head: &[u8]) {
-    let response = response.for_event_source(head.starts_with(b"GET ") && accepts_event_stream(head));
+    let response =
+        response.for_event_source(head.starts_with(b"GET ") && accepts_event_stream(head));
     let mut answer = String::new();
     let body = match response.retry_stream() {
         Some(stream) => {
@@ -278,7 +279,9 @@ fn accepts_event_stream(head: &[u8]) -> bool {
 /// empty line (`\r\n` or a bare `\n`, as rocket's parser also accepts) after a line that is
 /// not empty (empty lines before the request line are skipped, by rocket's parser too).
 fn head_end(buffer: &[u8]) -> Option<usize> {
-    let start = buffer.iter().position(|&byte| byte != b'\r' && byte != b'\n')?;
+    let start = buffer
+        .iter()
+        .position(|&byte| byte != b'\r' && byte != b'\n')?;
     let rest = &buffer[start..];
     (0..rest.len()).find_map(|i| {
         if rest[i] != b'\n' {
@@ -467,11 +470,17 @@ struct Shared<T>(std::sync::Mutex<T>);
 
 impl<T: Copy> Shared<T> {
     fn get(&self) -> T {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn set(&self, value: T) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = value;
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = value;
     }
 }
 
@@ -490,7 +499,11 @@ enum Relayed {
 
 /// Passes bytes both ways between `client` and `rocket` until rocket closes or either
 /// fails, or client bytes wait for rocket longer than `answer_within`.
-async fn splice(client: &mut TcpStream, rocket: &mut TcpStream, answer_within: Duration) -> Relayed {
+async fn splice(
+    client: &mut TcpStream,
+    rocket: &mut TcpStream,
+    answer_within: Duration,
+) -> Relayed {
     // Since when client bytes have waited for rocket's next byte (the first head, now).
     // (The halves run in one task; a `Cell` would do, but the task must be `Send`.)
     let waiting = Shared(std::sync::Mutex::new(Some(Instant::now())));
@@ -513,7 +526,9 @@ async fn splice(client: &mut TcpStream, rocket: &mut TcpStream, answer_within: D
                         started.notify_one();
                     }
                     if rocket_write.write_all(&buffer[..n]).await.is_err() {
-                        return Some(Relayed::Failed { answered: answered.load(Relaxed) });
+                        return Some(Relayed::Failed {
+                            answered: answered.load(Relaxed),
+                        });
                     }
                 }
                 Err(_) => return Some(Relayed::ClientGone),
@@ -525,7 +540,11 @@ async fn splice(client: &mut TcpStream, rocket: &mut TcpStream, answer_within: D
         loop {
             match rocket_read.read(&mut buffer).await {
                 Ok(0) if answered.load(Relaxed) => return Relayed::Ended,
-                Ok(0) | Err(_) => return Relayed::Failed { answered: answered.load(Relaxed) },
+                Ok(0) | Err(_) => {
+                    return Relayed::Failed {
+                        answered: answered.load(Relaxed),
+                    };
+                }
                 Ok(n) => {
                     waiting.set(None);
                     answered.store(true, Relaxed);

@@ -384,7 +384,10 @@ mod tests {
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
         let neighbour = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 8));
         let _guard = limit.acquire(v4).unwrap();
-        assert!(limit.acquire(mapped).is_err(), "mapped IPv4 is the IPv4 address");
+        assert!(
+            limit.acquire(mapped).is_err(),
+            "mapped IPv4 is the IPv4 address"
+        );
         assert!(limit.acquire(neighbour).is_ok(), "IPv4 counts per address");
     }
 

@@ -223,9 +223,7 @@ pub async fn read_body(request: &Request<'_>, mut data: Data<'_>, limit: usize) 
     let seen_end = data.peek_complete();
     let peeked = data.peek(PRE_ROUTING_PEEK).await.len();
     if !seen_end && peeked < PRE_ROUTING_PEEK {
-        return RequestBody::Unreadable(format!(
-            "the body's framing broke after {peeked} bytes"
-        ));
+        return RequestBody::Unreadable(format!("the body's framing broke after {peeked} bytes"));
     }
     match data.open(limit.bytes()).into_bytes().await {
         Ok(capped) if !capped.is_complete() => RequestBody::OverLimit,

@@ -316,7 +316,9 @@ pub fn accepts_event_stream<'a>(accept: impl IntoIterator<Item = &'a [u8]>) -> b
     accept.into_iter().any(|value| {
         value.split(|&byte| byte == b',').any(|range| {
             let media = range.split(|&byte| byte == b';').next().unwrap_or(range);
-            media.trim_ascii().eq_ignore_ascii_case(b"text/event-stream")
+            media
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"text/event-stream")
         })
     })
 }
@@ -430,7 +432,10 @@ mod tests {
         for error in passing {
             let response = ErrorResponse::from_error(&error).for_event_source(true);
             let stream = response.retry_stream().expect("a retry stream");
-            let expected = format!("retry: 1000\nevent: refused\ndata: {}\n\n", error.json_body());
+            let expected = format!(
+                "retry: 1000\nevent: refused\ndata: {}\n\n",
+                error.json_body()
+            );
             assert_eq!(stream, expected);
             let plain = ErrorResponse::from_error(&error);
             assert_eq!(plain.retry_stream(), None, "not an event source");

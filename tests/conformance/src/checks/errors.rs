@@ -324,7 +324,11 @@ pub async fn a_subscriber_refused_for_a_passing_reason_is_told_to_come_back<I: I
     assert_eq!(refused.event_type, "refused");
     let json: serde_json::Value = serde_json::from_str(&refused.data).expect("JSON data");
     assert_eq!(json["error"], "too_many_subscribers");
-    assert_eq!(hub.stats().subscribers, 1, "the refused request holds nothing");
+    assert_eq!(
+        hub.stats().subscribers,
+        1,
+        "the refused request holds nothing"
+    );
 
     for headers in [vec![], vec![("accept", &b"application/json"[..])]] {
         let answer = fetch(app.addr, "GET", "/events?topic=t", &headers, None).await;
@@ -344,9 +348,11 @@ pub async fn a_subscriber_refused_for_a_passing_reason_is_told_to_come_back<I: I
 
     // Room again: the browser's retry subscribes.
     drop(first);
-    super::wait_for("the first subscriber to leave", crate::client::PATIENCE, || {
-        hub.stats().subscribers == 0
-    })
+    super::wait_for(
+        "the first subscriber to leave",
+        crate::client::PATIENCE,
+        || hub.stats().subscribers == 0,
+    )
     .await;
     let mut again = EventReader::open(app.addr, "/events?topic=t", &event_source).await;
     assert_event_stream_headers(again.status, &again.headers);
