@@ -80,6 +80,12 @@ pub struct Cli {
     /// too_many_connections, and the connection closes
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub max_connections_per_address: usize,
+
+    /// The most subscribers the hub holds at once (default: what the open-files limit
+    /// leaves room for); past it 503 too_many_subscribers, or for a browser's EventSource a
+    /// stream that tells it to retry
+    #[arg(long, value_name = "N")]
+    pub max_subscribers: Option<usize>,
 }
 
 impl Options {
@@ -142,6 +148,7 @@ impl Options {
             body_timeout: Duration::from_millis(cli.body_timeout_ms),
             max_connections_per_address: cli.max_connections_per_address,
             max_publish_rate: cli.max_publish_rate,
+            max_subscribers: cli.max_subscribers,
         })
     }
 }

@@ -74,7 +74,7 @@ pub async fn start_hub(
     prometheus::install();
     logging::install();
     let mut builder = Hub::builder().coalesce(options.coalesce);
-    if let Some(max) = max_subscribers {
+    if let Some(max) = options.max_subscribers.or(max_subscribers) {
         builder = builder.max_subscribers(max);
     }
     let hub = match &options.redis {
@@ -144,6 +144,9 @@ pub struct Options {
     /// `--max-publish-rate`, else [`limits::PUBLISH_RATE`]; 0 for none: publishes a second,
     /// `/publish` and `/chat` together; past it 429 `too_many_requests` with `Retry-After: 1`.
     pub max_publish_rate: u32,
+    /// `--max-subscribers`, else the hub's default (or demo-rocket's, behind its front): the
+    /// most subscribers at once.
+    pub max_subscribers: Option<usize>,
 }
 
 /// Announces the bound address on stdout (tests read this line).

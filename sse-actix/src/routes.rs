@@ -140,7 +140,11 @@ async fn subscribe<A: Authorize<HttpRequest>>(
     request: HttpRequest,
     endpoints: web::Data<HubEndpoints<A>>,
 ) -> Result<Sse<Subscription>, Error> {
-    let stream = endpoints.subscribe::<ActixRequest, _>(&request).await?;
+    let accepts = sse_endpoints::accepts_event_stream::<ActixRequest, _>(&request);
+    let stream = endpoints
+        .subscribe::<ActixRequest, _>(&request)
+        .await
+        .map_err(|error| Error::from(error).for_event_source(accepts))?;
     Ok(Sse::from(stream))
 }
 

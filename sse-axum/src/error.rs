@@ -77,6 +77,19 @@ impl<E: HttpError> From<E> for Error {
     }
 }
 
+impl Error {
+    /// Marks the error as met by a request that accepts an event stream (from
+    /// `sse_endpoints::accepts_event_stream`, or
+    /// [`sse_core::http::error::accepts_event_stream`] on the `Accept` header): a passing refusal (one with `Retry-After`)
+    /// is then answered as a 200 event stream that a browser's `EventSource` retries after
+    /// the `Retry-After`, instead of its JSON status, which would stop the browser for good
+    /// ([`ErrorResponse::retry_stream`]). The hub routes' subscribe does it.
+    #[must_use]
+    pub fn for_event_source(self, accepts: bool) -> Self {
+        Error(self.0.for_event_source(accepts))
+    }
+}
+
 impl AsRef<ErrorResponse> for Error {
     fn as_ref(&self) -> &ErrorResponse {
         &self.0
@@ -97,8 +110,20 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The JSON status, or for a passing refusal of an event source
+/// ([`for_event_source`](Error::for_event_source)) a 200 event stream that says why and
+/// when to come back.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        if let Some(body) = self.0.retry_stream() {
+            let mut response = body.into_response();
+            for (name, value) in sse_core::RESPONSE_HEADERS {
+                response
+                    .headers_mut()
+                    .insert(name, HeaderValue::from_static(value));
+            }
+            return response;
+        }
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (

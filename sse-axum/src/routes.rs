@@ -133,7 +133,11 @@ async fn subscribe<A: Authorize<Parts>>(
     State(endpoints): State<Arc<HubEndpoints<A>>>,
     parts: Parts,
 ) -> Result<Sse<Subscription>, Error> {
-    let stream = endpoints.subscribe::<AxumRequest, _>(&parts).await?;
+    let accepts = sse_endpoints::accepts_event_stream::<AxumRequest, _>(&parts);
+    let stream = endpoints
+        .subscribe::<AxumRequest, _>(&parts)
+        .await
+        .map_err(|error| Error::from(error).for_event_source(accepts))?;
     Ok(Sse::from(stream))
 }
 

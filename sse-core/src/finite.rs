@@ -6,10 +6,12 @@
 //! - **A browser's `EventSource` reconnects whenever a stream ends**, a finite one too, and
 //!   would receive it again from the start, forever. The way out: number the events, resume
 //!   after the one the client last saw, and once it has seen the last one answer
-//!   `204 No Content`. Any status but 200 ends an `EventSource` for good (the WHATWG spec
-//!   fails the connection; Chromium does so for 204, 404, 429, 500, 503 alike), while a
-//!   stream that ends, or a new one, makes it reconnect or start over; 204 is the status
-//!   that says the stream is finished, not that something failed.
+//!   `204 No Content`. Any answer but a 200 event stream makes `EventSource` stop
+//!   reconnecting for good (the WHATWG spec fails the connection on every other status;
+//!   Chromium alike on 204, 404, 429, 500, 502, 503), and 204 is the one that says "nothing
+//!   more" rather than an error; a new stream would make it start over. (So an error that
+//!   should let the browser come back is answered as a stream instead: see
+//!   [`http::error`](crate::http::error).)
 //! - **Events are numbered `1..=N` here; any id they had is replaced.** The event numbered
 //!   `k` has the id `k`.
 //! - **How a `Last-Event-ID` is read:** decimal ASCII digits `k` mean "the client has events

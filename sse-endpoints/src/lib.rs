@@ -56,4 +56,4 @@ pub use endpoints::HubEndpoints;
 pub use error::EndpointError;
 pub use limits::LimitError;
 pub use publish::{Admitted, MAX_RETRY_MS, PUBLISH_ALLOW, Published, ReceivedBody};
-pub use subscribe::SUBSCRIBE_ALLOW;
+pub use subscribe::{SUBSCRIBE_ALLOW, accepts_event_stream};

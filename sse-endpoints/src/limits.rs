@@ -5,7 +5,7 @@
 //! | [`DEFAULT_BODY_TIMEOUT`]: reading a publish body, whole | 10 s | 408 `body_timeout`, connection closed |
 //! | [`DEFAULT_MAX_PUBLISHES_IN_FLIGHT`]: publishes being read or waiting for the hub | 1,024 | 429 `too_many_requests`, `Retry-After: 1` |
 //! | [`PublishRate`]: publishes a second, a token bucket holding one second's worth | off | 429 `too_many_requests`, `Retry-After: 1` |
-//! | [`AddressLimit`]: what a server counts per client IP address (the demos: connections) | off | 429 `too_many_connections`, `Retry-After: 1`, closed |
+//! | [`AddressLimit`]: what a server counts per client (an IPv4 address or an IPv6 /64; the demos: connections) | off | 429 `too_many_connections`, `Retry-After: 1`, closed |
 //!
 //! The first three are `HubEndpoints` settings
 //! (feature `endpoints`); clones of one `HubEndpoints` share one budget. [`AddressLimit`] is
@@ -101,6 +101,22 @@ impl HttpError for LimitError {
 /// server acquires a guard for). Cheap to clone; clones share the counts. An address's
 /// entry is removed when its last guard is dropped, so memory follows the addresses
 /// connected now.
+///
+/// A client is an IPv4 address, or an IPv6 /64 prefix: one host, or one home or mobile
+/// network, is usually given a whole /64 and can pick any of its 2^64 addresses, so
+/// counting per IPv6 address would cap nothing. An IPv4-mapped IPv6 address
+/// (`::ffff:192.0.2.7`, how a dual-stack socket sees an IPv4 client) counts as its IPv4
+/// address.
+///
+/// ```
+/// use std::net::IpAddr;
+/// use sse_endpoints::limits::AddressLimit;
+///
+/// let limit = AddressLimit::new(1);
+/// let _guard = limit.acquire("2001:db8:1:2::1".parse().unwrap()).unwrap();
+/// let neighbour: IpAddr = "2001:db8:1:2::99".parse().unwrap();
+/// assert!(limit.acquire(neighbour).is_err(), "the same /64");
+/// ```
 #[derive(Clone)]
 pub struct AddressLimit {
     inner: Arc<AddressCounts>,
@@ -147,6 +163,7 @@ impl AddressLimit {
     /// Counts one more for `address`, until the guard is dropped; past the cap, a 429
     /// [`LimitError::TooManyConnections`].
     pub fn acquire(&self, address: IpAddr) -> Result<AddressGuard, LimitError> {
+        let address = client_key(address);
         let mut counts = self.inner.lock();
         let count = counts.entry(address).or_insert(0);
         if *count >= self.inner.max {
@@ -164,9 +181,27 @@ impl AddressLimit {
         })
     }
 
-    /// How many `address` holds now.
+    /// How many `address` holds now (with the others of its IPv6 /64).
     pub fn count(&self, address: IpAddr) -> usize {
-        self.inner.lock().get(&address).copied().unwrap_or(0)
+        self.inner
+            .lock()
+            .get(&client_key(address))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// What [`AddressLimit`] counts `address` as: an IPv4 address as itself, an IPv4-mapped
+/// IPv6 address as its IPv4 address, any other IPv6 address as its /64 prefix.
+fn client_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from_bits(
+                v6.to_bits() & !u128::from(u64::MAX),
+            )),
+        },
     }
 }
 
@@ -330,6 +365,30 @@ mod tests {
         assert!(limit.inner.lock().is_empty());
         assert!(AddressLimit::new(0).acquire(a).is_err());
         assert!(AddressLimit::new(0).inner.lock().is_empty());
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
+        let limit = AddressLimit::new(1);
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        let guard = limit.acquire(one).unwrap();
+        assert!(limit.acquire(same_64).is_err(), "one /64 is one client");
+        assert_eq!(limit.count(same_64), 1);
+        let other = limit.acquire(next_64).unwrap();
+        drop((guard, other));
+        assert!(limit.inner.lock().is_empty());
+
+        let v4 = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        let neighbour = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 8));
+        let _guard = limit.acquire(v4).unwrap();
+        assert!(
+            limit.acquire(mapped).is_err(),
+            "mapped IPv4 is the IPv4 address"
+        );
+        assert!(limit.acquire(neighbour).is_ok(), "IPv4 counts per address");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! [`HubEndpoints::check_subscribe`] for `HEAD`): the topics and the resume point read from
 //! the request, their names checked (400) before the hook sees them, the hook's answer (401,
 //! 403), then the hub's subscription (503 when full), as a keep-alive event stream that ends
-//! when the hook's grant expires.
+//! when the hook's grant expires. A subscribe route marks its errors with
+//! [`accepts_event_stream`], so that a browser refused for a passing reason is told to come
+//! back (see [`sse_core::http::error`]).
 
 use std::future::Future;
 
@@ -10,6 +12,23 @@ use sse_core::{LastEventId, SseStream, Subscription};
 
 use crate::auth::{Access, Authorization, Authorize, ReadRequest};
 use crate::{EndpointError, HubEndpoints};
+
+/// Whether `request` accepts an event stream (an `Accept` of `text/event-stream`, which
+/// every browser's `EventSource` sends), read through the adapter's `P`: what a subscribe
+/// route tells its `Error` with
+/// [`ErrorResponse::for_event_source`](sse_core::http::ErrorResponse::for_event_source),
+/// so that a refusal for a passing reason (a full hub, `Retry-After`) is answered as a
+/// short event stream the browser retries instead of a status that stops it for good.
+///
+/// ```
+/// use sse_endpoints::{RawRequest, accepts_event_stream};
+/// let browser = RawRequest::new().header("accept", "text/event-stream");
+/// assert!(accepts_event_stream::<RawRequest, _>(&browser));
+/// assert!(!accepts_event_stream::<RawRequest, _>(&RawRequest::new()));
+/// ```
+pub fn accepts_event_stream<P: ReadRequest<R>, R: ?Sized>(request: &R) -> bool {
+    sse_core::http::error::accepts_event_stream(P::header_values(request, "accept"))
+}
 
 /// The `Allow` header of the subscribe path (`OPTIONS /events` answers 204 with it).
 pub const SUBSCRIBE_ALLOW: &str = "GET, HEAD, OPTIONS";

@@ -65,6 +65,19 @@ impl<E: HttpError> From<E> for Error {
     }
 }
 
+impl Error {
+    /// Marks the error as met by a request that accepts an event stream (from
+    /// `sse_endpoints::accepts_event_stream`, or
+    /// [`sse_core::http::error::accepts_event_stream`] on the `Accept` header): a passing refusal (one with `Retry-After`)
+    /// is then answered as a 200 event stream that a browser's `EventSource` retries after
+    /// the `Retry-After`, instead of its JSON status, which would stop the browser for good
+    /// ([`ErrorResponse::retry_stream`]). The hub routes' subscribe does it.
+    #[must_use]
+    pub fn for_event_source(self, accepts: bool) -> Self {
+        Error(self.0.for_event_source(accepts))
+    }
+}
+
 impl AsRef<ErrorResponse> for Error {
     fn as_ref(&self) -> &ErrorResponse {
         &self.0
@@ -85,8 +98,19 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The JSON status, or for a passing refusal of an event source
+/// ([`for_event_source`](Error::for_event_source)) a 200 event stream that says why and
+/// when to come back.
 impl<'r, 'o: 'r> Responder<'r, 'o> for Error {
     fn respond_to(self, _request: &'r Request<'_>) -> response::Result<'o> {
+        if let Some(body) = self.0.retry_stream() {
+            let mut response = Response::build();
+            response.sized_body(body.len(), Cursor::new(body));
+            for (name, value) in sse_core::RESPONSE_HEADERS {
+                response.raw_header(name, value);
+            }
+            return response.ok();
+        }
         let body = self.0.json_body();
         let mut response = Response::build();
         response

@@ -250,12 +250,13 @@ impl<A> Clone for Subscribe<A> {
 #[rocket::async_trait]
 impl<A: for<'a> Authorize<Request<'a>>> Handler for Subscribe<A> {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
+        let accepts = sse_endpoints::accepts_event_stream::<RocketRequest, _>(request);
         let result = self
             .0
             .subscribe::<RocketRequest, _>(request)
             .await
             .map(Sse::from)
-            .map_err(Error::from);
+            .map_err(|error| Error::from(error).for_event_source(accepts));
         Outcome::from(request, result)
     }
 }
@@ -296,12 +297,24 @@ async fn publish<A: for<'a> Authorize<Request<'a>>>(
 /// statuses).
 ///
 /// Rocket reports a body that ends early (the client closed before sending its declared
-/// length) as a short, complete one, so the length is checked here.
-pub async fn read_body(request: &Request<'_>, data: Data<'_>, limit: usize) -> RequestBody {
+/// length) as a short, complete one, so the length is checked here. So it does a body whose
+/// framing breaks within its first 14 bytes (a chunked body cut off or with a bad chunk
+/// size): rocket reads that much of every body before routing and drops a read error there
+/// (`Data::peek`), so such a body is caught here as one that ended before 14 bytes without
+/// rocket having seen its end.
+pub async fn read_body(request: &Request<'_>, mut data: Data<'_>, limit: usize) -> RequestBody {
     let declared: Option<usize> = request
         .headers()
         .get_one("content-length")
         .and_then(|length| length.parse().ok());
+    // What rocket's pre-routing peek asks for (`"_method=delete".len()`): it stops short of
+    // it only at the body's end (then `peek_complete`) or on a read error.
+    const PRE_ROUTING_PEEK: usize = "_method=delete".len();
+    let seen_end = data.peek_complete();
+    let peeked = data.peek(PRE_ROUTING_PEEK).await.len();
+    if !seen_end && peeked < PRE_ROUTING_PEEK {
+        return RequestBody::Unreadable(format!("the body's framing broke after {peeked} bytes"));
+    }
     match data.open(limit.bytes()).into_bytes().await {
         Ok(capped) if !capped.is_complete() => RequestBody::OverLimit,
         Ok(capped) => match declared {

@@ -14,6 +14,10 @@
 // gets no events, and its simple `text/plain` POSTs to /publish, /chat and /disconnect
 // change nothing (the hub's counts in /stats stay, the allowed stream stays open).
 //
+// Last, a hub at `--max-subscribers 1`: an EventSource refused for `too_many_subscribers`
+// (answered 200 with `retry:` and a `refused` event, not a 503 that would stop it for good)
+// reconnects, and receives events once the other subscriber has left.
+//
 //   node tests/browser/run.mjs target/debug/demo-axum [target/debug/demo-actix ...]
 //   SCREENSHOT=docs/demo.png node tests/browser/run.mjs target/debug/demo-axum
 //
@@ -184,6 +188,45 @@ function servePage() {
   });
 }
 
+// A browser's EventSource gives up for good on any status but 200: refused for a passing
+// reason (a hub at --max-subscribers 1, held by another client), it must get the 200 stream
+// that says `refused` and when to retry, reconnect, and receive events once there is room.
+async function testRefusedComesBack(browser, binary) {
+  const { child, url } = await startServer(binary, ["--no-periodic", "--max-subscribers", "1"]);
+  const page = await browser.newPage();
+  const holder = new AbortController();
+  try {
+    const held = await fetch(`${url}/events?topic=hold`, { signal: holder.signal });
+    check(held.status === 200, `the first subscriber: ${held.status}`);
+    await page.goto(`${url}/stats`); // same origin, and no EventSource of the page's own
+    await page.evaluate(() => {
+      window.seen = { refused: [], news: [], closed: false };
+      const source = new EventSource("/events?topic=news");
+      source.addEventListener("refused", (event) => window.seen.refused.push(JSON.parse(event.data).error));
+      source.onmessage = (event) => window.seen.news.push(event.data);
+      source.onerror = () => { if (source.readyState === EventSource.CLOSED) window.seen.closed = true; };
+    });
+    await page.waitForFunction(() => window.seen.refused.length >= 1, null, PATIENCE);
+    let seen = await page.evaluate(() => window.seen);
+    check(seen.refused[0] === "too_many_subscribers", `refused for: ${JSON.stringify(seen)}`);
+    holder.abort();
+    // Room again: publish until the reconnected browser has one (it retries every second).
+    const deadline = Date.now() + PATIENCE.timeout;
+    while (Date.now() < deadline) {
+      seen = await page.evaluate(() => window.seen);
+      if (seen.news.length > 0 || seen.closed) break;
+      await post(`${url}/publish`, { topic: "news", data: "back" });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    check(!seen.closed, "the EventSource gave up");
+    check(seen.news[0] === "back", `after the refusal: ${JSON.stringify(seen)}`);
+  } finally {
+    holder.abort();
+    await page.close();
+    child.kill();
+  }
+}
+
 async function hubStats(url) {
   const response = await fetch(`${url}/stats`);
   check(response.ok, `GET /stats: ${response.status}`);
@@ -284,6 +327,7 @@ for (const binary of binaries) {
   try {
     await testServer(browser, binary);
     await testCrossOrigin(browser, binary);
+    await testRefusedComesBack(browser, binary);
     passed++;
     console.log(`ok   ${binary} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (error) {

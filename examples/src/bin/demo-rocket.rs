@@ -339,6 +339,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Rocket logs `Remote left` at warning level for every client that closes a stream
         // (and lines per request below that): only what is critical.
         log_level: rocket::config::LogLevel::Critical,
+        // Behind the front every connection comes from 127.0.0.1, and the front adds no
+        // header (it passes bytes unparsed): an `X-Real-IP` would be the client's own claim.
+        ip_header: match fronted {
+            true => None,
+            false => rocket::Config::default().ip_header,
+        },
         // Our own signal handling (below), listening from the start; the `HubShutdown`
         // fairing then shuts the hub down with its final event, and streams end after it.
         shutdown: rocket::config::Shutdown {
@@ -413,9 +419,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rocket = tokio::spawn(rocket.launch());
     let backend = backend_rx.await?;
     let limits = ConnectionLimits::new(&options).max_connections(max_connections);
-    let body_deadline = options.body_timeout + Duration::from_secs(1);
-    let relay = move |peer| RocketFront::new(backend, peer, body_deadline);
-    limits::serve(front, limits, relay, signal).await;
+    let answer_within = options.body_timeout + Duration::from_secs(1);
+    let relay = RocketFront::new(backend, options.header_timeout, answer_within);
+    limits::serve_front(front, limits, relay, signal).await;
     rocket.await??;
     Ok(())
 }

@@ -21,6 +21,34 @@
 
 //! The `sse-endpoints` crate adds its own errors (authorization, limits, publish bodies), which
 //! implement [`HttpError`] too.
+//!
+//! # A refused `EventSource` comes back
+//!
+//! A browser's `EventSource` gives up for good on any answer but a 200 event stream (the
+//! WHATWG spec "fails the connection" on every other status: Chromium closes it alike on
+//! 204, 404, 429, 500, 502 or 503), so a 503 `too_many_subscribers` with `Retry-After`
+//! would turn it away forever. An error that carries [`retry_after`](HttpError::retry_after)
+//! (a full hub or topic, too many topics or connections, a backend away: a passing
+//! reason), met by a request that [accepts an event stream](accepts_event_stream) (every
+//! `EventSource` sends `Accept: text/event-stream`), is therefore answered as a short
+//! event stream the browser retries: 200 with the event-stream headers and
+//! [`retry_stream`](ErrorResponse::retry_stream)'s body,
+//!
+//! ```text
+//! retry: 1000
+//! event: refused
+//! data: {"error":"too_many_subscribers","message":"..."}
+//!
+//! ```
+//!
+//! then the end of the stream: the browser waits `retry` (the `Retry-After`, in
+//! milliseconds) and reconnects with the same `Last-Event-ID`. The event is named
+//! `refused`, not `error`, which would collide with the `error` event `EventSource` fires
+//! itself on every reconnect; a page may listen for it (`source.addEventListener("refused",
+//! ...)`) to show why it waits. The `retry` also stays the browser's reconnection delay
+//! afterwards, until a stream sends its own. Every other client, and every error without a
+//! `Retry-After`, keeps the JSON status. The subscribe route marks the error with
+//! [`ErrorResponse::for_event_source`]; each adapter's `Error` renders what that decides.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -79,6 +107,8 @@ pub struct ErrorResponse {
     body: String,
     retry_after: Option<u32>,
     www_authenticate: Option<Cow<'static, str>>,
+    /// The request accepts an event stream (see [`for_event_source`](Self::for_event_source)).
+    event_source: bool,
 }
 
 impl ErrorResponse {
@@ -96,6 +126,7 @@ impl ErrorResponse {
             message,
             retry_after: None,
             www_authenticate: None,
+            event_source: false,
         }
     }
 
@@ -110,7 +141,65 @@ impl ErrorResponse {
             www_authenticate: error
                 .www_authenticate()
                 .map(|value| value.to_owned().into()),
+            event_source: false,
         }
+    }
+
+    /// Marks the error as met by a request that accepts an event stream (`accepts`, from
+    /// [`accepts_event_stream`]): if it is a passing one (it has a
+    /// [`retry_after`](HttpError::retry_after)), it is answered with
+    /// [`retry_stream`](Self::retry_stream), a 200 event stream that a browser's
+    /// `EventSource` retries, instead of its JSON status, which would stop the browser for
+    /// good (see the [module docs](self)). For a subscribe route; set it last, on the
+    /// adapter's `Error` (`Error::for_event_source`): converting the response into another
+    /// [`HttpError`] keeps only what the trait tells.
+    ///
+    /// ```
+    /// use sse_core::HubError;
+    /// use sse_core::http::{ErrorResponse, HttpError};
+    ///
+    /// let full = ErrorResponse::from_error(&HubError::TooManySubscribers { max: 1 });
+    /// assert_eq!(full.clone().for_event_source(false).retry_stream(), None);
+    /// let stream = full.for_event_source(true).retry_stream().unwrap();
+    /// assert!(stream.starts_with("retry: 1000\nevent: refused\ndata: {\"error\":\"too_many_subscribers\""));
+    ///
+    /// // No Retry-After, no passing reason: the JSON 401 stays.
+    /// let denied = ErrorResponse::for_status(401).for_event_source(true);
+    /// assert_eq!(denied.retry_stream(), None);
+    /// ```
+    #[must_use]
+    pub fn for_event_source(mut self, accepts: bool) -> Self {
+        self.event_source = accepts;
+        self
+    }
+
+    /// The body to answer, with status 200 and the event-stream headers
+    /// ([`RESPONSE_HEADERS`](crate::RESPONSE_HEADERS)), in place of the JSON status: `Some`
+    /// for a passing error (one with a [`retry_after`](HttpError::retry_after)) met by a
+    /// request that accepts an event stream ([`for_event_source`](Self::for_event_source)).
+    /// A `retry:` of the `Retry-After` in milliseconds, then an event named `refused` whose
+    /// data is the JSON body; the stream ends after it.
+    pub fn retry_stream(&self) -> Option<String> {
+        let seconds = self.retry_after.filter(|_| self.event_source)?;
+        // The JSON body is one line (its strings escape every line break).
+        let data = self.body.replace(['\r', '\n'], " ");
+        Some(format!(
+            "retry: {}\nevent: refused\ndata: {data}\n\n",
+            u64::from(seconds) * 1000
+        ))
+    }
+
+    /// With a `Retry-After` of `seconds`, for a passing refusal of your own (a 503 or 429).
+    ///
+    /// ```
+    /// use sse_core::http::{ErrorResponse, HttpError};
+    /// let busy = ErrorResponse::new(503, "busy", "retry later").with_retry_after(2);
+    /// assert_eq!(busy.retry_after(), Some(2));
+    /// ```
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// With a `WWW-Authenticate` challenge, for a 401 of your own.
@@ -213,6 +302,28 @@ impl HttpError for ErrorResponse {
     }
 }
 
+/// Whether a request's `Accept` header values ask for an event stream: one of their media
+/// ranges is `text/event-stream` (parameters and case aside), as every `EventSource` sends.
+/// `*/*` alone does not count: `curl` sends it, and keeps the JSON status.
+///
+/// ```
+/// use sse_core::http::error::accepts_event_stream;
+/// assert!(accepts_event_stream([&b"text/event-stream"[..]]));
+/// assert!(accepts_event_stream([&b"application/json, Text/Event-Stream;q=0.5"[..]]));
+/// assert!(!accepts_event_stream([&b"*/*"[..]]));
+/// assert!(!accepts_event_stream(std::iter::empty::<&[u8]>()));
+/// ```
+pub fn accepts_event_stream<'a>(accept: impl IntoIterator<Item = &'a [u8]>) -> bool {
+    accept.into_iter().any(|value| {
+        value.split(|&byte| byte == b',').any(|range| {
+            let media = range.split(|&byte| byte == b';').next().unwrap_or(range);
+            media
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"text/event-stream")
+        })
+    })
+}
+
 /// `{"error": code, "message": message}`, with both escaped as JSON strings.
 pub fn json_error(code: &str, message: &str) -> String {
     let mut body = String::with_capacity(32 + code.len() + message.len());
@@ -312,6 +423,31 @@ mod tests {
             json_error("x", "a \"b\"\n\\ \u{1}"),
             r#"{"error":"x","message":"a \"b\"\n\\ \u0001"}"#
         );
+    }
+
+    #[test]
+    fn only_passing_errors_met_by_an_event_source_answer_a_retry_stream() {
+        let passing = [
+            HubError::TooManySubscribers { max: 1 },
+            HubError::TooManyTopics { max: 1 },
+            HubError::TopicFull {
+                topic: "t".into(),
+                max: 1,
+            },
+        ];
+        for error in passing {
+            let response = ErrorResponse::from_error(&error).for_event_source(true);
+            let stream = response.retry_stream().expect("a retry stream");
+            let expected = format!(
+                "retry: 1000\nevent: refused\ndata: {}\n\n",
+                error.json_body()
+            );
+            assert_eq!(stream, expected);
+            let plain = ErrorResponse::from_error(&error);
+            assert_eq!(plain.retry_stream(), None, "not an event source");
+        }
+        let closed = ErrorResponse::from_error(&HubError::Closed).for_event_source(true);
+        assert_eq!(closed.retry_stream(), None, "no Retry-After");
     }
 
     #[test]

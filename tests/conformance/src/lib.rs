@@ -234,6 +234,7 @@ macro_rules! conformance_suite {
             graceful_shutdown_ends_open_streams_at_event_boundaries,
             compression_middleware_leaves_events_alone,
             publish_and_subscribe_errors_have_documented_statuses,
+            a_subscriber_refused_for_a_passing_reason_is_told_to_come_back,
             unreadable_and_oversize_bodies_have_the_same_status_everywhere,
             failing_stream_ends_cleanly,
             a_handlers_own_until_counts_beside_the_apps_signal,

@@ -275,3 +275,88 @@ pub async fn publish_needs_a_json_content_type<I: Integration>(
     }
     app.stop().await;
 }
+
+/// A browser's `EventSource` gives up for good on any status but 200, so a subscriber
+/// refused for a passing reason (here a hub at `max_subscribers`) that accepts an event
+/// stream gets 200, the event-stream headers, a `retry:` of the `Retry-After` in
+/// milliseconds, a `refused` event with the JSON error as its data, and the end of the
+/// stream; any other client gets the 503 JSON with `Retry-After`, and an error that is not
+/// passing stays a JSON status for an event source too. Once there is room, the same
+/// request subscribes.
+pub async fn a_subscriber_refused_for_a_passing_reason_is_told_to_come_back<I: Integration>(
+    integration: &'static I,
+    hubs: HubFactory,
+) {
+    let hub = hubs.build(Hub::builder().max_subscribers(1)).await;
+    let app = start(integration, hub.clone(), AppConfig::default()).await;
+    let event_source: Headers<'_> = vec![("accept", b"text/event-stream")];
+    let first = EventReader::open(app.addr, "/events?topic=t", &[]).await;
+    assert_eq!(first.status, 200);
+
+    let answer = fetch(app.addr, "GET", "/events?topic=t", &event_source, None).await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(
+        header(&answer.headers, "content-type"),
+        Some("text/event-stream")
+    );
+    assert_eq!(header(&answer.headers, "cache-control"), Some("no-cache"));
+    // `fetch` read the body to its end: the stream ended.
+    let mut decoder = sse_core::Decoder::new();
+    decoder.push(&answer.body).expect("an event stream");
+    decoder.finish();
+    let items: Vec<sse_core::Decoded> = decoder.drain().collect();
+    assert_eq!(
+        items.first(),
+        Some(&sse_core::Decoded::Retry(std::time::Duration::from_secs(1))),
+        "{:?}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let refused = items.iter().find_map(|item| match item {
+        sse_core::Decoded::Event(event) => Some(event),
+        _ => None,
+    });
+    let refused = refused.expect("an event saying why");
+    assert_eq!(refused.event_type, "refused");
+    let json: serde_json::Value = serde_json::from_str(&refused.data).expect("JSON data");
+    assert_eq!(json["error"], "too_many_subscribers");
+    assert_eq!(
+        hub.stats().subscribers,
+        1,
+        "the refused request holds nothing"
+    );
+
+    for headers in [vec![], vec![("accept", &b"application/json"[..])]] {
+        let answer = fetch(app.addr, "GET", "/events?topic=t", &headers, None).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.json()["error"].as_str()),
+            (503, Some("too_many_subscribers")),
+            "{headers:?}"
+        );
+        assert_eq!(header(&answer.headers, "retry-after"), Some("1"));
+    }
+    // Not a passing reason: the JSON status, which stops a browser, is the right answer.
+    let answer = fetch(app.addr, "GET", "/events", &event_source, None).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["error"].as_str()),
+        (400, Some("no_topics"))
+    );
+
+    // Room again: the browser's retry subscribes.
+    drop(first);
+    super::wait_for(
+        "the first subscriber to leave",
+        crate::client::PATIENCE,
+        || hub.stats().subscribers == 0,
+    )
+    .await;
+    let mut again = EventReader::open(app.addr, "/events?topic=t", &event_source).await;
+    assert_event_stream_headers(again.status, &again.headers);
+    crate::client::publish(app.addr, "t", "back").await;
+    assert_eq!(super::data_of(again.next_event().await), "back");
+    app.stop().await;
+}
