@@ -26,4 +26,5 @@ impl ReadRequest<HttpRequest> for ActixRequest {
 /// token from `Authorization: Bearer`, a cookie or `?authorization=`. See
 /// [`sse_endpoints::jwt`].
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub type Jwt = sse_endpoints::jwt::Jwt<ActixRequest>;

@@ -445,6 +445,8 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "routes")]
 mod auth;
 mod error;
@@ -454,14 +456,17 @@ mod response;
 mod routes;
 
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use auth::ActixRequest;
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub use auth::Jwt;
 pub use error::Error;
 pub use extract::LastEventId;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use routes::{read_body, routes};
 pub use sse_core;
 pub use sse_core::{
@@ -469,6 +474,8 @@ pub use sse_core::{
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
 };
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant, HubEndpoints};

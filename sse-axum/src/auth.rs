@@ -26,4 +26,5 @@ impl ReadRequest<Parts> for AxumRequest {
 /// The JWT authorization hook for axum (feature `jwt`): Mercure-style claims, the token from
 /// `Authorization: Bearer`, a cookie or `?authorization=`. See [`sse_endpoints::jwt`].
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub type Jwt = sse_endpoints::jwt::Jwt<AxumRequest>;

@@ -413,6 +413,8 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "routes")]
 mod auth;
 mod error;
@@ -423,14 +425,17 @@ mod routes;
 mod shutdown;
 
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use auth::AxumRequest;
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub use auth::Jwt;
 pub use error::Error;
 pub use extract::LastEventId;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use routes::{read_body, routes};
 pub use shutdown::{Shutdown, ShutdownLayer};
 pub use sse_core;
@@ -439,6 +444,8 @@ pub use sse_core::{
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
 };
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant, HubEndpoints};

@@ -51,6 +51,7 @@
 //!   without it nothing of them is compiled in).
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod decode;
 pub mod emitter;

@@ -81,6 +81,8 @@
 //!
 //! [rustls]: https://docs.rs/rustls
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod backend;
 mod error;
 mod keys;

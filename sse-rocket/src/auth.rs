@@ -22,4 +22,5 @@ impl<'a> ReadRequest<Request<'a>> for RocketRequest {
 /// The JWT authorization hook for rocket (feature `jwt`): Mercure-style claims, the token
 /// from `Authorization: Bearer`, a cookie or `?authorization=`. See [`sse_endpoints::jwt`].
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub type Jwt = sse_endpoints::jwt::Jwt<RocketRequest>;

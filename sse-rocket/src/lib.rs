@@ -439,6 +439,8 @@
 //!   `futures-util`, so an app needs no other dependency for them. The whole core is
 //!   [`sse_core`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "routes")]
 mod auth;
 mod error;
@@ -449,14 +451,17 @@ mod routes;
 mod shutdown;
 
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub use auth::Jwt;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use auth::RocketRequest;
 pub use error::Error;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use guard::LastEventId;
 pub use response::Sse;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use routes::{read_body, routes};
 pub use shutdown::HubShutdown;
 pub use sse_core;
@@ -465,6 +470,8 @@ pub use sse_core::{
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
 };
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant, HubEndpoints};
