@@ -241,14 +241,13 @@ impl Store {
     }
 
     fn forget_oldest(&mut self) {
-        if let Some((_, serial, name)) = self.order.pop_front() {
-            if self
+        if let Some((_, serial, name)) = self.order.pop_front()
+            && self
                 .entries
                 .get(&name)
                 .is_some_and(|entry| entry.serial == serial)
-            {
-                self.entries.remove(&name);
-            }
+        {
+            self.entries.remove(&name);
         }
     }
 }
