@@ -24,7 +24,7 @@
 //!   [`auth`](crate::auth)); [`Denied`] becomes 401 (with `WWW-Authenticate`) or 403,
 //!   and a subscription whose [`Grant`] expires ends then, at an event boundary.
 //! - **Request bodies**: the adapter reads the publish body up to
-//!   [`max_body_bytes`](HubEndpoints::max_body_bytes) and says how that went with a
+//!   [`max_body`](crate::Admitted::max_body) and says how that went with a
 //!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
 //!   away mid-body, or broke the chunked framing). All adapters answer the same.
 //! - **Limits** ([`limits`](crate::limits), with their defaults): the body is read
@@ -59,6 +59,16 @@
 //!
 //! Topics are created on first use, so there is no "unknown topic": any valid name can be
 //! subscribed to before anything is published on it.
+//!
+//! [`RESERVED_EVENTS`]: sse_core::hub::RESERVED_EVENTS
+//! [`MAX_RETRY_MS`]: crate::MAX_RETRY_MS
+//! [`SUBSCRIBE_ALLOW`]: crate::SUBSCRIBE_ALLOW
+//! [`PUBLISH_ALLOW`]: crate::PUBLISH_ALLOW
+//! [`Access`]: crate::Access
+//! [`Denied`]: crate::Denied
+//! [`Grant`]: crate::Grant
+//! [`RequestBody`]: crate::RequestBody
+//! [`EndpointError`]: crate::EndpointError
 
 use std::fmt;
 use std::sync::Arc;
