@@ -25,7 +25,7 @@ bin="target/$profile"
 mkdir -p target/soak
 # The demos check JSON Web Tokens: the soak's clients carry one, and its forged ones must
 # be 401s. Header and body timeouts are the demos' defaults (10 s), so SECONDS must be more.
-secret="soak-secret-$$"
+secret="soak-secret-$$-at-least-32-bytes-long"   # HS256 needs 32 bytes or more
 token=$("$bin/mint-token" --secret "$secret" --subscribe '*' --publish '*' --ttl-secs 86400)
 
 failed=()

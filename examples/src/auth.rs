@@ -24,7 +24,10 @@ impl<P> DemoAuth<P> {
     /// From the command line: JWT with `--auth-secret`, and `--allow-disconnect`.
     pub fn new(options: &Options) -> Self {
         DemoAuth {
-            jwt: options.auth_secret.as_ref().map(Jwt::hs256),
+            // `Options::try_from_args` refused a secret `Jwt::hs256` would not take.
+            jwt: options.auth_secret.as_ref().map(|secret| {
+                Jwt::hs256(secret).expect("--auth-secret has MIN_HS256_SECRET bytes or more")
+            }),
             allow_disconnect: options.allow_disconnect,
         }
     }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
+use sse_endpoints::jwt::MIN_HS256_SECRET;
 
 use crate::cross_origin::AllowedOrigins;
 use crate::{COALESCE, Options, limits};
@@ -48,7 +49,7 @@ pub struct Cli {
     pub cors_origin: Vec<AllowedOrigins>,
 
     /// The HS256 secret that makes /events, /publish and /chat need a JSON Web Token
-    /// (mint-token makes one)
+    /// (mint-token makes one); at least 32 bytes
     #[arg(
         long,
         value_name = "SECRET",
@@ -117,13 +118,26 @@ impl Options {
         let matches = command.try_get_matches_from_mut(args)?;
         let cli = Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))?;
         // An empty `SSE_AUTH_SECRET` or `REDIS_URL` counts as unset; an empty
-        // `--auth-secret` is a mistake (a hub whose tokens nobody can sign).
+        // `--auth-secret` is a mistake (a hub whose tokens nobody can sign), and so is a
+        // secret too short for HS256, wherever it comes from (tokens anyone could forge).
+        let from_command_line =
+            matches.value_source("auth_secret") == Some(ValueSource::CommandLine);
         let auth_secret = match cli.auth_secret {
-            Some(secret) if !secret.is_empty() => Some(secret),
-            Some(_) if matches.value_source("auth_secret") == Some(ValueSource::CommandLine) => {
+            Some(secret) if secret.len() >= MIN_HS256_SECRET => Some(secret),
+            Some(secret) if !secret.is_empty() || from_command_line => {
+                let source = if from_command_line {
+                    "--auth-secret"
+                } else {
+                    "SSE_AUTH_SECRET"
+                };
                 return Err(command.error(
                     ErrorKind::InvalidValue,
-                    "--auth-secret needs a non-empty secret",
+                    format!(
+                        "{source} needs a secret of at least {MIN_HS256_SECRET} bytes \
+                         (RFC 7518 section 3.2's minimum for HS256), this one has {}; \
+                         for example: openssl rand -hex 32",
+                        secret.len()
+                    ),
                 ));
             }
             _ => None,

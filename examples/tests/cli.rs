@@ -8,6 +8,9 @@ use std::process::{Command, Output};
 
 use common::{ACTIX, AXUM, ROCKET, Server, Stream, run};
 
+/// A secret the demos and mint-token take: 32 bytes or more.
+const SECRET: &str = "the demo tests' secret, at least 32 bytes";
+
 /// The flags every demo takes.
 const FLAGS: [&str; 14] = [
     "--addr",
@@ -95,7 +98,17 @@ fn a_bad_value_exits_2_naming_the_flag() {
         (
             &["--auth-secret", ""],
             None,
-            "--auth-secret needs a non-empty",
+            "--auth-secret needs a secret of at least 32 bytes",
+        ),
+        (
+            &["--auth-secret", "short"],
+            None,
+            "--auth-secret needs a secret of at least 32 bytes (RFC 7518 section 3.2's minimum for HS256), this one has 5",
+        ),
+        (
+            &[],
+            Some(("SSE_AUTH_SECRET", "thirty-one bytes, one too short")),
+            "SSE_AUTH_SECRET needs a secret of at least 32 bytes",
         ),
         (&["--no-periodic=yes"], None, "--no-periodic"),
         (&["--bogus"], None, "'--bogus'"),
@@ -140,10 +153,9 @@ fn an_empty_redis_url_or_auth_secret_counts_as_unset() {
         .env("SSE_AUTH_SECRET", "");
     let open = Server::spawn(with_empty);
     let mut with_secret = command(AXUM);
-    with_secret.args(["--addr", "127.0.0.1:0"]).env(
-        "SSE_AUTH_SECRET",
-        "the demo tests' secret, at least 32 bytes",
-    );
+    with_secret
+        .args(["--addr", "127.0.0.1:0"])
+        .env("SSE_AUTH_SECRET", SECRET);
     let guarded = Server::spawn(with_secret);
     run(async {
         let stream = Stream::open(open.addr, "/events?topic=chat", &[]).await;
@@ -178,12 +190,19 @@ fn mint_token_answers_help_and_needs_a_secret() {
         String::from_utf8_lossy(&out.stderr).contains("--secret"),
         "{out:?}"
     );
-    let out = output(command(mint).args(["--secret", "s", "--ttl-secs", "soon"]));
+    let out = output(command(mint).args(["--secret", SECRET, "--ttl-secs", "soon"]));
     assert_eq!(out.status.code(), Some(2), "a bad --ttl-secs: {out:?}");
+    let out = output(command(mint).args(["--secret", "short"]));
+    assert_eq!(out.status.code(), Some(2), "a short secret: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("'short' for '--secret <SECRET>': an HS256 secret needs at least 32 bytes"),
+        "{out:?}"
+    );
 
     let out = output(
         command(mint)
-            .env("SSE_AUTH_SECRET", "s")
+            .env("SSE_AUTH_SECRET", SECRET)
             .args(["--subscribe", "*"]),
     );
     assert_eq!(

@@ -121,6 +121,8 @@
 //! [`Authorize`], [`Access`], [`Authorization`], [`Grant`], [`Denied`] here); with `jwt`,
 //! [`Jwt`]. `default-features = false` leaves only `Sse`, `LastEventId` and `Error`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "routes")]
 mod auth;
 mod error;
@@ -130,14 +132,17 @@ mod response;
 mod routes;
 
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use auth::ActixRequest;
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub use auth::Jwt;
 pub use error::Error;
 pub use extract::LastEventId;
 pub use futures_util::{Stream, StreamExt, stream};
 pub use response::Sse;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use routes::{read_body, routes};
 pub use sse_core;
 pub use sse_core::{
@@ -145,6 +150,8 @@ pub use sse_core::{
     HubError, KeepAlive, Resume, ShutdownSignal, Subscription,
 };
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints;
 #[cfg(feature = "routes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "routes")))]
 pub use sse_endpoints::{Access, Authorization, Authorize, Denied, Grant, HubEndpoints};

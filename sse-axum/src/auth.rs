@@ -33,7 +33,7 @@ impl ReadRequest<Parts> for AxumRequest {
 /// use sse_axum::sse_endpoints::jwt::Claims;
 ///
 /// let secret = "at least 32 random bytes, from your config";
-/// let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).cookie("token"));
+/// let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).unwrap().cookie("token"));
 /// let app: axum::Router = sse_axum::routes(endpoints);
 ///
 /// // A token for a client (a login handler's job): read `news`, publish nothing, for an hour.
@@ -44,4 +44,5 @@ impl ReadRequest<Parts> for AxumRequest {
 /// # drop((app, token));
 /// ```
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub type Jwt = sse_endpoints::jwt::Jwt<AxumRequest>;

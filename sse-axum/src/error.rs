@@ -137,10 +137,10 @@ impl IntoResponse for Error {
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if let Some(challenge) = self.0.www_authenticate() {
-            if let Ok(value) = HeaderValue::from_str(challenge) {
-                response.headers_mut().insert(WWW_AUTHENTICATE, value);
-            }
+        if let Some(challenge) = self.0.www_authenticate()
+            && let Ok(value) = HeaderValue::from_str(challenge)
+        {
+            response.headers_mut().insert(WWW_AUTHENTICATE, value);
         }
         response
     }

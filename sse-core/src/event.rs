@@ -195,6 +195,7 @@ pub enum EventError {
     },
     /// The value could not be serialized to JSON.
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     Json(serde_json::Error),
 }
 
@@ -337,6 +338,7 @@ impl Event {
     /// # }
     /// ```
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, EventError> {
         let json = serde_json::to_string(value).map_err(EventError::Json)?;
         Ok(Event::new(json))

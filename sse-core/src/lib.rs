@@ -57,6 +57,7 @@
 //!   without it nothing of them is compiled in).
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Without `tracing`, values computed only for a log line are left unused.
 #![cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 

@@ -198,7 +198,7 @@ impl Grant {
     }
 
     /// Names the publisher (a user id, an API key's name): its idempotency keys are its
-    /// own, counted against [`HubEndpoints::idempotency_max_keys_per_publisher`]
+    /// own, counted against [`HubEndpoints::idempotency_max_keys_per_publisher`](crate::HubEndpoints::idempotency_max_keys_per_publisher)
     /// (crate::HubEndpoints::idempotency_max_keys_per_publisher), so that no other
     /// publisher can make the hub forget them. Without it, the request's bearer token (or
     /// what the adapter named with [`ReceivedBody::publisher`](crate::ReceivedBody::publisher))

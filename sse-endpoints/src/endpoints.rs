@@ -24,7 +24,7 @@
 //!   [`auth`](crate::auth)); [`Denied`] becomes 401 (with `WWW-Authenticate`) or 403,
 //!   and a subscription whose [`Grant`] expires ends then, at an event boundary.
 //! - **Request bodies**: the adapter reads the publish body up to
-//!   [`max_body`](HubEndpoints::max_body) and says how that went with a
+//!   [`max_body`](crate::Admitted::max_body) and says how that went with a
 //!   [`RequestBody`]: complete, over the limit (413), or unreadable (400: the client went
 //!   away mid-body, or broke the chunked framing). All adapters answer the same.
 //! - **Limits** ([`limits`](crate::limits), with their defaults): the body is read

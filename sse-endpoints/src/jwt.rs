@@ -12,8 +12,8 @@
 //! - `exp` (seconds since the Unix epoch) is required and checked with no leeway by
 //!   default, and it becomes the [`Grant`]'s expiry: a subscription ends when its token
 //!   expires, at an event boundary, and the client reconnects with a fresh token;
-//! - the key is an HS256 secret ([`Jwt::hs256`]) or an RS256 public key
-//!   ([`Jwt::rs256_pem`]); a token signed otherwise is refused.
+//! - the key is an HS256 secret of at least [`MIN_HS256_SECRET`] bytes ([`Jwt::hs256`]) or an
+//!   RS256 public key ([`Jwt::rs256_pem`]); a token signed otherwise is refused.
 //!
 //! **Where the token comes from**, in this order: the `Authorization: Bearer <token>`
 //! header; the cookie [`DEFAULT_COOKIE`] (renamed with [`Jwt::cookie`]); the query
@@ -43,12 +43,16 @@
 //! assert_eq!(token.split('.').count(), 3);
 //! ```
 //!
+//! Signatures are made and checked by `jsonwebtoken` on its pure-Rust `rust_crypto` backend
+//! (RustCrypto's `hmac`, `sha2`, `rsa`): no C library to build.
+//!
 //! [Mercure]: https://mercure.rocks/spec#authorization
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +63,11 @@ pub const DEFAULT_COOKIE: &str = "sse_authorization";
 
 /// The query parameter a token is read from by default.
 pub const DEFAULT_QUERY: &str = "authorization";
+
+/// The shortest HS256 secret accepted, in bytes: a key as long as the hash's output, the
+/// minimum of [RFC 7518 §3.2](https://www.rfc-editor.org/rfc/rfc7518#section-3.2). A shorter
+/// secret (or an unset variable read as an empty one) makes tokens that can be guessed.
+pub const MIN_HS256_SECRET: usize = 32;
 
 /// A token's claims: the topics granted, and when it expires.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,20 +140,18 @@ impl Claims {
         }
     }
 
-    /// The token for these claims, signed with an HS256 `secret`.
+    /// The token for these claims, signed with an HS256 `secret` of at least
+    /// [`MIN_HS256_SECRET`] bytes (a shorter one is [`JwtError::is_short_secret`]).
     pub fn sign_hs256(&self, secret: &[u8]) -> Result<String, JwtError> {
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            self,
-            &EncodingKey::from_secret(secret),
-        )
-        .map_err(JwtError)
+        check_hs256_secret(secret)?;
+        let key = EncodingKey::from_secret(secret).map_err(JwtError::key)?;
+        sign(&Header::new(Algorithm::HS256), self, &key)
     }
 
     /// The token for these claims, signed with an RS256 private key in PEM.
     pub fn sign_rs256_pem(&self, private_key_pem: &[u8]) -> Result<String, JwtError> {
-        let key = EncodingKey::from_rsa_pem(private_key_pem).map_err(JwtError)?;
-        jsonwebtoken::encode(&Header::new(Algorithm::RS256), self, &key).map_err(JwtError)
+        let key = EncodingKey::from_rsa_pem(private_key_pem).map_err(JwtError::key)?;
+        sign(&Header::new(Algorithm::RS256), self, &key)
     }
 }
 
@@ -157,17 +164,70 @@ fn matches(pattern: &str, topic: &str) -> bool {
     }
 }
 
-/// A key that cannot be used, or claims that cannot be signed.
-#[derive(Debug)]
-pub struct JwtError(jsonwebtoken::errors::Error);
+fn sign(header: &Header, claims: &Claims, key: &EncodingKey) -> Result<String, JwtError> {
+    use_crypto_provider();
+    jsonwebtoken::encode(header, claims, key).map_err(JwtError::key)
+}
 
-impl fmt::Display for JwtError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "JSON Web Token key or claims: {}", self.0)
+fn check_hs256_secret(secret: &[u8]) -> Result<(), JwtError> {
+    if secret.len() < MIN_HS256_SECRET {
+        return Err(JwtError(Kind::ShortSecret(secret.len())));
+    }
+    Ok(())
+}
+
+/// Makes sure `jsonwebtoken` has its process-wide crypto provider: the `rust_crypto` one this
+/// crate enables, unless the app installed another. Were `aws_lc_rs` enabled as well by some
+/// other crate, `jsonwebtoken` could not choose on its own and would panic at the first token.
+fn use_crypto_provider() {
+    if CryptoProvider::try_get_default().is_none() {
+        // Err: another thread installed one first, which is as good.
+        let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
     }
 }
 
-impl std::error::Error for JwtError {}
+/// A key that cannot be used, or claims that cannot be signed.
+#[derive(Debug)]
+pub struct JwtError(Kind);
+
+#[derive(Debug)]
+enum Kind {
+    ShortSecret(usize),
+    Key(jsonwebtoken::errors::Error),
+}
+
+impl JwtError {
+    fn key(error: jsonwebtoken::errors::Error) -> Self {
+        JwtError(Kind::Key(error))
+    }
+
+    /// Whether the HS256 secret was refused for being shorter than [`MIN_HS256_SECRET`].
+    pub fn is_short_secret(&self) -> bool {
+        matches!(self.0, Kind::ShortSecret(_))
+    }
+}
+
+impl fmt::Display for JwtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Kind::ShortSecret(len) => write!(
+                f,
+                "an HS256 secret needs at least {MIN_HS256_SECRET} bytes (RFC 7518 section 3.2), \
+                 this one has {len}"
+            ),
+            Kind::Key(error) => write!(f, "JSON Web Token key or claims: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for JwtError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            Kind::ShortSecret(_) => None,
+            Kind::Key(error) => Some(error),
+        }
+    }
+}
 
 /// The JWT authorization hook for a framework's requests, read through the marker `P`; use
 /// the adapter's alias (`sse_axum::Jwt`, ...). See the [module](self) docs.
@@ -181,11 +241,12 @@ impl std::error::Error for JwtError {}
 /// #     fn query(_: &()) -> Option<&str> { None }
 /// # }
 ///
-/// let hook: Jwt<Marker> = Jwt::hs256(b"a secret of at least 32 bytes, please")
+/// let hook: Jwt<Marker> = Jwt::hs256(b"a secret of at least 32 bytes, please")?
 ///     .cookie("session_token")
 ///     .no_query()
 ///     .leeway(Duration::from_secs(5));
 /// # drop(hook);
+/// # Ok::<(), sse_endpoints::jwt::JwtError>(())
 /// ```
 #[must_use]
 pub struct Jwt<P> {
@@ -198,6 +259,7 @@ pub struct Jwt<P> {
 
 impl<P> Jwt<P> {
     fn with_key(key: DecodingKey, algorithm: Algorithm) -> Self {
+        use_crypto_provider();
         let mut validation = Validation::new(algorithm);
         validation.leeway = 0;
         Jwt {
@@ -209,23 +271,20 @@ impl<P> Jwt<P> {
         }
     }
 
-    /// Checks HS256 tokens signed with `secret` (use 32 random bytes or more). An empty
-    /// secret (an unset variable, say) would let anyone sign tokens: the hook then refuses
-    /// every token, and logs an error once.
-    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+    /// Checks HS256 tokens signed with `secret`: random bytes, at least [`MIN_HS256_SECRET`]
+    /// of them. A shorter secret (an unset variable read as empty, a password) is refused
+    /// with an error for which [`JwtError::is_short_secret`] holds, so that a server does not
+    /// start with tokens anyone could forge.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, JwtError> {
         let secret = secret.as_ref();
-        let mut jwt = Jwt::with_key(DecodingKey::from_secret(secret), Algorithm::HS256);
-        if secret.is_empty() {
-            tracing::error!("Jwt::hs256 with an empty secret: every token will be refused");
-            // No algorithm is accepted, so every token is invalid.
-            jwt.validation.algorithms.clear();
-        }
-        jwt
+        check_hs256_secret(secret)?;
+        let key = DecodingKey::from_secret(secret).map_err(JwtError::key)?;
+        Ok(Jwt::with_key(key, Algorithm::HS256))
     }
 
     /// Checks RS256 tokens against an RSA public key in PEM.
     pub fn rs256_pem(public_key_pem: &[u8]) -> Result<Self, JwtError> {
-        let key = DecodingKey::from_rsa_pem(public_key_pem).map_err(JwtError)?;
+        let key = DecodingKey::from_rsa_pem(public_key_pem).map_err(JwtError::key)?;
         Ok(Jwt::with_key(key, Algorithm::RS256))
     }
 
@@ -378,7 +437,7 @@ mod tests {
     #[test]
     fn an_expiry_past_what_the_clock_holds_is_no_panic() {
         // Found in review: `UNIX_EPOCH + exp` panicked for a signed `exp` over i64::MAX.
-        let hook = Jwt::<Query>::hs256(SECRET);
+        let hook = Jwt::<Query>::hs256(SECRET).unwrap();
         let far = Claims::new()
             .subscribe(["news"])
             .expires_in(Duration::MAX)
@@ -392,7 +451,7 @@ mod tests {
 
     #[test]
     fn authenticate_checks_the_token_alone() {
-        let hook = Jwt::<Query>::hs256(SECRET);
+        let hook = Jwt::<Query>::hs256(SECRET).unwrap();
         let endpoints = crate::endpoints::HubEndpoints::new(sse_core::Hub::new())
             .max_publishes_in_flight(1)
             .authorize(hook.clone());
@@ -417,17 +476,25 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_secret_refuses_every_token() {
-        let hook = Jwt::<Query>::hs256(b"");
-        let forged = Claims::new()
-            .publish(["*"])
-            .expires_in(Duration::from_secs(60))
-            .sign_hs256(b"")
-            .unwrap();
-        assert_eq!(
-            answer(&hook, &forged, Access::Publish("news")),
-            Err(Denied::InvalidToken)
-        );
+    fn a_secret_shorter_than_32_bytes_is_refused() {
+        let short = &SECRET[..MIN_HS256_SECRET - 1];
+        for secret in [&b""[..], b"secret", short] {
+            let error = Jwt::<Query>::hs256(secret).unwrap_err();
+            assert!(error.is_short_secret(), "{error}");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "an HS256 secret needs at least 32 bytes (RFC 7518 section 3.2), this one has {}",
+                    secret.len()
+                )
+            );
+            let claims = Claims::new().publish(["*"]);
+            assert!(claims.sign_hs256(secret).unwrap_err().is_short_secret());
+        }
+        assert!(Jwt::<Query>::hs256(&SECRET[..MIN_HS256_SECRET]).is_ok());
+        let not_short = Jwt::<Query>::rs256_pem(b"not a key").unwrap_err();
+        assert!(!not_short.is_short_secret());
+        assert!(std::error::Error::source(&not_short).is_some());
     }
 
     #[test]
@@ -445,7 +512,7 @@ mod tests {
 
     #[test]
     fn tokens_grant_their_topics_until_they_expire() {
-        let hook = Jwt::<Query>::hs256(SECRET);
+        let hook = Jwt::<Query>::hs256(SECRET).unwrap();
         let token = Claims::new()
             .subscribe(["news", "rooms/*"])
             .publish(["rooms/*"])

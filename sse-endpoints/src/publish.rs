@@ -282,10 +282,10 @@ impl<'e, A> ReceivedBody<'e, A> {
                     Claim::Done(id) => return Ok(Published { id }),
                     Claim::Reused => return Err(EndpointError::IdempotencyKeyReused),
                     Claim::Wait(mut first) => {
-                        if let Ok(id) = first.wait_for(Option::is_some).await {
-                            if let Some(id) = *id {
-                                return Ok(Published { id });
-                            }
+                        if let Ok(id) = first.wait_for(Option::is_some).await
+                            && let Some(id) = *id
+                        {
+                            return Ok(Published { id });
                         }
                         // The first publish failed and released the key: claim it again.
                     }

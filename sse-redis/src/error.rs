@@ -7,7 +7,7 @@ use std::fmt;
 #[non_exhaustive]
 pub enum Error {
     /// The URL is not a Redis URL (`redis://[user:password@]host[:port][/db]`, or
-    /// `rediss://` for TLS).
+    /// `rediss://` for TLS, which needs the feature `tls`).
     InvalidUrl(redis::RedisError),
     /// Redis refused the credentials in the URL.
     Auth(redis::RedisError),

@@ -56,7 +56,19 @@
 //!
 //! # Features
 //!
-//! - `tls` (default): `rediss://` URLs, through the system's OpenSSL.
+//! - `tls` (off by default): `rediss://` URLs, through [rustls] (no OpenSSL, nothing to link).
+//!   The server's certificate is checked against the system's trust store (read with
+//!   `rustls-native-certs`) and the host name in the URL:
+//!   `rediss://[[user]:password@]host[:port][/db]`. Without the feature a `rediss://` URL is
+//!   refused as [`Error::InvalidUrl`]. rustls' crypto is ring's: if the app has not
+//!   installed a process-wide `rustls::crypto::CryptoProvider` before [`connect`], sse-redis
+//!   installs ring's (an app that installed its own keeps it).
+//! - `tls-webpki-roots`: `tls` trusting Mozilla's root certificates built into the binary
+//!   (`webpki-roots`) instead of the system's store, for images that have none.
+//! - `tls-insecure`: `tls`, and a URL ending in `#insecure`
+//!   (`rediss://host:6380/#insecure`) skips the certificate check altogether: only for test
+//!   servers with a self-signed certificate. Without this feature such a URL is refused,
+//!   with an error saying so, instead of connecting unchecked.
 //! - `metrics`: the hub's metrics (`sse-core`'s feature `metrics`, where
 //!   `sse_publish_duration_seconds` is the round trip of a publish to Redis) and the
 //!   backend's own, below. Install the recorder before [`connect`].
@@ -66,6 +78,10 @@
 //! | `sse_redis_errors_total` | counter | failed or timed-out Redis calls, by `op`: `publish`, `history` (a resume's read), `read` (the event log reader lost Redis), `remove` (`Hub::remove_topic`) |
 //! | `sse_redis_reconnects_total` | counter | times the event log reader got Redis back after losing it |
 //! | `sse_redis_epoch_resets_total` | counter | times Redis was found to have lost its data (a new epoch) |
+//!
+//! [rustls]: https://docs.rs/rustls
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod error;
@@ -169,13 +185,29 @@ impl Options {
 /// Connects to Redis at `url` and builds the hub on it with the default [`Options`]. Call
 /// it inside a tokio runtime; it starts the instance's reader task.
 ///
-/// `url` is `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS.
+/// `url` is `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS (feature
+/// `tls`; see [Features](crate#features)).
 pub async fn connect(url: &str, hub: HubBuilder) -> Result<Hub, Error> {
     connect_with(url, hub, Options::default()).await
 }
 
+/// Gives rustls its process-wide crypto provider, ring's, unless the app installed one: with
+/// more than one provider compiled in (ring here, aws-lc-rs from another crate), rustls
+/// could not pick one by itself and would panic at the first TLS connection.
+#[cfg(feature = "tls")]
+fn use_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err: another thread installed one first, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// [`connect`], with [`Options`].
 pub async fn connect_with(url: &str, hub: HubBuilder, options: Options) -> Result<Hub, Error> {
+    #[cfg(feature = "tls")]
+    if url.starts_with("rediss:") {
+        use_crypto_provider();
+    }
     let client = redis::Client::open(url).map_err(Error::InvalidUrl)?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(options.timeout))

@@ -272,6 +272,8 @@ async fn a_publish_while_redis_is_away_fails_and_streams_stay_open() {
     assert_eq!(events.last().map(|e| e.0.clone()), Some(id.to_string()));
 }
 
+/// The test server's certificate is self-signed, hence its `#insecure` URL (`tls-insecure`).
+#[cfg(feature = "tls-insecure")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rediss_url_speaks_tls() {
     let redis = RedisServer::start_tls();

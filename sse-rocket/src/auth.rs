@@ -30,7 +30,7 @@ impl<'a> ReadRequest<Request<'a>> for RocketRequest {
 /// use sse_rocket::sse_endpoints::jwt::Claims;
 ///
 /// let secret = "at least 32 random bytes, from your config";
-/// let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).cookie("token"));
+/// let endpoints = HubEndpoints::new(Hub::new()).authorize(Jwt::hs256(secret).unwrap().cookie("token"));
 /// let rocket = rocket::build().mount("/", sse_rocket::routes(endpoints));
 ///
 /// // A token for a client (a login handler's job): read `news`, publish nothing, for an hour.
@@ -41,4 +41,5 @@ impl<'a> ReadRequest<Request<'a>> for RocketRequest {
 /// # drop((rocket, token));
 /// ```
 #[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub type Jwt = sse_endpoints::jwt::Jwt<RocketRequest>;

@@ -5,12 +5,12 @@
 //!     --subscribe '*' --publish chat [--ttl-secs 3600]
 //! ```
 //!
-//! The secret comes from `--secret`, else `SSE_AUTH_SECRET`; `--subscribe` and `--publish`
-//! repeat, each a topic, `*` or a `prefix/*`.
+//! The secret (32 bytes or more) comes from `--secret`, else `SSE_AUTH_SECRET`; `--subscribe`
+//! and `--publish` repeat, each a topic, `*` or a `prefix/*`.
 
 use std::time::Duration;
 
-use sse_endpoints::jwt::Claims;
+use sse_endpoints::jwt::{Claims, MIN_HS256_SECRET};
 
 /// Mints a demo token: an HS256 JSON Web Token in Mercure's style, printed on stdout.
 #[derive(Debug, clap::Parser)]
@@ -22,7 +22,7 @@ struct Args {
         value_name = "SECRET",
         env = "SSE_AUTH_SECRET",
         hide_env_values = true,
-        value_parser = clap::builder::NonEmptyStringValueParser::new()
+        value_parser = hs256_secret
     )]
     secret: String,
 
@@ -37,6 +37,17 @@ struct Args {
     /// How long the token is valid, in seconds
     #[arg(long, value_name = "N", default_value_t = 3600)]
     ttl_secs: u64,
+}
+
+/// A secret `Claims::sign_hs256` takes: 32 bytes or more (RFC 7518 section 3.2).
+fn hs256_secret(secret: &str) -> Result<String, String> {
+    if secret.len() < MIN_HS256_SECRET {
+        return Err(format!(
+            "an HS256 secret needs at least {MIN_HS256_SECRET} bytes, this one has {}",
+            secret.len()
+        ));
+    }
+    Ok(secret.to_owned())
 }
 
 fn main() -> Result<(), String> {

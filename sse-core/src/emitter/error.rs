@@ -123,6 +123,7 @@ impl std::error::Error for TrySendError {}
 /// [`Emitter::send_json`](super::Emitter::send_json) failed: the value is not JSON, or the
 /// emitter is closed.
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SendJsonError {

@@ -119,6 +119,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use error::SendJsonError;
 pub use error::{SendError, TrySendError};
 pub use stream::EmitterStream;
@@ -361,6 +362,7 @@ impl Emitter {
     /// # }
     /// ```
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn send_json<T>(
         &self,
         value: &T,

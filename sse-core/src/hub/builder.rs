@@ -234,6 +234,7 @@ impl HubBuilder {
     /// # drop(hub);
     /// ```
     #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
     pub fn metrics_name(mut self, name: impl Into<String>) -> Self {
         self.config.metrics_name = Some(name.into());
         self

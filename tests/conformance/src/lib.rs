@@ -119,7 +119,7 @@ pub const TEST_JWT_SECRET: &str = "the conformance suite's secret, 32+ bytes";
 ///
 /// [`ReadRequest`]: sse_endpoints::ReadRequest
 pub fn test_jwt<P>() -> Jwt<P> {
-    Jwt::hs256(TEST_JWT_SECRET)
+    Jwt::hs256(TEST_JWT_SECRET).expect("TEST_JWT_SECRET has 32 bytes or more")
 }
 
 /// A token for the `/jwt` routes: these claims, signed with [`TEST_JWT_SECRET`].
