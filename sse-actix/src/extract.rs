@@ -4,7 +4,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use sse_core::last_event_id::HEADER;
+use sse_core::last_event_id::LAST_EVENT_ID;
 
 use crate::Error;
 
@@ -20,7 +20,10 @@ impl FromRequest for LastEventId {
     type Future = Ready<Result<Self, Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let header = request.headers().get(HEADER).map(|value| value.as_bytes());
+        let header = request
+            .headers()
+            .get(LAST_EVENT_ID)
+            .map(|value| value.as_bytes());
         let query = Some(request.query_string()).filter(|query| !query.is_empty());
         ready(
             sse_core::LastEventId::from_header_or_query(header, query)

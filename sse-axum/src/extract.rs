@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use sse_core::last_event_id::HEADER;
+use sse_core::last_event_id::LAST_EVENT_ID;
 
 use crate::Error;
 
@@ -17,7 +17,10 @@ impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
-        let header = parts.headers.get(HEADER).map(|value| value.as_bytes());
+        let header = parts
+            .headers
+            .get(LAST_EVENT_ID)
+            .map(|value| value.as_bytes());
         Ok(LastEventId(sse_core::LastEventId::from_header_or_query(
             header,
             parts.uri.query(),

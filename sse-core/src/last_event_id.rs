@@ -18,8 +18,9 @@
 
 use std::fmt;
 
-/// The name of the request header.
-pub const HEADER: &str = "last-event-id";
+/// The name of the request header, `last-event-id` (named as `http::header` names headers,
+/// so that it reads apart from other header constants where both are imported).
+pub const LAST_EVENT_ID: &str = "last-event-id";
 
 /// The query parameter read when the header is absent.
 pub const QUERY_PARAM: &str = "lastEventId";

@@ -80,7 +80,7 @@ use tokio::sync::Semaphore;
 use crate::idempotency;
 use crate::limits::{PublishLimits, PublishRate};
 #[cfg(doc)]
-use crate::{Authorize, idempotency::HEADER};
+use crate::{Authorize, idempotency::IDEMPOTENCY_KEY};
 
 /// The hub endpoints' settings, and their logic. `A` is the [`Authorize`] hook, called with
 /// the framework's request; `()` allows all.

@@ -36,7 +36,7 @@
 //!   retry instead of published twice. The in-memory hub keeps only this store.
 //!
 //! The endpoint takes the key from the publish body's `"idempotency_key"` field, or from an
-//! [`Idempotency-Key`](HEADER) header the adapter passes in (the body's field wins); it is
+//! [`Idempotency-Key`](IDEMPOTENCY_KEY) header the adapter passes in (the body's field wins); it is
 //! 1 to [`MAX_KEY_LEN`] bytes of UTF-8, or a 400 `invalid_idempotency_key`.
 //!
 //! ```
@@ -61,7 +61,7 @@ use sse_core::EventId;
 use sse_core::hub::TopicName;
 
 /// The request header that carries an idempotency key: `Idempotency-Key`.
-pub const HEADER: &str = "idempotency-key";
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The longest key accepted, in bytes.
 pub const MAX_KEY_LEN: usize = 128;

@@ -128,7 +128,7 @@ impl<A> HubEndpoints<A> {
         self.authorize.authenticate(request)?;
         let permit = self.limits.admit()?;
         check_publish_content_type(P::header_values(request, "content-type").next())?;
-        let key_header = P::header_values(request, idempotency::HEADER)
+        let key_header = P::header_values(request, idempotency::IDEMPOTENCY_KEY)
             .next()
             .map(Box::from);
         // Without a name from the hook, publishers with different credentials are

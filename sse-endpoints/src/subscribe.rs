@@ -121,7 +121,7 @@ impl<A> HubEndpoints<A> {
     {
         let query = P::query(request);
         let last_event_id_header =
-            P::header_values(request, sse_core::last_event_id::HEADER).next();
+            P::header_values(request, sse_core::last_event_id::LAST_EVENT_ID).next();
         let topics: Vec<String> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .filter(|(name, _)| name == "topic")
             .map(|(_, value)| value.into_owned())

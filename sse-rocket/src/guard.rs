@@ -2,7 +2,7 @@
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
-use sse_core::last_event_id::HEADER;
+use sse_core::last_event_id::LAST_EVENT_ID;
 
 use crate::Error;
 
@@ -20,7 +20,7 @@ impl<'r> FromRequest<'r> for LastEventId {
     type Error = Error;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Error> {
-        let header = request.headers().get_one(HEADER).map(str::as_bytes);
+        let header = request.headers().get_one(LAST_EVENT_ID).map(str::as_bytes);
         let query = request.uri().query().map(|query| query.as_str());
         match sse_core::LastEventId::from_header_or_query(header, query) {
             Ok(id) => Outcome::Success(LastEventId(id)),
