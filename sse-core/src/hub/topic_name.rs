@@ -45,6 +45,50 @@ impl TopicName {
         })
     }
 
+    /// A topic name built from parts that may hold anything a user typed (an id, an email,
+    /// a room title): the parts joined with `/`, each escaped so that no two lists of parts
+    /// give the same name (`["a/b"]` and `["a", "b"]` differ, `["user:1", "x"]` cannot pass
+    /// for `["user", "1:x"]`). Letters, digits and `_ - .` stay as they are; every other byte
+    /// (`/`, `:`, `@` included) is written `@` and two hex digits. Too long a result (over
+    /// [`MAX_LEN`](Self::MAX_LEN)) is [`HubError::InvalidTopic`], as is an empty list.
+    ///
+    /// ```
+    /// use sse_core::hub::TopicName;
+    ///
+    /// let inbox = TopicName::from_parts(["user", "ada@example.com", "inbox"])?;
+    /// assert_eq!(inbox.as_str(), "user/ada@40example.com/inbox");
+    /// assert_ne!(
+    ///     TopicName::from_parts(["rooms", "a/b"])?,
+    ///     TopicName::from_parts(["rooms", "a", "b"])?,
+    /// );
+    /// # Ok::<(), sse_core::HubError>(())
+    /// ```
+    pub fn from_parts<I>(parts: I) -> Result<TopicName, HubError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        use std::fmt::Write;
+        let mut name = String::new();
+        for (n, part) in parts.into_iter().enumerate() {
+            if n > 0 {
+                name.push('/');
+            }
+            for byte in part.as_ref().bytes() {
+                if byte.is_ascii_alphanumeric() || b"_-.".contains(&byte) {
+                    name.push(char::from(byte));
+                } else {
+                    // invariant: writing to a String cannot fail.
+                    let _ = write!(name, "@{byte:02x}");
+                }
+            }
+            if name.len() > Self::MAX_LEN {
+                break; // too long already: `new` says so
+            }
+        }
+        TopicName::new(&name)
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -164,6 +208,33 @@ impl IntoTopicName for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_from_parts_do_not_collide() {
+        let lists: [&[&str]; 9] = [
+            &["a/b"],
+            &["a", "b"],
+            &["a@2fb"],
+            &["user:1", "x"],
+            &["user", "1:x"],
+            &["a", ""],
+            &["a"],
+            &["", "a"],
+            &["@"],
+        ];
+        let names: Vec<TopicName> = lists
+            .iter()
+            .map(|parts| TopicName::from_parts(*parts).unwrap())
+            .collect();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert!(TopicName::from_parts(Vec::<&str>::new()).is_err());
+        assert!(TopicName::from_parts(["x".repeat(200)]).is_err());
+        assert_eq!(TopicName::from_parts(["ok"]).unwrap().as_str(), "ok");
+    }
 
     #[test]
     fn topic_names() {
