@@ -37,25 +37,35 @@ use crate::metrics::{Op, RedisMetrics};
 /// made anew records, as its highest deleted id, the last event the index says the topic
 /// had before (or the floor): what it lost before it was made again.
 ///
-/// **An idempotency key** (KEYS[6], when given): a key already set answers the id it
+/// **The topic cap** (KEYS[6], `<prefix>:recent`, a sorted set): every topic that has a
+/// history stream, by the sequence number of its last publish (so the oldest idle topics
+/// come first). When it holds more than [`Options::max_topics`](crate::Options::max_topics)
+/// topics, the oldest are popped and their streams deleted (at most 16 per publish, so a
+/// cap lowered on a full Redis drains over the next publishes in bounded script time).
+/// The index keeps their last sequence numbers, so a resume into one is told `missed`
+/// (`expired`), as for a stream that expired. A topic whose stream expired on its own is
+/// still a member until it is popped, which it is first, being older than every live one.
+///
+/// **An idempotency key** (KEYS[7], when given): a key already set answers the id it
 /// holds and publishes nothing (3 in place of the id, for another event's hash); else the
 /// key is set to the new id and the event's hash, expiring after the key's window. In the
 /// same script as the publish, so that a publish that timed out on the caller's side but
 /// ran later, and its retry, publish once between them, on any instance.
 ///
-/// KEYS: epoch, seq, log, topic, index, and the idempotency key if any. ARGV: a new epoch
-/// in case one is needed, topic, body, log length, topic length, topic TTL in seconds, the
-/// newest epoch and sequence number the caller has seen, a random nonce (which tells two
-/// events given the same id apart), and with a key, the event's hash and the window in
-/// milliseconds. Returns the epoch, the sequence number, and 1 if a new epoch was started
+/// KEYS: epoch, seq, log, topic, index, recent, and the idempotency key if any. ARGV: a
+/// new epoch in case one is needed, topic, body, log length, topic length, topic TTL in
+/// seconds, the newest epoch and sequence number the caller has seen, a random nonce
+/// (which tells two events given the same id apart), the topic cap, the prefix of topic
+/// keys (the streams of topics trimmed by the cap are named from it: one Redis, not a
+/// cluster), and with a key, the event's hash and the window in milliseconds. Returns the epoch, the sequence number, and 1 if a new epoch was started
 /// because Redis went back in time, 2 if the key's first id is answered, 3 if the key was
 /// used for another event.
 const PUBLISH: &str = r"
-if KEYS[6] then
-  local first = redis.call('GET', KEYS[6])
+if KEYS[7] then
+  local first = redis.call('GET', KEYS[7])
   if first then
     local e, s, h = string.match(first, '^(%x+) (%d+) (.+)$')
-    if h ~= ARGV[10] or not s then
+    if h ~= ARGV[12] or not s then
       return {'', 0, 3}
     end
     return {e, tonumber(s), 2}
@@ -105,6 +115,14 @@ if not newest then
 end
 redis.call('EXPIRE', KEYS[4], ARGV[6])
 redis.call('ZADD', KEYS[5], seq, ARGV[2])
+redis.call('ZADD', KEYS[6], seq, ARGV[2])
+local over = redis.call('ZCARD', KEYS[6]) - tonumber(ARGV[10])
+if over > 0 then
+  local oldest = redis.call('ZPOPMIN', KEYS[6], math.min(over, 16))
+  for i = 1, #oldest - 1, 2 do
+    redis.call('DEL', ARGV[11] .. oldest[i])
+  end
+end
 if seq % 1024 == 0 then
   local oldest = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
   local forget = oldest and (tonumber(string.match(oldest[1], '^%d+')) - 1) or 0
@@ -113,8 +131,8 @@ if seq % 1024 == 0 then
     redis.call('ZADD', KEYS[5], forget, ' floor')
   end
 end
-if KEYS[6] then
-  redis.call('SET', KEYS[6], epoch .. ' ' .. seq .. ' ' .. ARGV[10], 'PX', ARGV[11])
+if KEYS[7] then
+  redis.call('SET', KEYS[7], epoch .. ' ' .. seq .. ' ' .. ARGV[12], 'PX', ARGV[13])
 end
 return {epoch, seq, back}
 ";
@@ -198,6 +216,7 @@ impl RedisBackend {
             .key(&self.keys.log)
             .key(self.keys.topic(topic))
             .key(&self.keys.index)
+            .key(&self.keys.recent)
             .arg(format!("{:08x}", random_epoch()))
             .arg(topic.as_str())
             .arg(body.as_ref())
@@ -206,7 +225,9 @@ impl RedisBackend {
             .arg(self.options.topic_ttl.as_secs().max(1))
             .arg(format!("{seen_epoch:08x}"))
             .arg(seen_seq)
-            .arg(nonce());
+            .arg(nonce())
+            .arg(self.options.max_topics)
+            .arg(self.keys.topic(""));
         if let Some(key) = key {
             let window = u64::try_from(key.window.as_millis()).unwrap_or(u64::MAX);
             invocation
@@ -413,8 +434,12 @@ impl Backend for RedisBackend {
         Box::pin(async move {
             let mut connection = self.connection.clone();
             let delete = async {
-                let deleted: u64 = redis::cmd("DEL")
+                let (deleted, _): (u64, u64) = redis::pipe()
+                    .cmd("DEL")
                     .arg(self.keys.topic(topic))
+                    .cmd("ZREM")
+                    .arg(&self.keys.recent)
+                    .arg(topic.as_str())
                     .query_async(&mut connection)
                     .await
                     .map_err(unavailable)?;

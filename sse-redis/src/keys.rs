@@ -9,6 +9,9 @@
 //!   number, kept as long as the log reaches back (older ones are forgotten, and the member
 //!   ` floor` says up to where); it tells, when a topic's stream is gone or new, whether
 //!   events of the topic were lost with it (see the publish script);
+//! - `<prefix>:recent`: the topics that have a history stream (a sorted set), by the
+//!   sequence number of their last publish; at most [`Options::max_topics`](crate::Options::max_topics)
+//!   of them: the publish script deletes the oldest topics' streams beyond it;
 //! - `<prefix>:t:<topic>`: one topic's events (entry ids `<seq>-0`, fields `b` and `e`, its epoch), for resuming
 //!   beyond an instance's memory; trimmed to about [`Options::history`](crate::Options::history)
 //!   and expiring after [`Options::topic_ttl`](crate::Options::topic_ttl) without a publish;
@@ -23,6 +26,7 @@ pub(crate) struct Keys {
     pub(crate) seq: String,
     pub(crate) log: String,
     pub(crate) index: String,
+    pub(crate) recent: String,
     topic_prefix: String,
     idem_prefix: String,
 }
@@ -34,6 +38,7 @@ impl Keys {
             seq: format!("{prefix}:seq"),
             log: format!("{prefix}:log"),
             index: format!("{prefix}:topics"),
+            recent: format!("{prefix}:recent"),
             topic_prefix: format!("{prefix}:t:"),
             idem_prefix: format!("{prefix}:idem:"),
         }

@@ -47,12 +47,51 @@
 //! - **Redis away**: live streams stay open; publishing fails; when Redis is back, each
 //!   instance reads on from the last event it had, so nothing Redis still holds is lost or
 //!   delivered twice.
-//! - **Redis memory is bounded**: the log is trimmed to about [`Options::log_len`] events,
-//!   each topic to about [`Options::history`] (`MAXLEN ~`: Redis trims whole nodes, so a
-//!   little more is kept), and a topic nobody publishes to expires after
-//!   [`Options::topic_ttl`], with its history.
+//! - **Redis memory is bounded** by the configuration: the log is trimmed to about
+//!   [`Options::log_len`] events, each topic to about [`Options::history`] (`MAXLEN ~`:
+//!   Redis trims whole nodes, so a little more is kept), at most [`Options::max_topics`]
+//!   topics keep a history (the least recently published lose theirs first), and a topic
+//!   nobody publishes to expires after [`Options::topic_ttl`], with its history. See
+//!   [Redis memory](#redis-memory) for what `maxmemory` to give it.
 //!
 //! The keys are listed in [`Options::prefix`]'s docs.
+//!
+//! # Redis memory
+//!
+//! With `B` the typical encoded event (its data, name and fields, in bytes) and `T` the
+//! typical topic name, what the hub keeps in Redis is at most about
+//!
+//! ```text
+//!   log_len × (B + T + 100)                          the log every instance reads
+//! + max_topics × (min(history + 100, E) × (B + 50)   the topics' histories (E: events a
+//!                 + 2 × T + 400)                     topic gets within topic_ttl), their
+//!                                                    keys, and the `recent` set
+//! + min(log_len, topics) × (T + 60)                  the index of topics
+//! + idempotency keys: publishes with a key per second × window in seconds × (T + key + 150)
+//! ```
+//!
+//! (`+ 100` events per stream: `MAXLEN ~` trims whole nodes of up to
+//! `stream-node-max-entries`, 100 by default.) Set `maxmemory` to that plus a quarter
+//! (the allocator rounds up: measured on Redis 7, an event of 10 KB takes about 13 KB in
+//! the log and 13 KB in its topic's history), plus Redis's own few MB. For example 100,000
+//! topics of 3 events of 10 KB, with the defaults (`max_topics` 10,000, `log_len`
+//! 100,000): about 1.3 GB for the log and 0.4 GB for the histories, where without a cap
+//! the histories alone took 3.9 GB. The test `tests/memory.rs` measures it on a real
+//! Redis (200 topics, a cap of 50: 50 histories of 1.9 MB in all, not 200 of 7.8 MB).
+//!
+//! **`maxmemory-policy`**: the topics' histories and the idempotency keys carry an expiry;
+//! the epoch, the sequence number, the log, the index and `recent` do not. So
+//!
+//! - `volatile-lru` (or `volatile-ttl`) is the safety net: if the formula was wrong, Redis
+//!   evicts the least recently used histories, which resumes report as `missed`
+//!   (`expired`), and never the keys ids depend on. Publishing goes on. An evicted
+//!   idempotency key can let a retry publish again, as after its window.
+//! - `noeviction` fails every write once `maxmemory` is reached: every publish on every
+//!   instance answers 503 `backend_unavailable` until memory is freed (a `CONFIG SET
+//!   maxmemory` higher, keys expiring); nothing is lost silently, and it recovers by
+//!   itself, without restarting any instance. Choose it when losing history is worse
+//!   than refusing publishes, with `maxmemory` above the formula.
+//! - not `allkeys-*`: evicting the epoch or the log is a reset for every subscriber.
 //!
 //! # Features
 //!
@@ -123,6 +162,7 @@ pub struct Options {
     history: usize,
     log_len: usize,
     topic_ttl: Duration,
+    max_topics: usize,
     timeout: Duration,
 }
 
@@ -133,6 +173,7 @@ impl Default for Options {
             history: 1024,
             log_len: 100_000,
             topic_ttl: Duration::from_secs(24 * 3600),
+            max_topics: 10_000,
             timeout: Duration::from_secs(2),
         }
     }
@@ -140,7 +181,8 @@ impl Default for Options {
 
 impl Options {
     /// The defaults: prefix `sse`, 1024 events of history per topic, a log of 100,000
-    /// events, topics expiring after a day without a publish, a 2 s timeout.
+    /// events, topics expiring after a day without a publish, the histories of at most
+    /// 10,000 topics, a 2 s timeout.
     pub fn new() -> Self {
         Options::default()
     }
@@ -149,7 +191,10 @@ impl Options {
     /// separate. The keys are `<prefix>:epoch` (the epoch), `<prefix>:seq` (the last
     /// sequence number), `<prefix>:log` (every event, a stream), `<prefix>:topics` (each
     /// topic's last sequence number, a sorted set about as long as the topics published to
-    /// within the log), and `<prefix>:t:<topic>` (each topic's history, a stream).
+    /// within the log), `<prefix>:recent` (the topics that have a history, by last publish,
+    /// a sorted set of at most [`max_topics`](Self::max_topics)), `<prefix>:t:<topic>`
+    /// (each topic's history, a stream) and `<prefix>:idem:...` (idempotency keys, each
+    /// expiring after its window).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
@@ -172,6 +217,18 @@ impl Options {
     /// How long a topic nobody publishes to is kept (default a day), with its history.
     pub fn topic_ttl(mut self, ttl: Duration) -> Self {
         self.topic_ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The most topics whose history Redis keeps (default 10,000): beyond it, each publish
+    /// deletes the history of the topics published to least recently, so that what Redis
+    /// holds is bounded by the configuration, not by how many topics the app uses (see
+    /// [Redis memory](crate#redis-memory)). A resume into a topic trimmed this way is told
+    /// `missed` (reason `expired`), as for one that expired after
+    /// [`topic_ttl`](Self::topic_ttl). Live subscribers are not affected: they get every
+    /// event from the log. `usize::MAX` for no cap.
+    pub fn max_topics(mut self, topics: usize) -> Self {
+        self.max_topics = topics.max(1);
         self
     }
 

@@ -1,8 +1,9 @@
 //! Redis faults on a real `redis-server` (started per test on a free loopback port): Redis
 //! restored from an older snapshot (or a failover to a replica that lags), a topic's
-//! history evicted or deleted, and a topic removed. Whatever happens, a subscriber gets
-//! every event exactly once and in order, or a `missed` notice: never a reused id, never
-//! silent loss.
+//! history evicted or deleted, a topic removed, every connection killed (`CLIENT KILL`),
+//! Redis restarted empty while publishing, and `maxmemory` reached. Whatever happens, a
+//! subscriber gets every event exactly once and in order, or a `missed` notice: never a
+//! reused id, never silent loss.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -451,4 +452,308 @@ async fn a_publish_that_timed_out_is_settled_by_its_retry_not_published_twice() 
             "the event once, with the id its retry answered, then the marker"
         );
     }
+}
+
+/// What a publisher did: each number it published, the result, how long it took.
+type Published = Vec<(usize, Result<EventId, HubError>, Duration)>;
+
+/// Publishes `data` events `<name> <n>` on `topic` every 3 ms until `stop`, recording each
+/// result with how long it took.
+async fn publish_until(
+    hub: Hub,
+    name: &'static str,
+    topic: &'static str,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Published {
+    let mut results = Vec::new();
+    let mut n = 0;
+    while !*stop.borrow() {
+        let started = tokio::time::Instant::now();
+        let result = hub.publish(topic, Event::new(format!("{name} {n}"))).await;
+        results.push((n, result, started.elapsed()));
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    results
+}
+
+/// Polls a publish on `hub` until it succeeds (within `PATIENCE`) and prints how long
+/// Redis being usable again took to reach it.
+async fn recovered(hub: &Hub, topic: &str, what: &str) -> EventId {
+    let started = tokio::time::Instant::now();
+    let id = publish_when_back(hub, topic, "recovered").await;
+    println!("{what}: publishing recovered after {:?}", started.elapsed());
+    id
+}
+
+/// Checks what a subscriber received against what the publishers were told: message ids
+/// strictly increasing (so none twice), each publisher's numbers in order and none twice,
+/// every accepted event delivered with its payload unless a `missed` announced a gap,
+/// and returns the `missed` notices.
+fn check_received(
+    events: &[(String, String, String)],
+    accepted: &std::collections::HashMap<String, String>,
+) -> Vec<String> {
+    let mut last: Option<EventId> = None;
+    let mut numbers = std::collections::HashMap::<String, usize>::new();
+    let mut delivered = std::collections::HashMap::new();
+    for (id, name, data) in events {
+        if name != "message" {
+            continue;
+        }
+        let parsed = EventId::parse(id).expect("a hub id");
+        if let Some(last) = last.filter(|last| last.epoch() == parsed.epoch()) {
+            assert!(parsed.sequence() > last.sequence(), "{id} after {last}");
+        }
+        last = Some(parsed);
+        assert!(
+            delivered.insert(id.clone(), data.clone()).is_none(),
+            "{id} twice"
+        );
+        if let Some((publisher, n)) = data.split_once(' ')
+            && let Ok(n) = n.parse::<usize>()
+            && let Some(before) = numbers.insert(publisher.to_owned(), n)
+        {
+            assert!(n > before, "{publisher} {n} after {publisher} {before}");
+        }
+    }
+    let missed = missed(events);
+    for (id, data) in accepted {
+        match delivered.get(id) {
+            Some(got) => assert_eq!(got, data, "{id} is the event it was given to"),
+            None => assert!(
+                !missed.is_empty(),
+                "accepted {id} ({data}) was lost silently"
+            ),
+        }
+    }
+    missed
+}
+
+/// Every accepted publish of `results`, by id (no id given to two publishes), with its
+/// payload; and checks that each failure was `backend_unavailable` within about the timeout.
+fn accepted_of(
+    results: &[Published],
+    names: &[&str],
+    timeout: Duration,
+) -> (std::collections::HashMap<String, String>, usize) {
+    let mut accepted = std::collections::HashMap::new();
+    let mut failed = 0;
+    for (publisher, name) in results.iter().zip(names) {
+        for (n, result, took) in publisher {
+            assert!(
+                *took < timeout * 2,
+                "a publish took {took:?}, the timeout is {timeout:?}"
+            );
+            match result {
+                Ok(id) => {
+                    let before = accepted.insert(id.to_string(), format!("{name} {n}"));
+                    assert!(before.is_none(), "{id} given to two publishes");
+                }
+                Err(HubError::Backend { .. }) => failed += 1,
+                Err(error) => panic!("not backend_unavailable: {error}"),
+            }
+        }
+    }
+    (accepted, failed)
+}
+
+/// `CLIENT KILL` of every connection of two instances (`TYPE normal`, `TYPE pubsub`, and
+/// all of them) while both publish: each publish succeeds or answers
+/// `backend_unavailable` within about the timeout, both instances' subscribers get every
+/// accepted event once, in order, with its payload, and nothing announces a gap (Redis kept
+/// its data); publishing recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_killed_while_publishing_lose_and_repeat_nothing() {
+    let redis = RedisServer::start();
+    let timeout = Duration::from_millis(800);
+    let options = sse_redis::Options::new().timeout(timeout);
+    let url = redis.url();
+    let connect = || sse_redis::connect_with(&url, Hub::builder(), options.clone());
+    let (a, b) = (connect().await.unwrap(), connect().await.unwrap());
+    let mut on_a = a.subscribe(["t"], None).unwrap();
+    let mut on_b = b.subscribe(["t"], None).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let publishers = [
+        tokio::spawn(publish_until(a.clone(), "a", "t", stopped.clone())),
+        tokio::spawn(publish_until(b.clone(), "b", "t", stopped)),
+    ];
+    let mut connection = raw(&redis).await;
+    for filter in [["TYPE", "normal"], ["TYPE", "pubsub"], ["SKIPME", "yes"]] {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let killed: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg(&filter)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        println!("CLIENT KILL {filter:?}: {killed} connections");
+    }
+    // Right after the last kill: how long until each instance publishes again.
+    let (on_a_id, on_b_id) = (
+        recovered(&a, "t", "instance a").await,
+        recovered(&b, "t", "instance b").await,
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    stop.send(true).unwrap();
+    let mut results = Vec::new();
+    for publisher in publishers {
+        results.push(publisher.await.unwrap());
+    }
+    let (mut accepted, failed) = accepted_of(&results, &["a", "b"], timeout);
+    println!("{} accepted, {failed} failed", accepted.len());
+    assert!(accepted.len() > 50, "most publishes go through");
+
+    accepted.insert(on_a_id.to_string(), "recovered".into());
+    accepted.insert(on_b_id.to_string(), "recovered".into());
+    // After every publisher's last event.
+    let end = publish_when_back(&a, "t", "end").await;
+    accepted.insert(end.to_string(), "end".into());
+    for subscription in [&mut on_a, &mut on_b] {
+        let mut events = Vec::new();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !events
+            .iter()
+            .any(|e: &(String, String, String)| e.0 == end.to_string())
+            && tokio::time::Instant::now() < deadline
+        {
+            events.extend(take(subscription, 1, Duration::from_millis(500)).await);
+        }
+        assert_eq!(check_received(&events, &accepted), Vec::<String>::new());
+    }
+}
+
+/// Redis restarted empty (no snapshot, no append-only file) while two instances publish:
+/// subscribers are told (`missed`, `reset`), events flow again under a new epoch, and no
+/// id names two events, on either instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_empty_mid_stream_resets_and_flows_again() {
+    let mut redis = RedisServer::start();
+    let timeout = Duration::from_millis(800);
+    let options = sse_redis::Options::new().timeout(timeout);
+    let url = redis.url();
+    let connect = || sse_redis::connect_with(&url, Hub::builder(), options.clone());
+    let (a, b) = (connect().await.unwrap(), connect().await.unwrap());
+    let before = a.epoch();
+    let mut on_a = a.subscribe(["t"], None).unwrap();
+    let mut on_b = b.subscribe(["t"], None).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let publishers = [
+        tokio::spawn(publish_until(a.clone(), "a", "t", stopped.clone())),
+        tokio::spawn(publish_until(b.clone(), "b", "t", stopped)),
+    ];
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.restart_empty();
+    let restarted = tokio::time::Instant::now();
+    // Both publish again under the new epoch.
+    let deadline = restarted + PATIENCE;
+    while a.epoch() == before || b.epoch() == before {
+        assert!(tokio::time::Instant::now() < deadline, "a new epoch");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("a new epoch after {:?}", restarted.elapsed());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(true).unwrap();
+    let mut results = Vec::new();
+    for publisher in publishers {
+        results.push(publisher.await.unwrap());
+    }
+    let (accepted, failed) = accepted_of(&results, &["a", "b"], timeout);
+    let after: Vec<&String> = accepted
+        .keys()
+        .filter(|id| !id.starts_with(&format!("{before:08x}")))
+        .collect();
+    println!(
+        "{} accepted ({} after), {failed} failed",
+        accepted.len(),
+        after.len()
+    );
+    assert!(!after.is_empty(), "events flow again");
+
+    let marker = recovered(&a, "t", "instance a").await;
+    for subscription in [&mut on_a, &mut on_b] {
+        let mut events = Vec::new();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !events
+            .iter()
+            .any(|e: &(String, String, String)| e.0 == marker.to_string())
+            && tokio::time::Instant::now() < deadline
+        {
+            events.extend(take(subscription, 1, Duration::from_millis(500)).await);
+        }
+        let missed = check_received(&events, &accepted);
+        assert_eq!(
+            missed,
+            [r#"{"reason":"reset","topics":["t"]}"#],
+            "told once"
+        );
+        // After the notice, only new events, every one accepted after the restart.
+        let notice = events.iter().position(|e| e.1 == "missed").unwrap();
+        let later: Vec<&String> = events[notice..]
+            .iter()
+            .filter(|e| e.1 == "message")
+            .map(|e| &e.0)
+            .collect();
+        for id in &after {
+            assert!(
+                later.contains(id),
+                "{id}, accepted after the restart, arrives"
+            );
+        }
+    }
+}
+
+/// `maxmemory` reached under `noeviction`: publishes answer `backend_unavailable` at once
+/// (Redis refuses the script's first write, its `INCR`, so nothing is half-published),
+/// not a hang or a panic, and streams stay open;
+/// after `CONFIG SET maxmemory 0` publishing recovers without restarting the instance, and
+/// nothing accepted was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maxmemory_with_noeviction_fails_publishes_until_memory_is_freed() {
+    let redis = RedisServer::start();
+    let timeout = Duration::from_millis(800);
+    let options = sse_redis::Options::new().timeout(timeout);
+    let hub = sse_redis::connect_with(&redis.url(), Hub::builder(), options)
+        .await
+        .unwrap();
+    let mut live = hub.subscribe(["t"], None).unwrap();
+    let mut connection = raw(&redis).await;
+    let config = |name: &str, value: &str| {
+        let mut command = redis::cmd("CONFIG");
+        command.arg("SET").arg(name).arg(value);
+        command
+    };
+    let _: () = config("maxmemory-policy", "noeviction")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let early = publish_n(&hub, "t", 0..5).await;
+    // Below what Redis already uses: every write is refused.
+    let _: () = config("maxmemory", "1mb")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    for n in 0..5 {
+        let started = tokio::time::Instant::now();
+        let result = hub.publish("t", Event::new(format!("full {n}"))).await;
+        let took = started.elapsed();
+        assert!(
+            matches!(result, Err(HubError::Backend { .. })),
+            "{result:?} with Redis full"
+        );
+        assert!(took < timeout, "refused at once, not a wait: {took:?}");
+        if n == 0 {
+            println!("full: {result:?} after {took:?}");
+        }
+    }
+    let _: () = config("maxmemory", "0")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let after = recovered(&hub, "t", "maxmemory 0").await;
+    let events = take(&mut live, 6, PATIENCE).await;
+    let mut expected = texts(&early);
+    expected.push(after.to_string());
+    assert_eq!(ids(&events), expected, "{events:?}");
+    assert!(events.iter().all(|(_, name, _)| name == "message"));
 }
