@@ -78,7 +78,7 @@ use sse_core::{Hub, KeepAlive};
 use tokio::sync::Semaphore;
 
 use crate::idempotency;
-use crate::limits::{PublishLimits, PublishRate};
+use crate::limits::{CredentialShares, PublishLimits, PublishRate, default_share};
 #[cfg(doc)]
 use crate::{Authorize, idempotency::IDEMPOTENCY_KEY};
 
@@ -234,6 +234,27 @@ impl<A> HubEndpoints<A> {
     /// clone it into every actix-web worker).
     pub fn max_publishes_in_flight(mut self, max: usize) -> Self {
         self.limits.in_flight = Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS)));
+        if !self.limits.unauthorized.explicit {
+            self.limits.unauthorized = Arc::new(CredentialShares::new(default_share(max)));
+        }
+        self
+    }
+
+    /// At most this many publishes of one bearer token may hold a place in flight before
+    /// the hook has authorized them for their topic (default
+    /// a sixteenth of [`max_publishes_in_flight`](Self::max_publishes_in_flight), at least
+    /// one and at most [64](crate::limits::DEFAULT_MAX_UNAUTHORIZED_PER_CREDENTIAL)): while their body is
+    /// read, and until the hook's full answer; past it, 429 `too_many_requests` with
+    /// `Retry-After: 1`. So a client whose token passes
+    /// [`authenticate`](crate::Authorize::authenticate) but that stalls its bodies, or
+    /// sends them for topics it may not publish to, cannot take every place from the
+    /// publishers with other credentials. A refused publish gives its place back as soon as
+    /// the hook refuses. Requests without a bearer token are not counted. Clones share the
+    /// counts.
+    pub fn max_unauthorized_publishes_per_credential(mut self, max: usize) -> Self {
+        let mut shares = CredentialShares::new(max);
+        shares.explicit = true;
+        self.limits.unauthorized = Arc::new(shares);
         self
     }
 

@@ -4,10 +4,11 @@
 //! |---|---|---|
 //! | [`DEFAULT_BODY_TIMEOUT`]: reading a publish body, whole | 10 s | 408 `body_timeout`, connection closed |
 //! | [`DEFAULT_MAX_PUBLISHES_IN_FLIGHT`]: publishes being read or waiting for the hub | 1,024 | 429 `too_many_requests`, `Retry-After: 1` |
+//! | [`DEFAULT_MAX_UNAUTHORIZED_PER_CREDENTIAL`]: of those, publishes of one bearer token not yet authorized for their topic (body being read, hook not answered) | a sixteenth of the places (64) | 429 `too_many_requests`, `Retry-After: 1` |
 //! | [`PublishRate`]: publishes a second, a token bucket holding one second's worth | off | 429 `too_many_requests`, `Retry-After: 1` |
 //! | [`AddressLimit`]: what a server counts per client (an IPv4 address or an IPv6 /64; the demos: connections) | off | 429 `too_many_connections`, `Retry-After: 1`, closed |
 //!
-//! The first three are `HubEndpoints` settings
+//! The first four are `HubEndpoints` settings
 //! (feature `endpoints`); clones of one `HubEndpoints` share one budget. [`AddressLimit`] is
 //! for the server's accept loop or middleware: an event stream is a request that lasts, so
 //! counting a client's connections (or its requests in flight) caps its open streams.
@@ -45,6 +46,28 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many publishes may be in flight at once (1,024), from admission (before the body is
 /// read) to the hub's answer; past it a publish is a 429 `too_many_requests`.
 pub const DEFAULT_MAX_PUBLISHES_IN_FLIGHT: usize = 1024;
+
+/// How many publishes of one credential (one bearer token) may hold a place in flight
+/// before the hook has authorized them for their topic, at most: while their body is read,
+/// and until the hook's full answer. The default share is a sixteenth of the places in
+/// flight (at least one), 64 of the default 1,024, and never more than this.
+///
+/// Why a share per credential, and not a budget of its own for bodies being read: the full
+/// answer of the hook needs the topic, which is in the body, so every publish (an allowed
+/// one too) spends time admitted but not yet authorized; nothing tells a publisher that
+/// will be allowed from one that will be refused, or one that stalls its body, except its
+/// credentials. A separate budget for bodies being read would be filled by the stalling
+/// clients as the whole budget is today, and every new publisher would find it full. Publishes
+/// already authorized (waiting for the hub) hold their place already, and nothing can take
+/// it from them. So the place in flight is given back the moment the hook refuses (before
+/// the 403 is written), and a token that passed [`Authorize::authenticate`] but stalls its
+/// bodies, or sends bodies for topics it may not publish to, holds at most this many
+/// places: the other credentials keep theirs. Requests without a bearer token are not
+/// counted here (they would all share one credential): a hook that refuses tokenless
+/// publishes should do it in `authenticate`, before any place is taken.
+///
+/// [`Authorize::authenticate`]: crate::Authorize::authenticate
+pub const DEFAULT_MAX_UNAUTHORIZED_PER_CREDENTIAL: usize = 64;
 
 /// The `Retry-After` of every 429 here, in seconds.
 const RETRY_AFTER_SECS: u32 = 1;
@@ -303,6 +326,89 @@ pub(crate) struct PublishLimits {
     pub(crate) rate: Option<PublishRate>,
     /// One permit for each publish that may be in flight; shared by clones.
     pub(crate) in_flight: Arc<Semaphore>,
+    /// The places each credential holds before its publishes are authorized; shared by
+    /// clones.
+    pub(crate) unauthorized: Arc<CredentialShares>,
+}
+
+/// A credential's default share of `in_flight` places before authorization.
+pub(crate) fn default_share(in_flight: usize) -> usize {
+    (in_flight / 16).clamp(1, DEFAULT_MAX_UNAUTHORIZED_PER_CREDENTIAL)
+}
+
+/// How many places each credential (a hash of its bearer token) holds before the hook's
+/// full answer, at most `max` each. An entry is removed at zero, so memory follows the
+/// publishes being read now.
+#[derive(Debug)]
+pub(crate) struct CredentialShares {
+    pub(crate) max: usize,
+    /// Set by `max_unauthorized_publishes_per_credential`, not derived from the places in
+    /// flight.
+    pub(crate) explicit: bool,
+    counts: Mutex<HashMap<u64, usize>>,
+}
+
+impl CredentialShares {
+    pub(crate) fn new(max: usize) -> Self {
+        CredentialShares {
+            max,
+            explicit: false,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, usize>> {
+        // Consistent after every operation, as `AddressCounts`.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One more place for `credential`, or `None` past its share.
+    fn acquire(self: &Arc<Self>, credential: u64) -> Option<UnauthorizedShare> {
+        let mut counts = self.lock();
+        let count = counts.entry(credential).or_insert(0);
+        if *count >= self.max {
+            if *count == 0 {
+                counts.remove(&credential);
+            }
+            return None;
+        }
+        *count += 1;
+        Some(UnauthorizedShare {
+            shares: self.clone(),
+            credential,
+        })
+    }
+
+    /// How many places every credential holds now, before authorization.
+    #[cfg(test)]
+    pub(crate) fn count_all(&self) -> usize {
+        self.lock().values().sum()
+    }
+
+    /// How many places `credential` holds now, before authorization.
+    #[cfg(test)]
+    pub(crate) fn count(&self, credential: u64) -> usize {
+        self.lock().get(&credential).copied().unwrap_or(0)
+    }
+}
+
+/// One place of a credential's share, given back when the hook has authorized the
+/// publish, or when the publish is answered otherwise.
+pub(crate) struct UnauthorizedShare {
+    shares: Arc<CredentialShares>,
+    credential: u64,
+}
+
+impl Drop for UnauthorizedShare {
+    fn drop(&mut self) {
+        let mut counts = self.shares.lock();
+        if let Some(count) = counts.get_mut(&self.credential) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.credential);
+            }
+        }
+    }
 }
 
 impl Default for PublishLimits {
@@ -311,13 +417,26 @@ impl Default for PublishLimits {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             rate: None,
             in_flight: Arc::new(Semaphore::new(DEFAULT_MAX_PUBLISHES_IN_FLIGHT)),
+            unauthorized: Arc::new(CredentialShares::new(default_share(
+                DEFAULT_MAX_PUBLISHES_IN_FLIGHT,
+            ))),
         }
     }
 }
 
 impl PublishLimits {
-    /// A place in flight, if the rate allows a publish now.
-    pub(crate) fn admit(&self) -> Result<PublishPermit, LimitError> {
+    /// A place in flight, if the rate allows a publish now and `credential` (a hash of the
+    /// request's bearer token, if it has one) has not used up its share of places before
+    /// authorization.
+    pub(crate) fn admit(&self, credential: Option<u64>) -> Result<PublishPermit, LimitError> {
+        let share = match credential {
+            Some(credential) => Some(
+                self.unauthorized
+                    .acquire(credential)
+                    .ok_or(LimitError::TooManyRequests)?,
+            ),
+            None => None,
+        };
         let permit = self
             .in_flight
             .clone()
@@ -326,7 +445,10 @@ impl PublishLimits {
         if let Some(rate) = &self.rate {
             rate.try_take()?;
         }
-        Ok(PublishPermit { _permit: permit })
+        Ok(PublishPermit {
+            _permit: permit,
+            unauthorized: share,
+        })
     }
 }
 
@@ -334,6 +456,16 @@ impl PublishLimits {
 #[must_use = "the place is given back when the permit is dropped"]
 pub struct PublishPermit {
     _permit: OwnedSemaphorePermit,
+    /// The credential's share, until the hook authorizes the publish.
+    unauthorized: Option<UnauthorizedShare>,
+}
+
+impl PublishPermit {
+    /// The hook has authorized the publish for its topic: it no longer counts against its
+    /// credential's share (it keeps its place in flight).
+    pub(crate) fn authorized(&mut self) {
+        self.unauthorized = None;
+    }
 }
 
 impl fmt::Debug for PublishPermit {
@@ -397,11 +529,30 @@ mod tests {
             in_flight: Arc::new(Semaphore::new(2)),
             ..PublishLimits::default()
         };
-        let first = limits.admit().unwrap();
-        let _second = limits.clone().admit().unwrap();
-        assert_eq!(limits.admit().unwrap_err().status(), 429);
+        let first = limits.admit(None).unwrap();
+        let _second = limits.clone().admit(None).unwrap();
+        assert_eq!(limits.admit(None).unwrap_err().status(), 429);
         drop(first);
-        assert!(limits.admit().is_ok());
+        assert!(limits.admit(None).is_ok());
+    }
+
+    #[test]
+    fn a_credential_holds_its_share_until_authorized() {
+        let limits = PublishLimits {
+            unauthorized: Arc::new(CredentialShares::new(2)),
+            ..PublishLimits::default()
+        };
+        let mut first = limits.admit(Some(1)).unwrap();
+        let _second = limits.admit(Some(1)).unwrap();
+        assert_eq!(limits.admit(Some(1)).unwrap_err().status(), 429);
+        assert!(limits.admit(Some(2)).is_ok(), "another credential");
+        assert!(limits.admit(None).is_ok(), "no credential, no share");
+        first.authorized();
+        assert_eq!(limits.unauthorized.count(1), 1);
+        let third = limits.admit(Some(1)).unwrap();
+        drop((first, third));
+        assert_eq!(limits.unauthorized.count(1), 1);
+        assert_eq!(limits.unauthorized.lock().len(), 1, "only 1 is remembered");
     }
 
     #[test]

@@ -2,13 +2,22 @@
 //!
 //! 1. [`HubEndpoints::admit_publish`]: the hook's check of the credentials alone
 //!    ([`Authorize::authenticate`]: 401 before anything is spent), a place among the
-//!    publishes in flight and a token of the rate (429), the `Content-Type` (415), and the
-//!    `Idempotency-Key` header; it answers an [`Admitted`] publish.
+//!    publishes in flight within its bearer token's share of places not yet authorized
+//!    ([`HubEndpoints::max_unauthorized_publishes_per_credential`]) and a token of the rate
+//!    (429), the `Content-Type` (415), and the `Idempotency-Key` header; it answers an
+//!    [`Admitted`] publish.
 //! 2. [`Admitted::read`]: the adapter's reading of the body stream, within the body timeout
 //!    and the body limit ([`Admitted::max_body`]); it answers a [`ReceivedBody`].
 //! 3. [`ReceivedBody::publish`]: the body's checks (413, 400), its JSON, the idempotency
 //!    key, the topic, the hook's full answer for that topic (401, 403), the event (400, 422),
-//!    and the hub.
+//!    and the hub. A refusal gives the place back at once; a grant ends the token's share.
+//!
+//! The hook's full answer needs the topic, which is in the body, so a publish is admitted
+//! before it: a token that passed `authenticate` but may not publish (or stalls its bodies)
+//! holds at most its share of places while its bodies are read (a sixteenth), and
+//! publishers with other credentials keep the rest. See
+//! [`DEFAULT_MAX_UNAUTHORIZED_PER_CREDENTIAL`](crate::limits::DEFAULT_MAX_UNAUTHORIZED_PER_CREDENTIAL)
+//! for why this, and not a separate budget for bodies being read.
 //!
 //! Only what `admit_publish` returned can be read, and only a read body can be published, so
 //! an adapter cannot skip or reorder a step. An adapter's publish route is these three calls:
@@ -126,18 +135,23 @@ impl<A> HubEndpoints<A> {
         A: Authorize<R>,
     {
         self.authorize.authenticate(request)?;
-        let permit = self.limits.admit()?;
+        // Who publishes, as far as the request tells: a hash of its bearer token (the
+        // token itself is not kept).
+        let token_hash = crate::auth::request_token::<P, R>(request, None, None).map(|token| {
+            let mut hash = std::hash::DefaultHasher::new();
+            token.hash(&mut hash);
+            hash.finish()
+        });
+        // A place in flight, within the token's share of places not yet authorized for a
+        // topic (see `limits::DEFAULT_MAX_UNAUTHORIZED_PER_CREDENTIAL` for why).
+        let permit = self.limits.admit(token_hash)?;
         check_publish_content_type(P::header_values(request, "content-type").next())?;
         let key_header = P::header_values(request, idempotency::IDEMPOTENCY_KEY)
             .next()
             .map(Box::from);
         // Without a name from the hook, publishers with different credentials are
-        // different publishers (a hash: the token itself is not kept).
-        let credential = crate::auth::request_token::<P, R>(request, None, None).map(|token| {
-            let mut hash = std::hash::DefaultHasher::new();
-            token.hash(&mut hash);
-            Arc::from(format!("token:{:016x}", hash.finish()))
-        });
+        // different publishers.
+        let credential = token_hash.map(|hash| Arc::from(format!("token:{hash:016x}")));
         Ok(Admitted {
             endpoints: self,
             permit,
@@ -165,7 +179,7 @@ impl<A> HubEndpoints<A> {
     pub fn admit_body(&self) -> Result<Admitted<'_, A>, EndpointError> {
         Ok(Admitted {
             endpoints: self,
-            permit: self.limits.admit()?,
+            permit: self.limits.admit(None)?,
             key_header: None,
             credential: None,
         })
@@ -264,12 +278,17 @@ impl<'e, A> ReceivedBody<'e, A> {
     {
         let endpoints = self.admitted.endpoints;
         let prepared = self.prepare(request);
-        let permit = self.admitted.permit;
+        let mut permit = self.admitted.permit;
         let publisher = self.publisher.or(self.admitted.credential);
         async move {
+            // On every refusal below, `permit` is dropped as the future returns, before the
+            // adapter writes the answer: the place in flight is free again at once.
             let (authorization, prepared) = prepared?;
             let grant = authorization.await?;
             grant.deadline()?;
+            // Authorized for its topic: the publish no longer counts against its token's
+            // share of places before authorization.
+            permit.authorized();
             let publisher = grant.into_publisher().or(publisher);
             let Prepared { topic, event, key } = prepared?;
             let Some(key) = key else {

@@ -1,5 +1,6 @@
 use futures_util::FutureExt;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -445,4 +446,112 @@ fn subscribe_reads_topics_and_last_event_id_from_the_query() {
         .unwrap_err();
     assert_eq!(error.status(), 400);
     assert!(error.json_body().contains("invalid_last_event_id"));
+}
+
+/// A hook whose every bearer token authenticates, and whose full answer lets only the token
+/// `allowed` publish: `mallory` has a valid token that may not publish.
+struct TokenHook;
+
+impl Authorize<RawRequest> for TokenHook {
+    fn authorize(&self, request: &RawRequest, _: Access<'_>) -> Authorization {
+        match crate::auth::request_token::<RawRequest, _>(request, None, None).as_deref() {
+            Some("allowed") => Authorization::allow(),
+            _ => Authorization::deny(Denied::Forbidden),
+        }
+    }
+
+    fn authenticate(&self, request: &RawRequest) -> Result<(), Denied> {
+        crate::auth::request_token::<RawRequest, _>(request, None, None)
+            .map(drop)
+            .ok_or(Denied::Unauthorized)
+    }
+}
+
+fn publish_request(token: &str) -> RawRequest {
+    RawRequest::new()
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+}
+
+#[test]
+fn a_refused_publisher_gives_its_place_back_before_the_answer_is_written() {
+    let endpoints = HubEndpoints::new(Hub::new())
+        .max_publishes_in_flight(1)
+        .authorize(TokenHook);
+    let mallory = publish_request("mallory");
+    for _ in 0..3 {
+        let admitted = endpoints.admit_publish::<RawRequest, _>(&mallory).unwrap();
+        // While its body is read, the place is held (the hook cannot answer without the
+        // topic): the only place is taken.
+        assert_eq!(endpoints.limits.in_flight.available_permits(), 0);
+        let body = admitted.with_body(complete(r#"{"topic":"t","data":"x"}"#));
+        let refused = body.publish(&mallory).now_or_never().unwrap().unwrap_err();
+        assert_eq!(refused.status(), 403);
+        // Given back as the refusal is answered, before the adapter writes it.
+        assert_eq!(endpoints.limits.in_flight.available_permits(), 1);
+        assert_eq!(endpoints.limits.unauthorized.count_all(), 0);
+    }
+    let allowed = publish_request("allowed");
+    let admitted = endpoints.admit_publish::<RawRequest, _>(&allowed).unwrap();
+    let body = admitted.with_body(complete(r#"{"topic":"t","data":"x"}"#));
+    assert!(body.publish(&allowed).now_or_never().unwrap().is_ok());
+    assert_eq!(endpoints.limits.in_flight.available_permits(), 1);
+}
+
+#[tokio::test]
+async fn clients_stalling_their_bodies_cannot_take_every_place_from_an_allowed_publisher() {
+    const STALLERS: usize = 50;
+    let endpoints = Arc::new(
+        HubEndpoints::new(Hub::new())
+            .max_publishes_in_flight(16)
+            .max_unauthorized_publishes_per_credential(4)
+            .body_timeout(Duration::from_secs(60))
+            .authorize(TokenHook),
+    );
+    // N clients with a valid token that may not publish open bodies that never end, as an
+    // adapter reads them (each on a task of its own, as a server would).
+    let stalled: Vec<_> = (0..STALLERS)
+        .map(|_| {
+            let endpoints = endpoints.clone();
+            tokio::spawn(async move {
+                let request = publish_request("mallory");
+                let admitted = endpoints.admit_publish::<RawRequest, _>(&request)?;
+                let body = admitted.read(std::future::pending()).await;
+                body.publish(&request).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut refused = 0;
+    for task in &stalled {
+        if task.is_finished() {
+            refused += 1;
+        }
+    }
+    let mut still_reading = Vec::new();
+    for task in stalled {
+        if task.is_finished() {
+            let error = task.await.unwrap().unwrap_err();
+            assert_eq!((error.status(), error.code()), (429, "too_many_requests"));
+        } else {
+            still_reading.push(task);
+        }
+    }
+    assert_eq!(STALLERS - refused, 4, "one token holds at most its share");
+    assert_eq!(endpoints.limits.in_flight.available_permits(), 12);
+    // The allowed publisher still gets places: its own share of those not yet authorized
+    // (and, once authorized, its publishes no longer count against it).
+    let allowed = publish_request("allowed");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(endpoints.admit_publish::<RawRequest, _>(&allowed).unwrap());
+    }
+    assert_eq!(endpoints.limits.in_flight.available_permits(), 8);
+    drop(held);
+    let admitted = endpoints.admit_publish::<RawRequest, _>(&allowed).unwrap();
+    let body = admitted.read(async { complete(r#"{"topic":"t","data":"x"}"#) });
+    assert!(body.await.publish(&allowed).await.is_ok());
+    for task in still_reading {
+        task.abort();
+    }
 }

@@ -8,7 +8,7 @@
 //! - `topic-cap`: `--requests` subscribe requests of 16 new topics each, every one closed at
 //!   once (the defaults, 563 x 16, once made every later new topic a 503 until restart);
 //!   then checks that a new topic can be subscribed to, and how soon, and reports the hub's
-//!   topics.
+//!   topics. `--concurrency` sends that many at once (default 1).
 //!
 //! ```text
 //! sse-attack --server 127.0.0.1:3000 --pid $(pgrep demo-axum) topics-memory
@@ -66,6 +66,9 @@ pub enum Scenario {
         /// Requests to send.
         #[arg(long, default_value_t = 563)]
         requests: usize,
+        /// Requests at once (the hostile-client tests of the demos churn with many).
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
     },
 }
 
@@ -125,7 +128,10 @@ pub async fn run(args: AttackArgs) -> Result<AttackReport, String> {
             payload,
             publishers,
         } => topics_memory(args.server, topics, events, payload, publishers).await,
-        Scenario::TopicCap { requests } => topic_cap(args.server, requests).await,
+        Scenario::TopicCap {
+            requests,
+            concurrency,
+        } => topic_cap(args.server, requests, concurrency).await,
     };
     report.seconds = began.elapsed().as_secs_f64();
     watcher.abort();
@@ -231,22 +237,37 @@ async fn topics_memory(
     }
 }
 
-async fn topic_cap(server: SocketAddr, requests: usize) -> AttackReport {
-    let (mut accepted, mut refused) = (0, 0);
-    for request in 0..requests {
-        let query: Vec<String> = (0..16)
-            .map(|n| format!("topic=cap-{request}-{n}"))
-            .collect();
-        let path = format!("/events?{}", query.join("&"));
-        match subscribe_status(server, &path).await {
-            200 => accepted += 1,
-            _ => refused += 1,
-        }
+async fn topic_cap(server: SocketAddr, requests: usize, concurrency: usize) -> AttackReport {
+    let next = Arc::new(AtomicU64::new(0));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let loops: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (next, accepted) = (next.clone(), accepted.clone());
+            tokio::spawn(async move {
+                loop {
+                    let request = next.fetch_add(1, Ordering::Relaxed);
+                    if request >= requests as u64 {
+                        return;
+                    }
+                    let query: Vec<String> = (0..16)
+                        .map(|n| format!("topic=cap-{request}-{n}"))
+                        .collect();
+                    let path = format!("/events?{}", query.join("&"));
+                    if subscribe_status(server, &path).await == 200 {
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in loops {
+        let _ = task.await;
     }
+    let accepted = accepted.load(Ordering::Relaxed);
     AttackReport {
         scenario: "topic-cap".into(),
         accepted,
-        refused,
+        refused: requests as u64 - accepted,
         ..AttackReport::default()
     }
 }
