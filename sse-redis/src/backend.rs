@@ -430,20 +430,31 @@ impl Backend for RedisBackend {
     /// Deletes the topic's stream. The index keeps the topic's last sequence number, so a
     /// resume from before it is told the history is gone (and a stream made again by a
     /// later publish records that loss).
-    fn remove_topic<'a>(&'a self, topic: &'a TopicName) -> BoxFuture<'a, Result<bool, HubError>> {
+    fn remove_topic<'a>(
+        &'a self,
+        topic: &'a TopicName,
+    ) -> BoxFuture<'a, Result<Option<u64>, HubError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
             let delete = async {
-                let (deleted, _): (u64, u64) = redis::pipe()
+                // The index keeps the topic's last sequence number (so that a later resume
+                // from before the removal is told `missed`); this instance drops the
+                // topic's events through it that it has not read yet.
+                let (deleted, _, last): (u64, u64, Option<f64>) = redis::pipe()
                     .cmd("DEL")
                     .arg(self.keys.topic(topic))
                     .cmd("ZREM")
                     .arg(&self.keys.recent)
                     .arg(topic.as_str())
+                    .cmd("ZSCORE")
+                    .arg(&self.keys.index)
+                    .arg(topic.as_str())
                     .query_async(&mut connection)
                     .await
                     .map_err(unavailable)?;
-                Ok(deleted > 0)
+                // Sequence numbers are below 2^53, exact as scores.
+                let last = last.filter(|score| *score >= 0.0).map(|score| score as u64);
+                Ok(last.filter(|_| deleted > 0))
             };
             let result = within(self.options.timeout, delete).await;
             if result.is_err() {

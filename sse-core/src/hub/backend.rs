@@ -95,11 +95,16 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Removes `topic`'s history, for [`Hub::remove_topic`](super::Hub::remove_topic): a
-    /// later resume from before it is then answered with `missed`. Returns whether there
-    /// was any. The default keeps everything and returns `Ok(false)`.
-    fn remove_topic<'a>(&'a self, topic: &'a TopicName) -> BoxFuture<'a, Result<bool, HubError>> {
+    /// later resume from before it is then answered with `missed`. Returns the sequence
+    /// number of the topic's last event if the backend had the topic (`None` if not), so
+    /// that this instance drops the topic's events it has not read yet. The default keeps
+    /// everything and returns `Ok(None)`.
+    fn remove_topic<'a>(
+        &'a self,
+        topic: &'a TopicName,
+    ) -> BoxFuture<'a, Result<Option<u64>, HubError>> {
         let _ = topic;
-        Box::pin(async { Ok(false) })
+        Box::pin(async { Ok(None) })
     }
 }
 

@@ -131,6 +131,10 @@ struct State {
     /// The newest sequence number when a topic was last removed: a topic created later
     /// cannot tell which of the ids before it were its own, so it treats them as evicted.
     removed_through: u64,
+    /// With a backend, topics removed while this instance had not read all their events:
+    /// the sequence number of each one's last event, through which the backend's events of
+    /// that topic are dropped when they arrive (they belong to the removed topic).
+    removed_backed: HashMap<TopicName, u64>,
     /// With a backend, a topic created now has none of the events before it locally: they
     /// are the backend's to give.
     backed: bool,
@@ -299,6 +303,7 @@ impl Shared {
                 topics: HashMap::new(),
                 next_seq: head + 1,
                 removed_through: 0,
+                removed_backed: HashMap::new(),
                 backed: backend.is_some(),
                 buffered: 0,
                 last_sweep: std::time::Instant::now(),
@@ -353,6 +358,17 @@ impl Shared {
             return; // read again after a reconnect
         }
         state.next_seq = seq + 1;
+        if !state.removed_backed.is_empty() {
+            let removed = state
+                .removed_backed
+                .get(topic)
+                .is_some_and(|&last| seq <= last);
+            state.removed_backed.retain(|_, last| *last > seq);
+            if removed {
+                self.committed.store(seq, Ordering::Release);
+                return;
+            }
+        }
         let Some(target) = state.topics.get(topic).cloned() else {
             self.committed.store(seq, Ordering::Release);
             return;
@@ -894,7 +910,16 @@ impl Hub {
             None => Ok(here),
             Some(backend) => {
                 let name = TopicName::new(topic)?;
-                Ok(backend.remove_topic(&name).await? || here)
+                let Some(last) = backend.remove_topic(&name).await? else {
+                    return Ok(here);
+                };
+                let mut state = lock(&self.shared.state);
+                // The topic's events this instance has not read yet are the removed
+                // topic's: drop them as they arrive, even if the topic is made again.
+                if last >= state.next_seq {
+                    state.removed_backed.insert(name, last);
+                }
+                Ok(true)
             }
         }
     }
