@@ -3,35 +3,11 @@
 //! their history first, and a resume into one of them is told `missed` (`expired`). On a
 //! real `redis-server`, counting the keys with `SCAN` and their size with `MEMORY USAGE`.
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use sse_conformance::redis_server::RedisServer;
-use sse_core::{Decoded, Decoder, Event, EventId, Hub, LastEventId, Subscription};
+use sse_core::{Event, EventId, Hub, LastEventId};
 
-const PATIENCE: Duration = Duration::from_secs(10);
-
-async fn take(
-    subscription: &mut Subscription,
-    count: usize,
-    within: Duration,
-) -> Vec<(String, String, String)> {
-    let mut decoder = Decoder::new();
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + within;
-    while events.len() < count {
-        let Ok(Some(frame)) = tokio::time::timeout_at(deadline, subscription.next()).await else {
-            break;
-        };
-        decoder.push(frame.as_bytes()).expect("decodable");
-        for item in decoder.drain() {
-            if let Decoded::Event(event) = item {
-                events.push((event.last_event_id, event.event_type, event.data));
-            }
-        }
-    }
-    events
-}
+mod common;
+use common::{PATIENCE, take};
 
 /// What a resume after `after` on `topics` replays, up to a marker published once it has
 /// started.

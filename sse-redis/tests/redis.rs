@@ -5,41 +5,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use sse_conformance::redis_server::RedisServer;
-use sse_core::{Decoded, Decoder, Event, EventId, Hub, HubError, LastEventId, Subscription};
+use sse_core::{Event, EventId, Hub, HubError, LastEventId};
 
-/// Reads decoded events (id, name, data) from a subscription until `count` arrived or
-/// `within` passed.
-async fn take(
-    subscription: &mut Subscription,
-    count: usize,
-    within: Duration,
-) -> Vec<(String, String, String)> {
-    let mut decoder = Decoder::new();
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + within;
-    while events.len() < count {
-        let Ok(Some(frame)) = tokio::time::timeout_at(deadline, subscription.next()).await else {
-            break;
-        };
-        decoder.push(frame.as_bytes()).expect("decodable");
-        for item in decoder.drain() {
-            if let Decoded::Event(event) = item {
-                events.push((event.last_event_id, event.event_type, event.data));
-            }
-        }
-    }
-    events
-}
-
-const PATIENCE: Duration = Duration::from_secs(10);
-
-async fn instance(redis: &RedisServer) -> Hub {
-    sse_redis::connect(&redis.url(), Hub::builder())
-        .await
-        .expect("connect")
-}
+mod common;
+use common::{PATIENCE, instance, take};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_deliver_every_event_in_order_with_the_same_ids() {
