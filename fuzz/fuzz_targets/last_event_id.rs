@@ -10,8 +10,8 @@
 use libfuzzer_sys::fuzz_target;
 use sse_core::Hub;
 use sse_core::http::HttpError;
-use sse_endpoints::HubEndpoints;
 use sse_core::{LastEventId, LastEventIdError};
+use sse_endpoints::{HubEndpoints, RawRequest};
 
 fn check_error(error: &LastEventIdError) {
     assert_eq!(error.status(), 400, "{error}");
@@ -115,12 +115,16 @@ fuzz_target!(|input: &[u8]| {
     // and a bad id is refused as such whatever the topics.
     let endpoints = HubEndpoints::new(Hub::new());
     // In memory and with no hook, the check is ready at once.
-    let checked = futures_util::FutureExt::now_or_never(endpoints.check_subscribe(
-        &(),
-        query_part,
-        header_part,
-    ))
-    .expect("ready at once");
+    let mut request = RawRequest::new();
+    if let Some(query) = query_part {
+        request = request.query(query);
+    }
+    if let Some(header) = header_part {
+        request = request.header("last-event-id", header);
+    }
+    let checked =
+        futures_util::FutureExt::now_or_never(endpoints.check_subscribe::<RawRequest, _>(&request))
+            .expect("ready at once");
     match checked {
         Ok(()) => assert!(expected.is_ok()),
         Err(error) => {

@@ -12,8 +12,8 @@ use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
 use libfuzzer_sys::fuzz_target;
 use sse_core::http::HttpError;
-use sse_endpoints::{HubEndpoints, RequestBody};
 use sse_core::{Decoded, Decoder, Hub};
+use sse_endpoints::{HubEndpoints, RawRequest, RequestBody};
 
 fuzz_target!(|input: &[u8]| {
     let Some((&control, rest)) = input.split_first() else {
@@ -33,14 +33,19 @@ fuzz_target!(|input: &[u8]| {
     let mut subscription = topic.and_then(|topic| hub.subscribe([topic], None).ok());
 
     let endpoints = HubEndpoints::new(hub.clone());
-    let outcome = endpoints
-        .publish(
-            &(),
-            key,
-            RequestBody::Complete(Bytes::copy_from_slice(body)),
-        )
-        .now_or_never()
-        .expect("the in-memory hub answers at once");
+    // The request as an adapter's publish route sees it, through the publish sequence.
+    let mut request = RawRequest::new().header("content-type", "application/json");
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let outcome = match endpoints.admit_publish::<RawRequest, _>(&request) {
+        Err(error) => Err(error),
+        Ok(admitted) => admitted
+            .with_body(RequestBody::Complete(Bytes::copy_from_slice(body)))
+            .publish(&request)
+            .now_or_never()
+            .expect("the in-memory hub answers at once"),
+    };
 
     let published = match outcome {
         Err(error) => {
