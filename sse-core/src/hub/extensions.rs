@@ -28,8 +28,8 @@ impl Extensions {
         drop(values);
         match value.downcast::<T>() {
             Ok(value) => value,
-            // invariant: the map's key is the value's own TypeId, so the downcast succeeds.
-            Err(_) => unreachable!("an extension stored under another type's id"),
+            // The map's key is the value's own TypeId, so the downcast succeeds.
+            Err(_) => unreachable!("invariant: an extension stored under another type's id"),
         }
     }
 }
