@@ -38,7 +38,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{ACTIX, AXUM, ROCKET, Server, Stream, run};
+use common::{ACTIX, AXUM, ROCKET, Server, Stream, on_every_demo, run};
 use sse_conformance::client::fetch;
 use sse_endpoints::jwt::Claims;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -250,25 +250,6 @@ async fn check_refused_event_source(binary: &str) {
     let other = fetch(addr, "GET", "/events?topic=news", &[], None).await;
     assert_eq!(other.status, 503, "any other client past the cap");
     drop(first);
-}
-
-macro_rules! on_every_demo {
-    ($($name:ident => $check:expr),* $(,)?) => {
-        on_every_demo!(@demo demo_axum, AXUM; $($name => $check),*);
-        on_every_demo!(@demo demo_actix, ACTIX; $($name => $check),*);
-        on_every_demo!(@demo demo_rocket, ROCKET; $($name => $check),*);
-    };
-    (@demo $demo:ident, $binary:ident; $($name:ident => $check:expr),*) => {
-        mod $demo {
-            use super::*;
-            $(
-                #[test]
-                fn $name() {
-                    run(($check)($binary));
-                }
-            )*
-        }
-    };
 }
 
 on_every_demo! {

@@ -5,7 +5,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{ACTIX, AXUM, ROCKET, Server, Stream, run};
+use common::{ACTIX, AXUM, ROCKET, Server, Stream, on_every_demo, run};
 use sse_conformance::client::{
     EventReader, PATIENCE, fetch, publish, read_until_closed, until_closed,
 };
@@ -973,28 +973,6 @@ async fn check_publish_rate(binary: &str) {
     );
     let stats = stats(addr).await;
     assert_eq!(stats["hub"]["published"], accepted, "{stats}");
-}
-
-/// Expands to a module per demo binary, `demo_axum`, `demo_actix` and `demo_rocket`, each
-/// with one `#[test]` per `name => check` pair that runs `check(binary)` for its binary
-/// (`check` is an async fn of the binary, or a closure returning a future).
-macro_rules! on_every_demo {
-    ($($name:ident => $check:expr),* $(,)?) => {
-        on_every_demo!(@demo demo_axum, AXUM; $($name => $check),*);
-        on_every_demo!(@demo demo_actix, ACTIX; $($name => $check),*);
-        on_every_demo!(@demo demo_rocket, ROCKET; $($name => $check),*);
-    };
-    (@demo $demo:ident, $binary:ident; $($name:ident => $check:expr),*) => {
-        mod $demo {
-            use super::*;
-            $(
-                #[test]
-                fn $name() {
-                    run(($check)($binary));
-                }
-            )*
-        }
-    };
 }
 
 on_every_demo! {

@@ -12,7 +12,7 @@ use sse_conformance::redis_server::RedisServer;
 use sse_core::{Event, EventId, Hub, HubError, LastEventId};
 
 mod common;
-use common::{PATIENCE, instance, take};
+use common::{PATIENCE, instance, resume, take};
 
 /// A plain connection, to do to Redis what the hub would not.
 async fn raw(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
@@ -144,26 +144,6 @@ async fn an_instance_notices_ids_reused_by_a_publisher_that_never_saw_them() {
     assert_ne!(after.epoch(), late[0].epoch(), "a new epoch");
     let events = take(&mut live, 1, PATIENCE).await;
     assert_eq!(ids(&events), [after.to_string()]);
-}
-
-/// Resumes on `hub` after `after`, on `topics`, and returns what it replays (with any
-/// `missed` notice): everything before a marker event, published on a topic of its own
-/// (which the resume also names) once the resume has started.
-async fn resume(hub: &Hub, topics: &[&str], after: EventId) -> Vec<(String, String, String)> {
-    let last = LastEventId::parse(&after.to_string()).unwrap();
-    let mut names = topics.to_vec();
-    names.push("marker");
-    let mut resumed = hub.subscribe(&names, last.as_ref()).unwrap();
-    let marker = hub.publish("marker", Event::new("end")).await.unwrap();
-    let mut events = Vec::new();
-    loop {
-        let next = take(&mut resumed, 1, PATIENCE).await;
-        assert!(!next.is_empty(), "the marker arrives; so far {events:?}");
-        if next[0].0 == marker.to_string() {
-            return events;
-        }
-        events.extend(next);
-    }
 }
 
 fn missed(events: &[(String, String, String)]) -> Vec<String> {

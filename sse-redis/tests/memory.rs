@@ -4,29 +4,10 @@
 //! real `redis-server`, counting the keys with `SCAN` and their size with `MEMORY USAGE`.
 
 use sse_conformance::redis_server::RedisServer;
-use sse_core::{Event, EventId, Hub, LastEventId};
+use sse_core::{Event, EventId, Hub};
 
 mod common;
-use common::{PATIENCE, take};
-
-/// What a resume after `after` on `topics` replays, up to a marker published once it has
-/// started.
-async fn resume(hub: &Hub, topics: &[&str], after: EventId) -> Vec<(String, String, String)> {
-    let last = LastEventId::parse(&after.to_string()).unwrap();
-    let mut names = topics.to_vec();
-    names.push("marker");
-    let mut resumed = hub.subscribe(&names, last.as_ref()).unwrap();
-    let marker = hub.publish("marker", Event::new("end")).await.unwrap();
-    let mut events = Vec::new();
-    loop {
-        let next = take(&mut resumed, 1, PATIENCE).await;
-        assert!(!next.is_empty(), "the marker arrives; so far {events:?}");
-        if next[0].0 == marker.to_string() {
-            return events;
-        }
-        events.extend(next);
-    }
-}
+use common::resume;
 
 /// The keys matching `pattern`, by `SCAN`.
 async fn scan(connection: &mut redis::aio::MultiplexedConnection, pattern: &str) -> Vec<String> {

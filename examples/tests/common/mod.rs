@@ -182,3 +182,28 @@ impl Stream {
         }
     }
 }
+
+/// Expands to a module per demo binary, `demo_axum`, `demo_actix` and `demo_rocket`, each
+/// with one `#[test]` per `name => check` pair that runs `check(binary)` for its binary
+/// (`check` is an async fn of the binary, or a closure returning a future).
+#[allow(unused_macros)] // not every test file runs checks on every demo
+macro_rules! on_every_demo {
+    ($($name:ident => $check:expr),* $(,)?) => {
+        on_every_demo!(@demo demo_axum, AXUM; $($name => $check),*);
+        on_every_demo!(@demo demo_actix, ACTIX; $($name => $check),*);
+        on_every_demo!(@demo demo_rocket, ROCKET; $($name => $check),*);
+    };
+    (@demo $demo:ident, $binary:ident; $($name:ident => $check:expr),*) => {
+        mod $demo {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    run(($check)($binary));
+                }
+            )*
+        }
+    };
+}
+#[allow(unused_imports)] // for the test files that run a check on every demo
+pub(crate) use on_every_demo;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use sse_conformance::redis_server::RedisServer;
-use sse_core::{Decoded, Decoder, Hub, Subscription};
+use sse_core::{Decoded, Decoder, Event, EventId, Hub, LastEventId, Subscription};
 
 /// Reads decoded events (id, name, data) from a subscription until `count` arrived or
 /// `within` passed.
@@ -37,4 +37,28 @@ pub(crate) async fn instance(redis: &RedisServer) -> Hub {
     sse_redis::connect(&redis.url(), Hub::builder())
         .await
         .expect("connect")
+}
+
+/// Resumes on `hub` after `after`, on `topics`, and returns what it replays (with any
+/// `missed` notice): everything before a marker event, published on a topic of its own
+/// (which the resume also names) once the resume has started.
+pub(crate) async fn resume(
+    hub: &Hub,
+    topics: &[&str],
+    after: EventId,
+) -> Vec<(String, String, String)> {
+    let last = LastEventId::parse(&after.to_string()).unwrap();
+    let mut names = topics.to_vec();
+    names.push("marker");
+    let mut resumed = hub.subscribe(&names, last.as_ref()).unwrap();
+    let marker = hub.publish("marker", Event::new("end")).await.unwrap();
+    let mut events = Vec::new();
+    loop {
+        let next = take(&mut resumed, 1, PATIENCE).await;
+        assert!(!next.is_empty(), "the marker arrives; so far {events:?}");
+        if next[0].0 == marker.to_string() {
+            return events;
+        }
+        events.extend(next);
+    }
 }
