@@ -12,7 +12,7 @@ use sse_conformance::redis_server::RedisServer;
 use sse_core::{Event, EventId, Hub, HubError, LastEventId};
 
 mod common;
-use common::{PATIENCE, instance, resume, take};
+use common::{PATIENCE, caught_up, instance, resume, take};
 
 /// A plain connection, to do to Redis what the hub would not.
 async fn raw(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
@@ -165,6 +165,7 @@ async fn a_resume_into_history_that_redis_no_longer_holds_gets_missed() {
     let mut connection = raw(&redis).await;
     let gone = publish_n(&hub, "gone", 0..5).await;
     let kept = publish_n(&hub, "kept", 0..3).await;
+    caught_up(&hub).await;
     let _: i64 = redis::cmd("DEL")
         .arg("sse:t:gone")
         .query_async(&mut connection)
@@ -228,6 +229,7 @@ async fn remove_topic_removes_the_history_from_redis() {
     let redis = RedisServer::start();
     let hub = instance(&redis).await;
     let old = publish_n(&hub, "old", 0..3).await;
+    caught_up(&hub).await;
     assert_eq!(hub.remove_topic("old").await, Ok(true));
     let exists: i64 = redis::cmd("EXISTS")
         .arg("sse:t:old")

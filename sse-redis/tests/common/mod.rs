@@ -62,3 +62,21 @@ pub(crate) async fn resume(
         events.extend(next);
     }
 }
+
+/// Waits until `hub`'s instance has read from Redis everything published before now: a
+/// marker published on a topic of its own arrives. Tests that change Redis behind the
+/// hub's back (deleting a history) call it first, so that what they check does not depend
+/// on how far the instance's reader has got.
+pub(crate) async fn caught_up(hub: &Hub) {
+    let mut sync = hub.subscribe(["sync"], None).expect("subscribe");
+    let marker = hub
+        .publish("sync", Event::new("sync"))
+        .await
+        .expect("publish");
+    let events = take(&mut sync, 1, PATIENCE).await;
+    assert_eq!(
+        events.first().map(|(id, _, _)| id.clone()),
+        Some(marker.to_string()),
+        "the instance reads its own marker"
+    );
+}
